@@ -1,0 +1,59 @@
+# JAIM Membership. `make run` serves the portal with demo data; `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install lint format bench bench-smoke messages lock worker clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@if [ -n "$$CELERY_BROKER_URL" ]; then \
+	  echo "Starting a Celery worker with beat (broker $$CELERY_BROKER_URL)"; \
+	  $(BIN)/celery -A jaim worker --beat --loglevel=INFO --concurrency=2 & \
+	fi; \
+	echo "Portal: http://$(HOST):$(PORT)/   Admin: http://$(HOST):$(PORT)/admin/"; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null || \
+	  (echo "Models changed without a migration: run manage.py makemigrations"; exit 1)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+worker: install
+	$(BIN)/celery -A jaim worker --beat --loglevel=INFO
+
+messages: install
+	$(BIN)/python manage.py makemessages -l en -l ja --no-location --ignore=.venv --ignore=tests
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+bench: install
+	$(BIN)/python -m bench.run
+
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+clean:
+	rm -rf $(VENV) db.sqlite3 private staticfiles .pytest_cache

@@ -1,0 +1,59 @@
+from django.contrib import admin
+
+from jaim.models import AuditEvent, JobRun, OutboxMessage, Sequence
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "content_type", "object_id", "action", "from_status", "to_status", "actor"]
+    list_filter = ["content_type", "action"]
+    search_fields = ["object_id", "note", "actor__email"]
+    list_select_related = ["content_type", "actor"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdmin):
+    list_display = ["job", "reference_date", "started_at", "finished_at", "counts", "succeeded_flag"]
+    list_filter = ["job"]
+    search_fields = ["job", "error"]
+
+    @admin.display(boolean=True, description="成功")
+    def succeeded_flag(self, obj):
+        return obj.succeeded
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "to", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to", "subject", "dedupe_key"]
+    date_hierarchy = "created_at"
+    actions = ["resend"]
+
+    @admin.action(description="選択したメールを再送する")
+    def resend(self, request, queryset):
+        from jaim.queue import enqueue
+        from jaim.tasks import send_outbox_message
+
+        ids = list(queryset.exclude(status=OutboxMessage.Status.SENT).values_list("pk", flat=True))
+        OutboxMessage.objects.filter(pk__in=ids).update(status=OutboxMessage.Status.PENDING, attempts=0)
+        for pk in ids:
+            enqueue(send_outbox_message, pk)
+        self.message_user(request, f"{len(ids)}件を再送します。")
+
+
+@admin.register(Sequence)
+class SequenceAdmin(ReadOnlyAdmin):
+    list_display = ["prefix", "last_value"]

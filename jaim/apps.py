@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class JaimConfig(AppConfig):
+    name = "jaim"
+    verbose_name = _("システム共通")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from jaim.groups import sync_staff_groups
+
+        post_migrate.connect(sync_staff_groups, dispatch_uid="jaim.sync_staff_groups")

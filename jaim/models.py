@@ -1,0 +1,105 @@
+"""Core infrastructure shared by every app: audit rows, number sequences, the mail outbox, job runs."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEvent(models.Model):
+    """One state move or notable action on a domain object (who, from, to, when, note)."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.CharField(max_length=64)
+    subject = GenericForeignKey("content_type", "object_id")
+    action = models.CharField(_("操作"), max_length=64)
+    from_status = models.CharField(_("変更前"), max_length=32, blank=True)
+    to_status = models.CharField(_("変更後"), max_length=32, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(_("備考"), blank=True)
+    created_at = models.DateTimeField(_("日時"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("監査ログ")
+        verbose_name_plural = _("監査ログ")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.from_status}→{self.to_status}"
+
+
+class Sequence(models.Model):
+    """A gapless counter per prefix (member numbers, invoice numbers). Advanced only under a row lock."""
+
+    prefix = models.CharField(max_length=32, primary_key=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("採番")
+        verbose_name_plural = _("採番")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}:{self.last_value}"
+
+
+class OutboxMessage(models.Model):
+    """Every e-mail the system sends: written in the transaction that causes it, sent by a task after commit."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("送信待ち")
+        SENT = "SENT", _("送信済み")
+        FAILED = "FAILED", _("送信失敗")
+
+    dedupe_key = models.CharField(
+        _("重複防止キー"),
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("同じ対象・規則・基準日のメールは一度だけ作られます。"),
+    )
+    kind = models.CharField(_("種類"), max_length=64, db_index=True)
+    to = models.EmailField(_("宛先"))
+    subject = models.CharField(_("件名"), max_length=255)
+    body = models.TextField(_("本文"))
+    status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("送信試行回数"), default=0)
+    last_error = models.TextField(_("最後のエラー"), blank=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("送信メール")
+        verbose_name_plural = _("送信メール（アウトボックス）")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"
+
+
+class JobRun(models.Model):
+    """One run of a scheduled job, with what it did."""
+
+    job = models.CharField(_("ジョブ"), max_length=100, db_index=True)
+    reference_date = models.DateField(_("基準日"), null=True, blank=True)
+    started_at = models.DateTimeField(_("開始"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("終了"), null=True, blank=True)
+    counts = models.JSONField(_("件数"), default=dict, blank=True)
+    error = models.TextField(_("エラー"), blank=True)
+
+    class Meta:
+        verbose_name = _("ジョブ実行")
+        verbose_name_plural = _("ジョブ実行履歴")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.finished_at is not None and not self.error

@@ -1,0 +1,35 @@
+"""One helper for every state machine: check the move against the model's dict, record it, audit it."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext as _
+
+from jaim.errors import DomainError
+from jaim.models import AuditEvent
+
+
+def audit(obj, action: str, *, actor=None, from_status: str = "", to_status: str = "", note: str = ""):
+    """Write one audit row about obj (call inside the transaction that made the change)."""
+    return AuditEvent.objects.create(
+        content_type=ContentType.objects.get_for_model(obj.__class__),
+        object_id=str(obj.pk),
+        action=action,
+        actor=actor if (actor is not None and getattr(actor, "pk", None)) else None,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+    )
+
+
+def move(obj, to: str, *, transitions: dict, actor=None, note: str = "", field: str = "status"):
+    """Set obj.<field> to `to` if the move is legal, else DomainError. Writes the audit row; caller saves."""
+    current = getattr(obj, field)
+    if to not in transitions.get(current, ()):
+        label = dict(obj._meta.get_field(field).choices)
+        raise DomainError(
+            _("「%(from)s」から「%(to)s」へは変更できません。")
+            % {"from": label.get(current, current), "to": label.get(to, to)},
+            code="illegal_transition",
+        )
+    setattr(obj, field, to)
+    audit(obj, f"{field}:{to}", actor=actor, from_status=current, to_status=to, note=note)
+    return obj

@@ -1,0 +1,33 @@
+import logging
+
+from celery import shared_task
+
+from jaim import mail
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=5,
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+)
+def send_outbox_message(self, message_id: int):
+    """Send one outbox message (ids only in the payload: no personal data in the broker)."""
+    mail.deliver(message_id)
+
+
+@shared_task(acks_late=True)
+def send_pending_mail():
+    """Sweep: send whatever is still pending (e.g. queued while the broker was down)."""
+    sent = 0
+    for pk in mail.pending_message_ids():
+        try:
+            sent += bool(mail.deliver(pk))
+        except Exception:  # noqa: BLE001 - recorded on the row; the next sweep retries
+            log.warning("outbox message %s failed", pk)
+    return sent

@@ -1,0 +1,118 @@
+"""Reads reused across apps: above all, who may act for which organisation and establishment."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from members.models import (
+    Access,
+    Establishment,
+    FieldEligibility,
+    JsicCode,
+    Membership,
+    Organisation,
+    SupportGrant,
+)
+
+
+def organisations_for(user) -> QuerySet[Organisation]:
+    """Organisations the user may act for as a whole (head-office access)."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(accesses__user=user).distinct()
+
+
+def establishments_for(user) -> QuerySet[Establishment]:
+    """Establishments the user may act for: through its organisation, directly (site staff), or as a user of a
+    support organisation the establishment granted access to."""
+    if not user.is_authenticated:
+        return Establishment.objects.none()
+    org_access = Access.objects.filter(user=user, organisation_id=OuterRef("organisation_id"))
+    site_access = Access.objects.filter(user=user, establishment_id=OuterRef("pk"))
+    support = SupportGrant.objects.filter(
+        establishment_id=OuterRef("pk"),
+        revoked_at__isnull=True,
+        support_organisation__accesses__user=user,
+    )
+    return Establishment.objects.filter(Q(Exists(org_access)) | Q(Exists(site_access)) | Q(Exists(support)))
+
+
+def get_organisation_for(user, pk) -> Organisation:
+    """The organisation, or 404 when the user may not act for it."""
+    return get_object_or_404(organisations_for(user), pk=pk)
+
+
+def get_establishment_for(user, pk) -> Establishment:
+    """The establishment, or 404 when the user may not act for it."""
+    return get_object_or_404(establishments_for(user).select_related("organisation"), pk=pk)
+
+
+def can_manage_organisation(user, organisation) -> bool:
+    return Access.objects.filter(user=user, organisation=organisation, can_manage=True).exists()
+
+
+def can_manage_establishment(user, establishment) -> bool:
+    """Head-office managers of the owning organisation, or site managers of this establishment."""
+    return Access.objects.filter(
+        Q(organisation_id=establishment.organisation_id) | Q(establishment=establishment),
+        user=user,
+        can_manage=True,
+    ).exists()
+
+
+def mypage_establishments(user) -> QuerySet[Establishment]:
+    return (
+        establishments_for(user)
+        .select_related("organisation")
+        .order_by("organisation__name_kana", "name_kana")
+    )
+
+
+def open_membership(establishment) -> Membership | None:
+    return establishment.memberships.filter(status__in=Membership.OPEN_STATUSES).first()
+
+
+# --- JSIC and eligibility ------------------------------------------------------------------------------
+
+
+def jsic_ancestry(code: str) -> list[str]:
+    """The code and its ancestors, nearest first: '2591' -> ['2591', '259', '25', 'E']."""
+    chain = []
+    current = JsicCode.objects.filter(code=code).values("code", "parent_id").first()
+    while current:
+        chain.append(current["code"])
+        parent = current["parent_id"]
+        current = JsicCode.objects.filter(code=parent).values("code", "parent_id").first() if parent else None
+    return chain
+
+
+def eligibility_of(code: str) -> FieldEligibility | None:
+    """The field-list entry that decides a code: the nearest among the code and its ancestors.
+    None means no entry above it: not eligible."""
+    chain = jsic_ancestry(code)
+    entries = {e.jsic_id: e for e in FieldEligibility.objects.filter(jsic_id__in=chain)}
+    for c in chain:
+        if c in entries:
+            return entries[c]
+    return None
+
+
+def is_eligible(code: str) -> bool:
+    entry = eligibility_of(code)
+    return bool(entry and entry.eligible)
+
+
+def eligibility_map(codes=None) -> dict[str, FieldEligibility | None]:
+    """Deciding entry for many codes in two queries (the hierarchy is small enough to hold in memory)."""
+    parents = dict(JsicCode.objects.values_list("code", "parent_id"))
+    entries = {e.jsic_id: e for e in FieldEligibility.objects.all()}
+    result = {}
+    for code in codes if codes is not None else parents.keys():
+        c = code
+        decided = None
+        while c:
+            if c in entries:
+                decided = entries[c]
+                break
+            c = parents.get(c)
+        result[code] = decided
+    return result

@@ -1,0 +1,473 @@
+"""Writes for members: accounts, organisations, establishments, access grants, memberships, identity changes."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jaim.dates import today
+from jaim.errors import DomainError
+from jaim.mail import queue_mail
+from jaim.sequences import next_value
+from jaim.states import audit, move
+from members import selectors
+from members.models import (
+    Access,
+    Establishment,
+    IdentityChange,
+    JsicCode,
+    Membership,
+    Organisation,
+    SupportGrant,
+)
+from members.signals import establishment_updated, identity_changed, membership_status_changed
+
+User = get_user_model()
+VERIFY_SALT = "members.verify-email"
+
+# --- accounts -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def register_user(*, email: str, password: str, full_name: str = "") -> User:
+    """Create an inactive account and send the verification link; the account opens when the link is used."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise DomainError(_("このメールアドレスは既に登録されています。"), code="duplicate_email")
+    user = User(email=email, full_name=full_name.strip(), is_active=False)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit(user, "registered", actor=user)
+    send_verification_mail(user)
+    return user
+
+
+def verification_token(user) -> str:
+    return signing.dumps({"u": user.pk, "e": user.email}, salt=VERIFY_SALT)
+
+
+def send_verification_mail(user) -> None:
+    url = settings.SITE_URL + reverse("verify_email", args=[verification_token(user)])
+    queue_mail(
+        to=user.email, template="verify_email", context={"user": user, "url": url}, kind="verify_email"
+    )
+
+
+@transaction.atomic
+def verify_email(token: str) -> User:
+    """Open the account named by a verification link (valid JAIM_VERIFY_MAX_AGE seconds). Safe to repeat."""
+    try:
+        data = signing.loads(token, salt=VERIFY_SALT, max_age=settings.JAIM_VERIFY_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise DomainError(
+            _("確認リンクの有効期限が切れています。もう一度登録してください。"), code="expired"
+        ) from exc
+    except signing.BadSignature as exc:
+        raise DomainError(_("確認リンクが正しくありません。"), code="bad_token") from exc
+    user = User.objects.select_for_update().filter(pk=data["u"], email=data["e"]).first()
+    if user is None:
+        raise DomainError(_("確認リンクが正しくありません。"), code="bad_token")
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.is_active = True
+        user.save(update_fields=["email_verified_at", "is_active"])
+        audit(user, "email_verified", actor=user)
+    return user
+
+
+# --- organisations and establishments -------------------------------------------------------------------
+
+ORGANISATION_FIELDS = [
+    "kind",
+    "corporate_number",
+    "name",
+    "name_kana",
+    "representative_title",
+    "representative_name",
+    "postal_code",
+    "prefecture",
+    "city",
+    "address_line",
+    "phone",
+    "capital_yen",
+    "regular_employees",
+    "is_support_organisation",
+    "support_registration_number",
+]
+ESTABLISHMENT_FIELDS = [
+    "name",
+    "name_kana",
+    "postal_code",
+    "prefecture",
+    "city",
+    "address_line",
+    "phone",
+    "employment_insurance_number",
+    "operating_since",
+]
+
+
+def _assign(obj, data: dict, fields: list[str]) -> list[str]:
+    changed = []
+    for f in fields:
+        if f in data and getattr(obj, f) != data[f]:
+            setattr(obj, f, data[f])
+            changed.append(f)
+    return changed
+
+
+def _save_clean(obj, update_fields=None):
+    try:
+        obj.full_clean()
+        obj.save(update_fields=update_fields)
+    except IntegrityError as exc:
+        raise DomainError(_("同じ内容が既に登録されています。"), code="integrity") from exc
+
+
+@transaction.atomic
+def create_organisation(*, by, data: dict) -> Organisation:
+    """Register an organisation; its creator may act for it and manage access (head office)."""
+    org = Organisation()
+    _assign(org, data, ORGANISATION_FIELDS)
+    if org.kind == Organisation.Kind.SOLE_PROPRIETOR:
+        org.corporate_number = None
+    if org.corporate_number and Organisation.objects.filter(corporate_number=org.corporate_number).exists():
+        raise DomainError(_("この法人番号の法人は既に登録されています。"), code="duplicate_corporate_number")
+    _save_clean(org)
+    Access.objects.create(user=by, organisation=org, can_manage=True, granted_by=by)
+    audit(org, "created", actor=by)
+    return org
+
+
+@transaction.atomic
+def update_organisation(organisation: Organisation, *, by, data: dict) -> Organisation:
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    changed = _assign(org, data, ORGANISATION_FIELDS)
+    if org.kind == Organisation.Kind.SOLE_PROPRIETOR and org.corporate_number:
+        org.corporate_number = None
+        changed.append("corporate_number")
+    if changed:
+        _save_clean(org)
+        audit(org, "updated", actor=by, note=", ".join(sorted(set(changed))))
+        for est in org.establishments.all():
+            establishment_updated.send(sender=Establishment, establishment=est)
+    return org
+
+
+@transaction.atomic
+def create_establishment(organisation: Organisation, *, by, data: dict) -> Establishment:
+    """Register a site of an organisation (R1: each site joins on its own)."""
+    est = Establishment(organisation=organisation)
+    _assign(est, data, ESTABLISHMENT_FIELDS)
+    _save_clean(est)
+    audit(est, "created", actor=by)
+    return est
+
+
+@transaction.atomic
+def update_establishment(establishment: Establishment, *, by, data: dict) -> Establishment:
+    est = Establishment.objects.select_for_update().get(pk=establishment.pk)
+    changed = _assign(est, data, ESTABLISHMENT_FIELDS)
+    if changed:
+        _save_clean(est)
+        audit(est, "updated", actor=by, note=", ".join(changed))
+        establishment_updated.send(sender=Establishment, establishment=est)
+    return est
+
+
+# --- access ---------------------------------------------------------------------------------------------
+
+
+def _user_by_email(email: str):
+    user = User.objects.filter(email__iexact=(email or "").strip()).first()
+    if user is None:
+        raise DomainError(
+            _("このメールアドレスのユーザーは登録されていません。先に利用者登録をしてもらってください。"),
+            code="unknown_user",
+        )
+    return user
+
+
+@transaction.atomic
+def grant_organisation_access(organisation: Organisation, *, email: str, can_manage: bool, by) -> Access:
+    """Let a colleague act for the whole organisation (only a manager of it may do this)."""
+    if not selectors.can_manage_organisation(by, organisation):
+        raise DomainError(_("権限を付与する権限がありません。"), code="forbidden")
+    user = _user_by_email(email)
+    access, created = Access.objects.get_or_create(
+        user=user, organisation=organisation, defaults={"can_manage": can_manage, "granted_by": by}
+    )
+    if not created:
+        raise DomainError(_("このユーザーには既に権限があります。"), code="duplicate")
+    audit(organisation, "access_granted", actor=by, note=user.email)
+    return access
+
+
+@transaction.atomic
+def grant_establishment_access(establishment: Establishment, *, email: str, can_manage: bool, by) -> Access:
+    """Let a colleague act for one site only."""
+    if not selectors.can_manage_establishment(by, establishment):
+        raise DomainError(_("権限を付与する権限がありません。"), code="forbidden")
+    user = _user_by_email(email)
+    access, created = Access.objects.get_or_create(
+        user=user, establishment=establishment, defaults={"can_manage": can_manage, "granted_by": by}
+    )
+    if not created:
+        raise DomainError(_("このユーザーには既に権限があります。"), code="duplicate")
+    audit(establishment, "access_granted", actor=by, note=user.email)
+    return access
+
+
+@transaction.atomic
+def revoke_access(access: Access, *, by) -> None:
+    target = access.organisation or access.establishment
+    allowed = (
+        selectors.can_manage_organisation(by, access.organisation)
+        if access.organisation_id
+        else selectors.can_manage_establishment(by, access.establishment)
+    )
+    if not allowed:
+        raise DomainError(_("権限を削除する権限がありません。"), code="forbidden")
+    if access.user_id == by.pk and access.can_manage:
+        others = Access.objects.filter(
+            organisation_id=access.organisation_id, establishment_id=access.establishment_id, can_manage=True
+        ).exclude(pk=access.pk)
+        if not others.exists():
+            raise DomainError(_("最後の管理者の権限は削除できません。"), code="last_manager")
+    audit(target, "access_revoked", actor=by, note=access.user.email)
+    access.delete()
+
+
+@transaction.atomic
+def grant_support_access(
+    establishment: Establishment, *, support_organisation: Organisation, by
+) -> SupportGrant:
+    """The client lets a registered support organisation act and pay for this establishment (FAQ 2-5-12)."""
+    if not selectors.can_manage_establishment(by, establishment):
+        raise DomainError(_("権限を付与する権限がありません。"), code="forbidden")
+    if not support_organisation.is_support_organisation:
+        raise DomainError(_("登録支援機関として登録された団体ではありません。"), code="not_support_org")
+    if SupportGrant.objects.filter(
+        establishment=establishment, support_organisation=support_organisation, revoked_at__isnull=True
+    ).exists():
+        raise DomainError(_("この登録支援機関には既に委任しています。"), code="duplicate")
+    grant = SupportGrant.objects.create(
+        establishment=establishment, support_organisation=support_organisation, granted_by=by
+    )
+    audit(establishment, "support_granted", actor=by, note=support_organisation.name)
+    return grant
+
+
+@transaction.atomic
+def revoke_support_access(grant: SupportGrant, *, by) -> None:
+    if not selectors.can_manage_establishment(by, grant.establishment):
+        raise DomainError(_("権限を削除する権限がありません。"), code="forbidden")
+    grant = SupportGrant.objects.select_for_update().get(pk=grant.pk)
+    if grant.revoked_at is None:
+        grant.revoked_at = timezone.now()
+        grant.save(update_fields=["revoked_at"])
+        audit(grant.establishment, "support_revoked", actor=by, note=grant.support_organisation.name)
+
+
+# --- memberships ----------------------------------------------------------------------------------------
+
+MEMBER_NUMBER_PREFIX = "member"
+
+
+def format_member_number(value: int) -> str:
+    return f"J{value:07d}"
+
+
+@transaction.atomic
+def create_membership(
+    establishment: Establishment, *, jsic_codes, fee_notice_date: dt.date, by=None
+) -> Membership:
+    """A new membership awaiting its first payment (R9: listed only once paid). One open per site (R1)."""
+    establishment = Establishment.objects.select_for_update().get(pk=establishment.pk)
+    if selectors.open_membership(establishment):
+        raise DomainError(_("この事業所には既に有効な会員資格があります。"), code="membership_exists")
+    codes = list(JsicCode.objects.filter(code__in=list(jsic_codes)))
+    if not codes:
+        raise DomainError(_("産業分類が指定されていません。"), code="no_jsic")
+    for code in codes:
+        if not selectors.is_eligible(code.code):
+            raise DomainError(_("分類 %(code)s は対象外です。") % {"code": code.code}, code="ineligible")
+    membership = Membership.objects.create(
+        establishment=establishment,
+        member_number=format_member_number(next_value(MEMBER_NUMBER_PREFIX)),
+        fee_notice_date=fee_notice_date,
+    )
+    membership.jsic_codes.set(codes)
+    audit(membership, "status:AWAITING_PAYMENT", actor=by, to_status=membership.status)
+    return membership
+
+
+def _move_membership(membership, to, *, by, on, note="", fields=()):
+    old = membership.status
+    move(membership, to, transitions=Membership.TRANSITIONS, actor=by, note=note)
+    membership.full_clean()
+    membership.save(update_fields=["status", *fields])
+    membership_status_changed.send(
+        sender=Membership, membership=membership, old_status=old, new_status=to, effective_on=on
+    )
+    return membership
+
+
+def _locked(membership) -> Membership:
+    return Membership.objects.select_for_update().get(pk=membership.pk)
+
+
+@transaction.atomic
+def activate_membership(membership: Membership, *, on: dt.date | None = None, by=None) -> Membership:
+    """First fee paid: ACTIVE and listed on the roster from that day (R9). Idempotent for ACTIVE."""
+    m = _locked(membership)
+    if m.status == Membership.Status.ACTIVE:
+        return m
+    on = on or today()
+    if m.status == Membership.Status.AWAITING_PAYMENT:
+        m.activated_on = on
+    return _move_membership(m, Membership.Status.ACTIVE, by=by, on=on, fields=["activated_on"])
+
+
+@transaction.atomic
+def request_withdrawal(membership: Membership, *, by, effective_on: dt.date, reason: str) -> Membership:
+    """退会する (R11): the member asks; staff confirm. Still listed until the withdrawal date."""
+    m = _locked(membership)
+    if not reason.strip():
+        raise DomainError(_("退会理由を入力してください。"), code="reason_required")
+    if effective_on < today():
+        raise DomainError(_("退会日は今日以降の日付を指定してください。"), code="past_date")
+    m.withdrawal_requested_at = timezone.now()
+    m.withdrawal_effective_on = effective_on
+    m.withdrawal_reason = reason.strip()
+    return _move_membership(
+        m,
+        Membership.Status.WITHDRAWAL_REQUESTED,
+        by=by,
+        on=today(),
+        fields=["withdrawal_requested_at", "withdrawal_effective_on", "withdrawal_reason"],
+    )
+
+
+@transaction.atomic
+def withdraw_membership(membership: Membership, *, on: dt.date, by=None, note: str = "") -> Membership:
+    """WITHDRAWN on `on`: delisted that day; no refund (R11, F13). Siblings are untouched (FAQ 3-1-5)."""
+    m = _locked(membership)
+    if m.status == Membership.Status.WITHDRAWN:
+        return m
+    m.withdrawn_on = on
+    return _move_membership(m, Membership.Status.WITHDRAWN, by=by, on=on, note=note, fields=["withdrawn_on"])
+
+
+@transaction.atomic
+def lapse_membership(membership: Membership, *, on: dt.date, by=None, note: str = "") -> Membership:
+    """Renewal fee unpaid past the grace period: LAPSED and delisted from `on`."""
+    m = _locked(membership)
+    if m.status == Membership.Status.LAPSED:
+        return m
+    m.lapsed_on = on
+    return _move_membership(m, Membership.Status.LAPSED, by=by, on=on, note=note, fields=["lapsed_on"])
+
+
+@transaction.atomic
+def reinstate_membership(membership: Membership, *, on: dt.date, by=None, note: str = "") -> Membership:
+    """Finance reinstates a lapsed membership when the payment arrives; the roster shows the gap."""
+    m = _locked(membership)
+    if m.status != Membership.Status.LAPSED:
+        raise DomainError(_("失効中の会員資格のみ復活できます。"), code="not_lapsed")
+    m.lapsed_on = None
+    return _move_membership(m, Membership.Status.ACTIVE, by=by, on=on, note=note, fields=["lapsed_on"])
+
+
+@transaction.atomic
+def add_jsic_codes(membership: Membership, codes, *, by=None) -> Membership:
+    """R4: classifications added to an existing member (after an approved application). One fee still (R3)."""
+    m = _locked(membership)
+    new = [c for c in JsicCode.objects.filter(code__in=list(codes)) if selectors.is_eligible(c.code)]
+    m.jsic_codes.add(*new)
+    audit(m, "jsic_added", actor=by, note=",".join(c.code for c in new))
+    establishment_updated.send(sender=Establishment, establishment=m.establishment)
+    return m
+
+
+# --- identity changes (R13 merger/split, R14 relocation) -------------------------------------------------
+
+
+@transaction.atomic
+def record_identity_change(
+    establishment: Establishment,
+    *,
+    kind: str,
+    new_organisation_name: str,
+    new_establishment_name: str,
+    accepted_on: dt.date,
+    follow_up_due_on: dt.date | None = None,
+    new_postal_code: str = "",
+    new_prefecture: str = "",
+    new_city: str = "",
+    new_address_line: str = "",
+    by=None,
+) -> IdentityChange:
+    """Accept a merger/split or relocation: old and new names are shown side by side until it takes effect."""
+    est = Establishment.objects.select_for_update().select_related("organisation").get(pk=establishment.pk)
+    if est.identity_changes.filter(effective_on__isnull=True).exists():
+        raise DomainError(_("この事業所には処理中の名称変更・移転があります。"), code="pending_change")
+    change = IdentityChange(
+        establishment=est,
+        kind=kind,
+        old_organisation_name=est.organisation.name,
+        old_establishment_name=est.name,
+        old_address=est.full_address,
+        new_organisation_name=new_organisation_name or est.organisation.name,
+        new_establishment_name=new_establishment_name or est.name,
+        new_postal_code=new_postal_code,
+        new_prefecture=new_prefecture,
+        new_city=new_city,
+        new_address_line=new_address_line,
+        accepted_on=accepted_on,
+        follow_up_due_on=follow_up_due_on,
+    )
+    change.full_clean()
+    change.save()
+    audit(change, "accepted", actor=by)
+    identity_changed.send(sender=IdentityChange, change=change)
+    return change
+
+
+@transaction.atomic
+def complete_identity_change(change: IdentityChange, *, effective_on: dt.date, by=None) -> IdentityChange:
+    """The new company exists / the new site operates: the new names become the establishment's names."""
+    ch = IdentityChange.objects.select_for_update().get(pk=change.pk)
+    if ch.effective_on is not None:
+        return ch
+    est = Establishment.objects.select_for_update().select_related("organisation").get(pk=ch.establishment_id)
+    ch.effective_on = effective_on
+    ch.save(update_fields=["effective_on"])
+    est.name = ch.new_establishment_name
+    if ch.kind == IdentityChange.Kind.RELOCATION and ch.new_postal_code:
+        est.postal_code, est.prefecture = ch.new_postal_code, ch.new_prefecture
+        est.city, est.address_line = ch.new_city, ch.new_address_line
+    est.save()
+    org = est.organisation
+    if org.name != ch.new_organisation_name:
+        org.name = ch.new_organisation_name
+        org.save(update_fields=["name", "updated_at"])
+    audit(ch, "effective", actor=by, note=str(effective_on))
+    identity_changed.send(sender=IdentityChange, change=ch)
+    return ch
+
+
+@transaction.atomic
+def record_follow_up_done(change: IdentityChange, *, on: dt.date, by=None) -> IdentityChange:
+    ch = IdentityChange.objects.select_for_update().get(pk=change.pk)
+    if ch.follow_up_done_on is None:
+        ch.follow_up_done_on = on
+        ch.save(update_fields=["follow_up_done_on"])
+        audit(ch, "follow_up_done", actor=by)
+    return ch

@@ -1,0 +1,35 @@
+// Postal code → prefecture / city / town (offline Japan Post data served by /mypage/postal/<code>/).
+(function () {
+  document.querySelectorAll("[data-postal-form]").forEach(function (form) {
+    var postal = form.querySelector("[name$=postal_code]");
+    if (!postal) return;
+    var status = document.createElement("p");
+    status.className = "help"; status.setAttribute("aria-live", "polite");
+    postal.insertAdjacentElement("afterend", status);
+    function lookup() {
+      var code = postal.value.replace(/[^0-9０-９]/g, "").replace(/[０-９]/g, function (c) {
+        return String.fromCharCode(c.charCodeAt(0) - 0xFEE0); });
+      if (code.length !== 7) return;
+      fetch("/mypage/postal/" + code + "/", {credentials: "same-origin"}).then(function (r) {
+        if (!r.ok) { status.textContent = postal.dataset.notFound || "該当する住所が見つかりません。"; return null; }
+        return r.json();
+      }).then(function (d) {
+        if (!d) return;
+        var pref = form.querySelector("[name$=prefecture]"), city = form.querySelector("[name$=city]"),
+            line = form.querySelector("[name$=address_line]");
+        if (pref) pref.value = d.prefecture;
+        if (city) city.value = d.city;
+        if (line && !line.value) line.value = d.town;
+        status.textContent = d.prefecture_name + d.city + d.town;
+      }).catch(function () {});
+    }
+    postal.addEventListener("change", lookup);
+    postal.addEventListener("blur", lookup);
+  });
+  // Forms that must not be sent twice (double-clicked submit).
+  document.querySelectorAll("form[data-once]").forEach(function (f) {
+    f.addEventListener("submit", function () {
+      f.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+    });
+  });
+})();

@@ -1,0 +1,76 @@
+"""Test set-up shared by every app.
+
+Tests marked `postgres`, `redis` or `browser` need the real service. Without it they are skipped with a reason,
+except when JAIM_REQUIRE_SERVICES=1 (CI): then a missing service is a failure, never a silent skip."""
+
+import os
+import shutil
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+REQUIRE_SERVICES = os.environ.get("JAIM_REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("JAIM_CHROMIUM", "/usr/bin/chromium")
+
+
+def _redis_reachable() -> bool:
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis"):
+        return False
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _missing(marker: str) -> str | None:
+    if marker == "postgres" and not settings.USING_POSTGRES:
+        return "needs PostgreSQL (set DATABASE_URL=postgres://…)"
+    if marker == "redis" and not _redis_reachable():
+        return "needs Redis as the Celery broker (set CELERY_BROKER_URL=redis://…)"
+    if marker == "browser" and not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        return "needs Debian's Chromium at /usr/bin/chromium"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _require_services(request):
+    for marker in ("postgres", "redis", "browser"):
+        if request.node.get_closest_marker(marker):
+            reason = _missing(marker)
+            if reason:
+                if REQUIRE_SERVICES:
+                    pytest.fail(f"JAIM_REQUIRE_SERVICES=1 but this test {reason}")
+                pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks_unless_real_worker(request, settings, tmp_path):
+    """Unit tests run tasks in-process; tests marked `redis` talk to a real worker. Files go to a temp dir."""
+    from jaim.celery import app
+
+    eager = not request.node.get_closest_marker("redis")
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private")},
+        },
+    }
+    settings.MEDIA_ROOT = str(tmp_path / "private")
+    yield
+    app.conf.task_always_eager = old
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -1,0 +1,106 @@
+"""factory_boy factories shared by every app's tests. App-specific ones live in tests/<app>/factories.py."""
+
+import datetime as dt
+import itertools
+
+import factory
+from django.contrib.auth import get_user_model
+
+from jaim.validators import corporate_number_check_digit
+from members.models import Access, Association, AssociationMembership, Establishment, Membership, Organisation
+
+_corp = itertools.count(100000000001)
+
+
+def make_corporate_number() -> str:
+    base = str(next(_corp)).zfill(12)
+    return f"{corporate_number_check_digit(base)}{base}"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"user{n}@example.jp")
+    full_name = factory.Sequence(lambda n: f"利用者 {n}")
+    password = factory.django.Password("correct-horse-battery")
+    is_active = True
+    email_verified_at = factory.LazyFunction(lambda: dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    kind = Organisation.Kind.CORPORATION
+    corporate_number = factory.LazyFunction(make_corporate_number)
+    name = factory.Sequence(lambda n: f"株式会社テスト製作所{n}")
+    name_kana = factory.Sequence(lambda n: f"テストセイサクショ{n}")
+    representative_title = "代表取締役"
+    representative_name = "代表 太郎"
+    postal_code = "4500002"
+    prefecture = "23"
+    city = "名古屋市中村区"
+    address_line = "名駅1-1-1"
+    phone = "0521234567"
+    capital_yen = 50_000_000
+    regular_employees = 80
+
+
+class EstablishmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Establishment
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"第{n}工場")
+    name_kana = factory.Sequence(lambda n: f"ダイ{n}コウジョウ")
+    postal_code = "5000001"
+    prefecture = "21"
+    city = "岐阜市"
+    address_line = "東金宝町1-2"
+    phone = "0581234567"
+
+
+class AccessFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Access
+
+    user = factory.SubFactory(UserFactory)
+    can_manage = True
+
+
+class AssociationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Association
+
+    name = factory.Sequence(lambda n: f"一般社団法人テスト工業会{n}")
+    proof_required = True
+
+
+class AssociationMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AssociationMembership
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    association = factory.SubFactory(AssociationFactory)
+    applied_on = dt.date(2025, 4, 1)
+    complete_on = dt.date(2025, 5, 1)
+
+
+def membership_for(establishment, *, codes=("2592",), fee_notice_date=dt.date(2026, 6, 10), active_on=None):
+    """A membership through the real services (numbering, audit, roster signals)."""
+    from members import services
+
+    m = services.create_membership(establishment, jsic_codes=codes, fee_notice_date=fee_notice_date)
+    if active_on:
+        m = services.activate_membership(m, on=active_on)
+    return Membership.objects.get(pk=m.pk)
+
+
+def head_office(user=None, **org_kwargs):
+    """An organisation with a user who may act for it as head office (manager)."""
+    user = user or UserFactory()
+    org = OrganisationFactory(**org_kwargs)
+    Access.objects.create(user=user, organisation=org, can_manage=True)
+    return user, org

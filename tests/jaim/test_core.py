@@ -1,0 +1,94 @@
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from jaim import dates
+from jaim.mail import deliver, queue_mail
+from jaim.models import OutboxMessage, Sequence
+from jaim.sequences import next_value
+
+
+@pytest.mark.parametrize(
+    "day,fy",
+    [
+        (dt.date(2026, 4, 1), 2026),
+        (dt.date(2027, 3, 31), 2026),
+        (dt.date(2026, 3, 31), 2025),
+        (dt.date(2028, 2, 29), 2027),
+    ],
+)
+def test_fiscal_year_runs_april_to_march(day, fy):
+    assert dates.fiscal_year_of(day) == fy
+    assert dates.fiscal_year_start(fy) <= day <= dates.fiscal_year_end(fy)
+
+
+def test_japanese_date_format():
+    assert dates.japanese_date(dt.date(2026, 4, 1)) == "2026年4月1日"
+
+
+@pytest.mark.django_db
+def test_outbox_dedupe_key_makes_a_reminder_exist_once():
+    ctx = {"user": None, "url": "x"}
+    first = queue_mail(to="a@example.jp", template="verify_email", context=ctx, kind="t", dedupe_key="k1")
+    second = queue_mail(to="a@example.jp", template="verify_email", context=ctx, kind="t", dedupe_key="k1")
+    assert first is not None and second is None
+    assert OutboxMessage.objects.filter(dedupe_key="k1").count() == 1
+
+
+@pytest.mark.django_db
+def test_failed_delivery_is_recorded_and_retried_later(settings, mailoutbox):
+    msg = queue_mail(to="a@example.jp", template="verify_email", context={"url": "x"}, kind="t")
+    settings.EMAIL_BACKEND = "tests.jaim.broken_backend.Backend"
+    with pytest.raises(ConnectionError):
+        deliver(msg.pk)
+    msg.refresh_from_db()
+    assert (
+        msg.status == OutboxMessage.Status.PENDING
+        and msg.attempts == 1
+        and "ConnectionError" in msg.last_error
+    )
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert deliver(msg.pk) is True
+    assert deliver(msg.pk) is False  # already sent: nothing twice
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_sequence_rolls_back_with_its_transaction_so_there_is_no_gap():
+    with transaction.atomic():
+        assert next_value("t") == 1
+    try:
+        with transaction.atomic():
+            assert next_value("t") == 2
+            raise RuntimeError
+    except RuntimeError:
+        pass
+    with transaction.atomic():
+        assert next_value("t") == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_numbering_gives_no_duplicate_and_no_gap():
+    results, errors = [], []
+
+    def worker():
+        try:
+            for _ in range(10):
+                with transaction.atomic():
+                    results.append(next_value("race"))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(results) == list(range(1, 41))
+    assert Sequence.objects.get(prefix="race").last_value == 40
