@@ -208,3 +208,8 @@ def test_authenticated_pages_are_not_cached(client):
 def test_home_and_login_render_in_japanese(client):
     assert "会員ポータル" in client.get("/").content.decode()
     assert "ログイン" in client.get(reverse("login")).content.decode()
+
+
+def test_portal_is_japanese_even_when_the_browser_asks_for_english(client):
+    r = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert r["Content-Language"] == "ja" and "会員ポータル" in r.content.decode()
