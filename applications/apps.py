@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ApplicationsConfig(AppConfig):
     name = "applications"
     verbose_name = _("入会・変更申請")
+
+    def ready(self):
+        from applications import panels
+        from members.panels import register_establishment_panel, register_mypage_panel
+
+        register_establishment_panel(panels.establishment_panel, order=20)
+        register_mypage_panel(panels.mypage_panel, order=20)

@@ -471,3 +471,57 @@ def record_follow_up_done(change: IdentityChange, *, on: dt.date, by=None) -> Id
         ch.save(update_fields=["follow_up_done_on"])
         audit(ch, "follow_up_done", actor=by)
     return ch
+
+
+# --- declarations made in an approved application (applications calls these) -----------------------------
+
+
+@transaction.atomic
+def record_sme_declaration(
+    organisation: Organisation, *, capital_yen: int | None, regular_employees: int | None, by=None, note: str = ""
+) -> Organisation:
+    """Apply a verified SME declaration (F3: capital, regular employees) to the organisation so fee quotes see it."""
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    changed = []
+    for f, value in (("capital_yen", capital_yen), ("regular_employees", regular_employees)):
+        if value is not None and getattr(org, f) != value:
+            setattr(org, f, value)
+            changed.append(f)
+    if changed:
+        _save_clean(org, update_fields=[*changed, "updated_at"])
+        audit(org, "sme_declared", actor=by, note=note or ", ".join(changed))
+    return org
+
+
+@transaction.atomic
+def record_association_membership(
+    organisation: Organisation,
+    *,
+    association,
+    applied_on: dt.date | None = None,
+    complete_on: dt.date | None = None,
+    by=None,
+    note: str = "",
+):
+    """Record an organisation's membership of an association declared in an application (F4). Dates already
+    recorded (e.g. checked by staff against the association's member list) are never overwritten."""
+    from members.models import AssociationMembership
+
+    am, created = AssociationMembership.objects.select_for_update().get_or_create(
+        organisation=organisation,
+        association=association,
+        defaults={"applied_on": applied_on, "complete_on": complete_on},
+    )
+    if not created:
+        changed = []
+        if am.applied_on is None and applied_on is not None:
+            am.applied_on = applied_on
+            changed.append("applied_on")
+        if am.complete_on is None and complete_on is not None:
+            am.complete_on = complete_on
+            changed.append("complete_on")
+        if changed:
+            am.full_clean()
+            am.save(update_fields=changed)
+    audit(organisation, "association_recorded", actor=by, note=note or association.name)
+    return am

@@ -1,0 +1,487 @@
+"""Staff review in the admin: the queue (oldest receipt first, filters with counts), every answer and document on
+one page, and the decisions — each calling applications.services. Requirement rules and pledges are data here."""
+
+import datetime as dt
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from applications import forms, selectors, services
+from applications.models import (
+    AddonAssociation,
+    Application,
+    Document,
+    DocumentType,
+    PledgeAcceptance,
+    PledgeText,
+    Requirement,
+    ReviewMessage,
+)
+from jaim.dates import today
+from jaim.errors import DomainError
+from members.models import AddOn, JsicCode
+
+S = Application.Status
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = gettext_lazy("状態")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("queue", _("審査待ち・審査中")), *S.choices]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "queue":
+            return queryset.filter(status__in=[S.SUBMITTED, S.IN_REVIEW])
+        if value in S.values:
+            return queryset.filter(status=value)
+        return queryset.exclude(status=S.DRAFT)  # drafts are the applicant's business until submitted
+
+
+class JsicFilter(admin.SimpleListFilter):
+    title = gettext_lazy("産業分類（中分類）")
+    parameter_name = "jsic"
+
+    def lookups(self, request, model_admin):
+        codes = Application.requested_codes.through.objects.values_list("jsiccode_id", flat=True).distinct()
+        middles = sorted({c[:2] for c in codes})
+        names = dict(JsicCode.objects.filter(code__in=middles).values_list("code", "name_ja"))
+        return [(m, f"{m} {names.get(m, '')}") for m in middles]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(requested_codes__code__startswith=self.value()).distinct()
+        return queryset
+
+
+class AddonFilter(admin.SimpleListFilter):
+    title = gettext_lazy("上乗せ要件")
+    parameter_name = "addon"
+
+    def lookups(self, request, model_admin):
+        return [("none", _("なし")), *AddOn.choices]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(addon_summary="")
+        if self.value():
+            return queryset.filter(addon_summary__contains=self.value())
+        return queryset
+
+
+class DaysWaitingFilter(admin.SimpleListFilter):
+    title = gettext_lazy("受付からの日数")
+    parameter_name = "waiting"
+    BANDS = {"lt30": (0, 30), "30to60": (30, 60), "60to90": (60, 90), "ge90": (90, None)}
+
+    def lookups(self, request, model_admin):
+        return [
+            ("lt30", _("30日未満")),
+            ("30to60", _("30〜60日")),
+            ("60to90", _("60〜90日")),
+            ("ge90", _("90日以上（標準の2〜3か月超）")),
+        ]
+
+    def queryset(self, request, queryset):
+        band = self.BANDS.get(self.value())
+        if not band:
+            return queryset
+        now = timezone.now()
+        low, high = band
+        q = Q(submitted_at__lte=now - dt.timedelta(days=low))
+        if high is not None:
+            q &= Q(submitted_at__gt=now - dt.timedelta(days=high))
+        return queryset.filter(q, submitted_at__isnull=False)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class DocumentInline(ReadOnlyInline):
+    model = Document
+    fields = ["preview", "document_type", "details", "size_kb", "uploaded_at", "uploaded_by"]
+    readonly_fields = fields
+    verbose_name_plural = gettext_lazy("提出書類")
+
+    @admin.display(description=gettext_lazy("ファイル"))
+    def preview(self, obj):
+        url = reverse("applications:document", args=[obj.pk])
+        if obj.is_image:
+            return format_html(
+                '<a href="{}"><img src="{}?preview=1" alt="{}" class="jaim-preview" width="160"></a><br>{}',
+                url,
+                url,
+                obj.original_name,
+                obj.original_name,
+            )
+        return format_html('<a href="{}">📄 {}</a>', url, obj.original_name)
+
+    @admin.display(description=gettext_lazy("内容"))
+    def details(self, obj):
+        parts = []
+        if obj.evidence_template:
+            parts.append(_("様式：%(t)s") % {"t": obj.evidence_template})
+        if obj.association_id:
+            parts.append(_("団体：%(a)s") % {"a": obj.association})
+        if obj.issuer:
+            parts.append(_("発行者：%(i)s") % {"i": obj.issuer})
+        if obj.number:
+            parts.append(_("番号：%(n)s") % {"n": obj.number})
+        if obj.valid_until:
+            parts.append(_("有効期限：%(d)s") % {"d": obj.valid_until})
+        return " / ".join(parts) or "—"
+
+    @admin.display(description=gettext_lazy("KB"))
+    def size_kb(self, obj):
+        return f"{obj.size_bytes / 1024:,.0f}"
+
+
+class PledgeAcceptanceInline(ReadOnlyInline):
+    model = PledgeAcceptance
+    fields = ["pledge", "accepted_by", "accepted_at"]
+    readonly_fields = fields
+
+
+class ReviewMessageInline(ReadOnlyInline):
+    model = ReviewMessage
+    fields = ["created_at", "kind", "message", "deadline", "author"]
+    readonly_fields = fields
+
+
+ANSWER_FIELDSETS = [
+    (
+        gettext_lazy("申請"),
+        {
+            "fields": [
+                "receipt_number",
+                "kind",
+                "status",
+                "establishment_link",
+                "organisation_info",
+                "payer",
+                "submitted_at",
+                "resubmitted_at",
+                "days_waiting",
+                "reviewer",
+                "review_started_at",
+                "decided_at",
+                "decided_by",
+                "checklist_view",
+            ]
+        },
+    ),
+    (gettext_lazy("産業分類・出荷実績"), {"fields": ["codes_view", "had_shipments", "ships_within_company",
+                                            "amounts_unavailable", "amounts_unavailable_reason"]}),
+    (gettext_lazy("製品・工場の画像"), {"fields": ["images_restricted", "images_restriction_reason",
+                                           "product_use_explanation"]}),
+    (gettext_lazy("中小企業・団体割引"), {"fields": ["sme_claimed", "capital_yen", "regular_employees",
+                                             "sme_proof_type", "association", "association_applied_on",
+                                             "association_complete_on"]}),
+    (gettext_lazy("名称変更・移転"), {"fields": ["new_organisation_name", "new_establishment_name",
+                                          "new_address_view", "change_expected_on", "change_description"]}),
+    (gettext_lazy("退会"), {"fields": ["withdrawal_on", "withdrawal_reason"]}),
+    (gettext_lazy("差戻し・却下"), {"fields": ["return_message", "return_deadline", "returned_at",
+                                          "rejection_reason"]}),
+]
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = [
+        "receipt_number",
+        "kind",
+        "status_badge",
+        "establishment_name",
+        "organisation_name",
+        "prefecture",
+        "submitted_at",
+        "days_waiting",
+        "reviewer",
+        "addon_summary",
+    ]
+    list_display_links = ["receipt_number", "establishment_name"]
+    list_filter = [StatusFilter, "kind", JsicFilter, AddonFilter, "establishment__prefecture", DaysWaitingFilter]
+    show_facets = admin.ShowFacets.ALWAYS
+    search_fields = [
+        "receipt_number",
+        "establishment__name",
+        "establishment__organisation__name",
+        "establishment__organisation__corporate_number",
+    ]
+    list_select_related = ["establishment__organisation", "reviewer"]
+    list_per_page = 50
+    inlines = [DocumentInline, PledgeAcceptanceInline, ReviewMessageInline]
+    fieldsets = ANSWER_FIELDSETS
+    actions = ["start_review_action"]
+    change_form_template = "admin/applications/application/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Nothing is edited here: answers belong to the applicant, statuses move only through the services.
+        return [f for _title, opts in ANSWER_FIELDSETS for f in opts["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("establishment__organisation", "reviewer")
+
+    # --- columns ---
+
+    @admin.display(description=gettext_lazy("状態"), ordering="status")
+    def status_badge(self, obj):
+        return obj.get_status_display()
+
+    @admin.display(description=gettext_lazy("事業所"), ordering="establishment__name")
+    def establishment_name(self, obj):
+        return obj.establishment.name
+
+    @admin.display(description=gettext_lazy("法人"), ordering="establishment__organisation__name")
+    def organisation_name(self, obj):
+        return obj.establishment.organisation.name
+
+    @admin.display(description=gettext_lazy("都道府県"), ordering="establishment__prefecture")
+    def prefecture(self, obj):
+        return obj.establishment.get_prefecture_display()
+
+    @admin.display(description=gettext_lazy("受付からの日数"))
+    def days_waiting(self, obj):
+        if not obj.submitted_at:
+            return "—"
+        end = timezone.localdate(obj.decided_at) if obj.decided_at else today()
+        return (end - timezone.localdate(obj.submitted_at)).days
+
+    @admin.display(description=gettext_lazy("事業所"))
+    def establishment_link(self, obj):
+        est = obj.establishment
+        return format_html(
+            '<a href="{}">{}</a><br>〒{} {}<br>{}',
+            reverse("admin:members_establishment_change", args=[est.pk]),
+            est.name,
+            est.postal_code_display,
+            est.full_address,
+            est.employment_insurance_number or "",
+        )
+
+    @admin.display(description=gettext_lazy("法人"))
+    def organisation_info(self, obj):
+        org = obj.establishment.organisation
+        return format_html(
+            '<a href="{}">{}</a>（{}）<br>{} {}<br>{}：{} / {}：{}',
+            reverse("admin:members_organisation_change", args=[org.pk]),
+            org.name,
+            org.corporate_number or _("個人事業主"),
+            org.representative_title,
+            org.representative_name,
+            _("資本金"),
+            f"{org.capital_yen:,}" if org.capital_yen is not None else "—",
+            _("従業員"),
+            org.regular_employees if org.regular_employees is not None else "—",
+        )
+
+    @admin.display(description=gettext_lazy("申請する産業分類"))
+    def codes_view(self, obj):
+        entries = selectors.code_entries(obj)
+        rows = []
+        for c in selectors.requested_codes(obj):
+            e = entries.get(c.code)
+            extra = []
+            if e is not None:
+                if e.addon:
+                    extra.append(e.get_addon_display())
+                extra.append(_("様式 %(t)s") % {"t": e.evidence_template})
+            rows.append((c.code, c.name_ja, "・".join(str(x) for x in extra)))
+        return format_html_join("", "<div>{} {} <small>{}</small></div>", rows) or "—"
+
+    @admin.display(description=gettext_lazy("移転先"))
+    def new_address_view(self, obj):
+        if not obj.new_postal_code:
+            return "—"
+        from jaim.validators import PREFECTURE_NAMES
+
+        return f"〒{obj.new_postal_code} {PREFECTURE_NAMES.get(obj.new_prefecture, '')}{obj.new_city}{obj.new_address_line}"
+
+    @admin.display(description=gettext_lazy("提出前チェック"))
+    def checklist_view(self, obj):
+        rows = [("✔" if n.satisfied else "✘", n.label, n.problem) for n in selectors.checklist(obj)]
+        return format_html_join("", "<div>{} {} <small>{}</small></div>", rows) or "—"
+
+    # --- decisions ---
+
+    @admin.action(description=gettext_lazy("審査を開始する（自分を担当にする）"))
+    def start_review_action(self, request, queryset):
+        started = 0
+        for app in queryset.order_by("submitted_at"):
+            try:
+                services.start_review(app, reviewer=request.user)
+                started += 1
+            except DomainError as exc:
+                self.message_user(request, f"{app.receipt_number or app.pk}: {exc.message}", messages.WARNING)
+        if started:
+            self.message_user(request, _("%(n)s件の審査を開始しました。") % {"n": started}, messages.SUCCESS)
+
+    def get_urls(self):
+        opts = self.model._meta
+        name = f"{opts.app_label}_{opts.model_name}"
+        return [
+            path("<int:pk>/start/", self.admin_site.admin_view(self.start_view), name=f"{name}_start"),
+            path("<int:pk>/return/", self.admin_site.admin_view(self.return_view), name=f"{name}_return"),
+            path("<int:pk>/approve/", self.admin_site.admin_view(self.approve_view), name=f"{name}_approve"),
+            path("<int:pk>/reject/", self.admin_site.admin_view(self.reject_view), name=f"{name}_reject"),
+            *super().get_urls(),
+        ]
+
+    def _get(self, request, pk) -> Application:
+        app = get_object_or_404(Application.objects.select_related("establishment__organisation"), pk=pk)
+        if not self.has_change_permission(request, app):
+            raise PermissionDenied
+        return app
+
+    def _change_url(self, app):
+        return reverse("admin:applications_application_change", args=[app.pk])
+
+    def _apply(self, request, app, fn, success, **kwargs):
+        try:
+            fn(app, reviewer=request.user, **kwargs)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return redirect(self._change_url(app))
+        self.message_user(request, success, messages.SUCCESS)
+        return None
+
+    def start_view(self, request, pk):
+        app = self._get(request, pk)
+        if request.method != "POST":
+            return redirect(self._change_url(app))
+        return self._apply(request, app, services.start_review, _("審査を開始しました。")) or redirect(
+            self._change_url(app)
+        )
+
+    def _decision(self, request, app, form, title, button, danger=False):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": app,
+            "title": title,
+            "form": form,
+            "button": button,
+            "danger": danger,
+            "change_url": self._change_url(app),
+        }
+        return TemplateResponse(request, "admin/applications/application/decision.html", context)
+
+    def return_view(self, request, pk):
+        app = self._get(request, pk)
+        initial = {"deadline": today() + dt.timedelta(days=30)}
+        form = forms.ReturnForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            done = self._apply(
+                request,
+                app,
+                services.return_application,
+                _("申請を差し戻し、申請者にメールを送りました。"),
+                message=form.cleaned_data["message"],
+                deadline=form.cleaned_data["deadline"],
+            )
+            return done or redirect("admin:applications_application_changelist")
+        return self._decision(request, app, form, _("差し戻す（修正を依頼する）"), _("差し戻す"))
+
+    def approve_view(self, request, pk):
+        app = self._get(request, pk)
+        form = forms.ApproveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            done = self._apply(
+                request,
+                app,
+                services.approve_application,
+                _("申請を承認しました。"),
+                follow_up_due_on=form.cleaned_data.get("follow_up_due_on"),
+            )
+            return done or redirect("admin:applications_application_changelist")
+        return self._decision(request, app, form, _("承認する"), _("承認する"))
+
+    def reject_view(self, request, pk):
+        app = self._get(request, pk)
+        form = forms.RejectForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            done = self._apply(
+                request,
+                app,
+                services.reject_application,
+                _("申請を却下しました。"),
+                reason=form.cleaned_data["reason"],
+            )
+            return done or redirect("admin:applications_application_changelist")
+        return self._decision(request, app, form, _("却下する"), _("却下する"), danger=True)
+
+
+@admin.register(DocumentType)
+class DocumentTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "step", "requires_valid_until", "min_months_valid", "requires_association",
+                    "evidence_template_override", "multiple", "order", "is_active"]
+    list_filter = ["step", "is_active"]
+    search_fields = ["code", "name"]
+    list_editable = ["order", "is_active"]
+
+
+@admin.register(Requirement)
+class RequirementAdmin(admin.ModelAdmin):
+    list_display = ["label", "kinds", "addon", "jsic", "document_type_names", "association_must_qualify", "order",
+                    "is_active"]
+    list_filter = ["addon", "is_active"]
+    search_fields = ["label"]
+    filter_horizontal = ["document_types"]
+    autocomplete_fields = ["jsic"]
+
+    @admin.display(description=gettext_lazy("認められる書類"))
+    def document_type_names(self, obj):
+        return "、".join(t.name for t in obj.document_types.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("jsic").prefetch_related("document_types")
+
+
+@admin.register(AddonAssociation)
+class AddonAssociationAdmin(admin.ModelAdmin):
+    list_display = ["addon", "association", "note"]
+    list_filter = ["addon"]
+    autocomplete_fields = ["association"]
+    list_select_related = ["association"]
+
+
+@admin.register(PledgeText)
+class PledgeTextAdmin(admin.ModelAdmin):
+    list_display = ["title", "code", "version", "kinds", "is_active", "order", "created_at"]
+    list_filter = ["code", "is_active"]
+    search_fields = ["title", "body"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A version someone accepted is frozen: change the text by adding a new version.
+        if obj is not None and PledgeAcceptance.objects.filter(pledge=obj).exists():
+            return ["code", "version", "title", "body", "kinds"]
+        return []
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and PledgeAcceptance.objects.filter(pledge=obj).exists():
+            return False
+        return super().has_delete_permission(request, obj)
