@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from fees import views
 
 app_name = "fees"
-urlpatterns: list = []
+urlpatterns = [
+    path("invoices/<int:pk>/<str:kind>.pdf", views.invoice_document, name="invoice_document"),
+    path("invoices/<int:pk>/receipt/", views.receipt_request, name="receipt_request"),
+    path("credit-notes/<int:pk>.pdf", views.credit_note_pdf, name="credit_note_pdf"),
+    path("establishments/<int:pk>/billing-contact/", views.billing_contact, name="billing_contact"),
+    path("establishments/<int:pk>/debit-mandate/", views.debit_mandate, name="debit_mandate"),
+]

@@ -1,0 +1,156 @@
+"""My Page: invoices and documents of an establishment, receipts, billing contact, direct-debit mandate.
+Every view finds its object through members.selectors: another organisation's invoice is a 404."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fees import selectors, services
+from fees.forms import BillingContactForm, DebitMandateForm
+from fees.models import CreditNote, Invoice
+from jaim.errors import DomainError
+from jaim.views import apply_service
+from members import selectors as member_selectors
+from members.models import Organisation
+
+
+def establishment_panel(request, establishment):
+    """The 会費・請求 section of the establishment page (registered in FeesConfig.ready)."""
+    invoices = list(selectors.invoices_for_establishment(establishment))
+    return (
+        "fees/panel.html",
+        {
+            "est": establishment,
+            "invoices": invoices,
+            "failed": [i for i in invoices if i.status == Invoice.Status.DEBIT_FAILED],
+            "contact": services.billing_contact_for(establishment),
+            "mandate": services.active_mandate(establishment),
+        },
+    )
+
+
+def _invoice_for(user, pk) -> Invoice:
+    return get_object_or_404(selectors.invoices_for_user(user).select_related("receipt"), pk=pk)
+
+
+@login_required
+def invoice_document(request, pk, kind):
+    """Download the invoice, fee notice or receipt PDF (attachment), rendering it now if the task has not yet."""
+    invoice = _invoice_for(request.user, pk)
+    if kind == "invoice":
+        name = services.store_document_pdf("invoice", invoice.pk)
+        filename = f"請求書_{invoice.number}.pdf"
+    elif kind == "notice":
+        name = services.store_document_pdf("notice", invoice.pk)
+        filename = f"会費請求通知書_{invoice.number}.pdf"
+    elif kind == "receipt":
+        receipt = getattr(invoice, "receipt", None)
+        if receipt is None:
+            raise Http404
+        name = services.store_document_pdf("receipt", receipt.pk)
+        filename = f"領収書_{receipt.number}.pdf"
+    else:
+        raise Http404
+    from django.core.files.storage import default_storage
+
+    return FileResponse(
+        default_storage.open(name, "rb"),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/pdf",
+    )
+
+
+@login_required
+def credit_note_pdf(request, pk):
+    note = get_object_or_404(
+        CreditNote.objects.filter(invoice__in=selectors.invoices_for_user(request.user)), pk=pk
+    )
+    name = services.store_document_pdf("credit_note", note.pk)
+    from django.core.files.storage import default_storage
+
+    return FileResponse(
+        default_storage.open(name, "rb"),
+        as_attachment=True,
+        filename=f"請求取消書_{note.number}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@login_required
+@require_POST
+def receipt_request(request, pk):
+    """F11: the member issues its own receipt once the invoice is paid."""
+    invoice = _invoice_for(request.user, pk)
+    try:
+        services.request_receipt(invoice, by=request.user)
+        messages.success(request, _("領収書を発行しました。「領収書PDF」からダウンロードできます。"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("members:establishment_detail", invoice.membership.establishment_id)
+
+
+@login_required
+def billing_contact(request, pk):
+    est = member_selectors.get_establishment_for(request.user, pk)
+    own = est.billing_contact if hasattr(est, "billing_contact") else None
+    inherited = services.billing_contact_for(est) if own is None else None
+    initial = {}
+    if own is None and inherited is None:
+        org = est.organisation
+        initial = {
+            "addressee": org.name,
+            "postal_code": org.postal_code,
+            "prefecture": org.prefecture,
+            "city": org.city,
+            "address_line": org.address_line,
+            "phone": org.phone,
+        }
+    form = BillingContactForm(request.POST or None, instance=own or inherited, initial=initial)
+    can_org = member_selectors.organisations_for(request.user).filter(pk=est.organisation_id).exists()
+    if not can_org:
+        form.fields.pop("for_organisation")
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data.get(f, "") for f in BillingContactForm.Meta.fields}
+        if apply_service(
+            request,
+            form,
+            services.save_billing_contact,
+            est,
+            data=data,
+            for_organisation=bool(form.cleaned_data.get("for_organisation")),
+            by=request.user,
+        ):
+            messages.success(request, _("請求書送付先を登録しました。"))
+            return redirect("members:establishment_detail", est.pk)
+    return render(
+        request,
+        "fees/billing_contact_form.html",
+        {"form": form, "est": est, "inherited": inherited, "own": own},
+    )
+
+
+@login_required
+def debit_mandate(request, pk):
+    est = member_selectors.get_establishment_for(request.user, pk)
+    supports = Organisation.objects.filter(
+        client_grants__establishment=est, client_grants__revoked_at__isnull=True, is_support_organisation=True
+    ).distinct()
+    current = services.active_mandate(est)
+    form = DebitMandateForm(request.POST or None, support_organisations=supports)
+    if request.method == "POST" and form.is_valid():
+        if apply_service(
+            request,
+            form,
+            services.register_debit_mandate,
+            est,
+            data=form.cleaned_data,
+            payer=form.payer,
+            by=request.user,
+        ):
+            messages.success(request, _("口座振替の口座を登録しました。"))
+            return redirect("members:establishment_detail", est.pk)
+    return render(request, "fees/debit_mandate_form.html", {"form": form, "est": est, "current": current})
