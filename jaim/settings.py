@@ -205,3 +205,15 @@ JAIM_VERIFY_MAX_AGE = 3 * 24 * 3600
 from jaim.schedule import BEAT_SCHEDULE  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+
+# --- fees (issue 4: fees, invoices, payments, direct debit) ----------------------------------------------
+# Issuer block printed on invoices, notices, credit notes and receipts.
+JAIM_ISSUER = {
+    "name": env("JAIM_ISSUER_NAME", default="一般社団法人工業製品製造技能人材機構（JAIM）"),
+    "lines": env.list("JAIM_ISSUER_LINES", default=["事務局 会費担当"]),
+}
+# PDFs not rendered yet (e.g. queued while the broker was down) are rendered by this sweep.
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
+    "fees-render-missing-pdfs": {"task": "fees.tasks.render_missing_documents", "schedule": 900.0},
+}
