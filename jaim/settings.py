@@ -217,3 +217,17 @@ CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,
     "fees-render-missing-pdfs": {"task": "fees.tasks.render_missing_documents", "schedule": 900.0},
 }
+
+# --- roster (issue 5: public roster) ---------------------------------------------------------------------
+# Requests per client per window on the public roster page and API, "requests/seconds"; "0/60" switches the
+# limit off (e.g. for a benchmark where every client shares one address).
+JAIM_ROSTER_RATE_LIMIT = env("JAIM_ROSTER_RATE_LIMIT", default="60/60")
+JAIM_ROSTER_API_RATE_LIMIT = env("JAIM_ROSTER_API_RATE_LIMIT", default="60/60")
+# django-ninja as an app only so that its API docs page serves Swagger UI from our static files (CSP 'self').
+INSTALLED_APPS = [*INSTALLED_APPS, "ninja"]
+# Client addresses: JAIM_TRUSTED_PROXY_COUNT (security block). PDF font: JAIM_PDF_FONT, default IPAex Gothic.
+# Roster exports: checked every 30 minutes, rebuilt when today's files are missing or the roster changed.
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
+    "roster-exports": {"task": "roster.tasks.build_roster_exports", "schedule": 1800.0},
+}

@@ -1,0 +1,186 @@
+"""Read-only JSON API of the public roster (django-ninja): the page's searches and the as-of check.
+OpenAPI description at /roster/api/v1/openapi.json, interactive docs at /roster/api/v1/docs.
+
+Same validation (roster.forms), same queries (roster.selectors), same rate limit counters as the page.
+Never personal data: the schemas below are the whole output."""
+
+import datetime as dt
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import HttpError
+
+from jaim.dates import today
+from roster import selectors, services
+from roster.forms import MAX_PAGES, RosterSearchForm
+from roster.ratelimit import ApiThrottle
+
+api = NinjaAPI(
+    title="JAIM 賛助会員名簿 API",
+    version="1.0.0",
+    description=(
+        "JAIM（一般社団法人工業製品製造技能人材機構）の賛助会員名簿を検索・確認するための読み取り専用APIです。"
+        "基準日（as_of）を指定すると、その日に名簿に掲載されていたかを確認できます。"
+        "個人情報は含みません。クライアントごとに回数制限があり、超えると429（Retry-After付き）を返します。"
+    ),
+    urls_namespace="roster_api",
+    throttle=[ApiThrottle()],
+)
+
+
+class Classification(Schema):
+    code: str
+    name: str
+
+
+class PendingChange(Schema):
+    kind: str  # NAME_CHANGE (R13 merger/split) or RELOCATION (R14)
+    new_organisation_name: str
+    new_establishment_name: str
+    new_prefecture_code: str
+    new_prefecture: str
+    new_city: str
+
+
+class Entry(Schema):
+    token: str
+    url: str
+    member_number: str
+    corporate_number: str
+    organisation_name: str
+    establishment_name: str
+    prefecture_code: str
+    prefecture: str
+    city: str
+    classifications: list[Classification]
+    listed_since: dt.date
+    pending_change: PendingChange | None
+
+
+class SearchResult(Schema):
+    as_of: dt.date
+    count: int
+    page: int
+    num_pages: int
+    page_size: int
+    results: list[Entry]
+
+
+class Period(Schema):
+    listed_from: dt.date
+    delisted_on: dt.date | None
+
+
+class EntryCheck(Schema):
+    as_of: dt.date
+    listed: bool
+    entry: Entry
+    periods: list[Period]
+
+
+class Error(Schema):
+    detail: str
+    errors: dict[str, list[str]] = {}
+
+
+class SearchParams(Schema):
+    q: str = ""
+    name: str = ""
+    corporate_number: str = ""
+    member_number: str = ""
+    prefecture: str = ""
+    jsic: str = ""
+    as_of: dt.date | None = None
+    page: int = 1
+    page_size: int = 20
+
+
+def entry_out(line) -> dict:
+    pending = None
+    if line.change_kind:
+        pending = {
+            "kind": line.change_kind,
+            "new_organisation_name": line.new_organisation_name,
+            "new_establishment_name": line.new_establishment_name,
+            "new_prefecture_code": line.new_prefecture,
+            "new_prefecture": line.get_new_prefecture_display() if line.new_prefecture else "",
+            "new_city": line.new_city,
+        }
+    return {
+        "token": line.token,
+        "url": selectors.entry_url(line.token),
+        "member_number": line.member_number,
+        "corporate_number": line.corporate_number,
+        "organisation_name": line.organisation_name,
+        "establishment_name": line.establishment_name,
+        "prefecture_code": line.prefecture,
+        "prefecture": line.get_prefecture_display(),
+        "city": line.city,
+        "classifications": [{"code": c, "name": n} for c, n in line.jsic],
+        "listed_since": line.listed_since,
+        "pending_change": pending,
+    }
+
+
+def _errors(form) -> dict:
+    return {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+
+
+@api.get(
+    "/entries",
+    response={200: SearchResult, 400: Error},
+    summary="名簿を検索する",
+    description=(
+        "q（名称・13桁の法人番号・会員番号を自動判別）、name（名称の部分一致。正規化して比較）、"
+        "corporate_number（完全一致）、member_number（完全一致）、prefecture（都道府県コード01〜47）、"
+        "jsic（産業分類コード。中分類・小分類は配下の細分類にも一致）で検索します。"
+        "as_of を指定するとその日の名簿を検索します（省略時は本日）。"
+    ),
+)
+def search_entries(request, params: Query[SearchParams]):
+    data = params.dict()
+    data["as_of"] = data["as_of"].isoformat() if data["as_of"] else ""
+    form = RosterSearchForm(data)
+    if not form.is_valid():
+        return 400, {"detail": _("検索条件が正しくありません。"), "errors": _errors(form)}
+    query = form.query()
+    if not query.has_criteria:
+        return 400, {"detail": _("検索条件を指定してください。"), "errors": {}}
+    page_size = max(1, min(params.page_size, 50))
+    paginator = Paginator(selectors.search(query), page_size)
+    page = paginator.get_page(max(1, min(params.page, MAX_PAGES)))
+    return 200, {
+        "as_of": query.as_of,
+        "count": paginator.count,
+        "page": page.number,
+        "num_pages": paginator.num_pages,
+        "page_size": page_size,
+        "results": [entry_out(line) for line in page.object_list],
+    }
+
+
+@api.get(
+    "/entries/{token}",
+    response={200: EntryCheck, 400: Error, 404: Error},
+    summary="掲載を確認する",
+    description="会員確認書のQRコード等に記載されたトークンで、基準日（省略時は本日）に掲載されていたかを返します。",
+)
+def check_entry(request, token: str, as_of: dt.date | None = None):
+    if as_of and as_of > today():
+        message = _("未来の日付は指定できません。")
+        return 400, {"detail": message, "errors": {"as_of": [message]}}
+    try:
+        entry = selectors.entry_by_token(token)
+    except Http404:
+        return 404, {"detail": _("名簿にありません。"), "errors": {}}
+    state = services.entry_state(entry, as_of or today())
+    if state.line is None:
+        raise HttpError(404, _("名簿にありません。"))
+    return 200, {
+        "as_of": state.on,
+        "listed": state.listed,
+        "entry": entry_out(state.line),
+        "periods": [{"listed_from": p.listed_from, "delisted_on": p.delisted_on} for p in state.periods],
+    }

@@ -1,0 +1,137 @@
+"""The roster search, validated the same way for the page and the API."""
+
+import re
+import unicodedata
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jaim.dates import japanese_date, today
+from jaim.text import search_key
+from jaim.validators import PREFECTURES, is_valid_corporate_number, normalise_digits
+from members.services import format_member_number
+from roster import selectors
+
+MIN_NAME_LENGTH = 2  # characters of the normalised name (legal-form words and spaces do not count)
+PAGE_SIZE = 20
+MAX_PAGES = 50  # beyond 1,000 results: narrow the search (or use the export)
+
+
+def normalise_member_number(value: str) -> str:
+    """'j123', 'Ｊ０００１２３', '123' -> 'J0000123'. '' when it is not a member number."""
+    value = unicodedata.normalize("NFKC", value or "").strip().upper().replace(" ", "")
+    match = re.fullmatch(r"J?0*(\d{1,7})", value)
+    return format_member_number(int(match.group(1))) if match else ""
+
+
+class RosterSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("名称・法人番号・会員番号"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "会社名・事業所名の一部（2文字以上。全角・半角、ひらがな・カタカナ、株式会社・(株)などの有無は区別しません）、"
+            "13桁の法人番号、または会員番号（例：J0000123）。"
+        ),
+    )
+    name = forms.CharField(label=_("名称"), required=False, max_length=100)
+    corporate_number = forms.CharField(label=_("法人番号"), required=False, max_length=20)
+    member_number = forms.CharField(label=_("会員番号"), required=False, max_length=20)
+    prefecture = forms.ChoiceField(
+        label=_("都道府県"), required=False, choices=[("", _("すべての都道府県"))] + PREFECTURES
+    )
+    jsic = forms.CharField(label=_("産業分類"), required=False, max_length=4)
+    as_of = forms.DateField(
+        label=_("基準日"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("指定した日に名簿に掲載されていたかを確認できます。空欄の場合は本日です。"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["jsic"].widget = forms.Select(
+            choices=[("", _("すべての産業分類"))] + selectors.manufacturing_jsic_choices()
+        )
+        self.fields["q"].widget.attrs.update(
+            {
+                "autocomplete": "off",
+                "inputmode": "search",
+                "placeholder": _("例：サンプル精工、4011001098993"),
+            }
+        )
+
+    def _name_key(self, value: str, field: str) -> str:
+        key = search_key(value)
+        if len(key) < MIN_NAME_LENGTH:
+            self.add_error(
+                field,
+                _(
+                    "名称で検索する場合は%(n)d文字以上入力してください（株式会社などの法人格と空白は数えません）。"
+                )
+                % {"n": MIN_NAME_LENGTH},
+            )
+            return ""
+        return key
+
+    def clean_corporate_number(self) -> str:
+        value = normalise_digits(self.cleaned_data.get("corporate_number", ""))
+        if value and not (len(value) == 13 and value.isdigit()):
+            raise forms.ValidationError(_("法人番号は13桁の数字で入力してください。"))
+        if value and not is_valid_corporate_number(value):
+            raise forms.ValidationError(
+                _("法人番号のチェックデジットが正しくありません。番号をご確認ください。")
+            )
+        return value
+
+    def clean_member_number(self) -> str:
+        raw = self.cleaned_data.get("member_number", "")
+        value = normalise_member_number(raw)
+        if raw.strip() and not value:
+            raise forms.ValidationError(_("会員番号は「J」に続く数字で入力してください（例：J0000123）。"))
+        return value
+
+    def clean_jsic(self) -> str:
+        value = unicodedata.normalize("NFKC", self.cleaned_data.get("jsic", "")).strip().upper()
+        if value and not (re.fullmatch(r"[A-T]|\d{2,4}", value) and selectors.known_jsic_code(value)):
+            raise forms.ValidationError(_("産業分類コードが正しくありません。"))
+        return value
+
+    def clean_as_of(self):
+        value = self.cleaned_data.get("as_of")
+        if value and value > today():
+            raise forms.ValidationError(
+                _("未来の日付は指定できません（本日は%(today)s です）。") % {"today": japanese_date(today())}
+            )
+        return value
+
+    def clean(self):
+        data = super().clean()
+        q = (data.get("q") or "").strip()
+        data["name_key"] = ""
+        if data.get("name"):
+            data["name_key"] = self._name_key(data["name"], "name")
+        if q:
+            digits = normalise_digits(q)
+            if digits.isdigit() and len(digits) == 13:
+                if not is_valid_corporate_number(digits):
+                    self.add_error(
+                        "q", _("法人番号のチェックデジットが正しくありません。番号をご確認ください。")
+                    )
+                data["corporate_number"] = data.get("corporate_number") or digits
+            elif normalise_member_number(q) and (digits.isdigit() or q[:1] in "JjＪｊ"):
+                data["member_number"] = data.get("member_number") or normalise_member_number(q)
+            else:
+                data["name_key"] = data["name_key"] or self._name_key(q, "q")
+        return data
+
+    def query(self) -> selectors.RosterQuery:
+        data = self.cleaned_data
+        return selectors.RosterQuery(
+            as_of=data.get("as_of") or today(),
+            name=data.get("name_key", ""),
+            corporate_number=data.get("corporate_number", ""),
+            member_number=data.get("member_number", ""),
+            prefecture=data.get("prefecture", ""),
+            jsic=data.get("jsic", ""),
+        )
