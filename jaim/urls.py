@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/signup/", member_views.signup, name="signup"),
     path("accounts/verify/<str:token>/", member_views.verify_email, name="verify_email"),
     path("accounts/login/", member_views.LoginView.as_view(), name="login"),
+    path("accounts/2fa/", include("security.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/change/",

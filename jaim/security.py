@@ -1,0 +1,145 @@
+"""Security helpers shared by the project: the client address, login rate limits, and redaction of personal data,
+passwords and tokens from logs and error reports. `jaim` imports no app; settings name these by dotted path."""
+
+import hashlib
+import logging
+import re
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
+
+# Session flag: this signed-in user has a confirmed second factor and must pass it before anything else.
+SECOND_FACTOR_SESSION_KEY = "jaim_2fa_required"
+
+
+# --- who is asking ----------------------------------------------------------------------------------------
+
+
+def client_ip(request) -> str:
+    """The client's address. REMOTE_ADDR, unless JAIM_TRUSTED_PROXY_COUNT proxies of ours sit in front: then the
+    address our outermost proxy appended to X-Forwarded-For. Whatever the client itself put in the header is to
+    the left of that and never read, so a forged X-Forwarded-For changes nothing."""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    count = int(getattr(settings, "JAIM_TRUSTED_PROXY_COUNT", 0) or 0)
+    if count <= 0:
+        return remote
+    chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(chain) < count:
+        return remote  # not through all our proxies (misconfigured or direct): don't trust the header
+    return chain[-count]
+
+
+def login_username(request, credentials) -> str:
+    """The login name as django-axes should count it: the e-mail address, trimmed and lower-cased, so that
+    `A@Example.jp` and `a@example.jp ` are the same user for the lockout."""
+    field = getattr(settings, "AXES_USERNAME_FORM_FIELD", "username")
+    value = ""
+    if credentials:
+        value = credentials.get(field) or credentials.get("username") or credentials.get("email") or ""
+    if not value and request is not None and hasattr(request, "POST"):
+        value = request.POST.get(field, "")
+    return str(value).strip().lower()
+
+
+def hit_rate_limit(scope: str, key: str, *, limit: int, window: int) -> bool:
+    """Count one hit for `key` in the current fixed window of `window` seconds (shared cache, so every web
+    server sees the same count). Returns True when this hit is over `limit`. The key is hashed: no e-mail
+    address or IP address is written to the cache in clear."""
+    digest = hashlib.sha256(f"{scope}\0{key}".encode()).hexdigest()[:40]
+    bucket = int(time.time() // window)
+    cache_key = f"jaim:rl:{scope}:{digest}:{bucket}"
+    if cache.add(cache_key, 1, timeout=window):
+        return 1 > limit
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(cache_key, 1, timeout=window)
+        count = 1
+    return count > limit
+
+
+# --- redaction ---------------------------------------------------------------------------------------------
+
+REDACTED = "[redacted]"
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# URLs that carry a secret: the sign-up verification link and the password reset link.
+_TOKEN_PATHS = [
+    (re.compile(r"(/accounts/verify/)[^/\s?#\"']+"), r"\1" + REDACTED),
+    (re.compile(r"(/accounts/reset/)[^/\s?#\"']+/[^/\s?#\"']+"), r"\1" + REDACTED + "/" + REDACTED),
+]
+# Database errors quote the offending values: `Key (email)=(a@b.jp) already exists`, `Failing row contains (…)`.
+_DB_VALUES = [
+    (re.compile(r"(Key \([^)]*\)=\()(.*?)(\))"), r"\1" + REDACTED + r"\3"),
+    (re.compile(r"(Failing row contains \().*(\))"), r"\1" + REDACTED + r"\2"),
+]
+
+
+def redact(text: str) -> str:
+    """Remove e-mail addresses, secret-bearing URL parts and values quoted by database errors."""
+    if not text:
+        return text
+    text = str(text)
+    for pattern, repl in _TOKEN_PATHS + _DB_VALUES:
+        text = pattern.sub(repl, text)
+    return _EMAIL.sub("[email]", text)
+
+
+class RedactingLogFilter(logging.Filter):
+    """Applied to every log handler: the formatted message and traceback text go out redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string must not lose the record
+            message = str(record.msg)
+        record.msg, record.args = redact(message), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+class RedactingExceptionReporterFilter(SafeExceptionReporterFilter):
+    """Error reports (the e-mails to ADMINS) show variable and parameter names but no values: any of them may
+    hold a name, a phone number, a password or a token. Active whenever DEBUG is off."""
+
+    def get_post_parameters(self, request):
+        if request is None or not self.is_active(request):
+            return super().get_post_parameters(request)
+        cleansed = request.POST.copy()
+        for key in cleansed:
+            cleansed[key] = self.cleansed_substitute
+        return cleansed
+
+    def get_traceback_frame_variables(self, request, tb_frame):
+        if not self.is_active(request):
+            return super().get_traceback_frame_variables(request, tb_frame)
+        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
+
+    def get_safe_request_meta(self, request):
+        meta = super().get_safe_request_meta(request)
+        if not self.is_active(request):
+            return meta
+        return {k: (redact(v) if isinstance(v, str) else v) for k, v in meta.items()}
+
+
+class RedactingExceptionReporter(ExceptionReporter):
+    """The whole report text goes through redact(): URLs with tokens, exception messages quoting an address."""
+
+    def get_traceback_data(self):
+        data = super().get_traceback_data()
+        if self.filter.is_active(self.request):
+            data["request_GET_items"] = [(k, REDACTED) for k, _v in data.get("request_GET_items", [])]
+            data["request_COOKIES_items"] = [(k, REDACTED) for k, _v in data.get("request_COOKIES_items", [])]
+        return data
+
+    def get_traceback_text(self):
+        text = super().get_traceback_text()
+        return redact(text) if self.filter.is_active(self.request) else text
+
+    def get_traceback_html(self):
+        html = super().get_traceback_html()
+        return redact(html) if self.filter.is_active(self.request) else html
