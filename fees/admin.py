@@ -132,9 +132,7 @@ class FeeScheduleAdmin(admin.ModelAdmin):
             and request.method == "GET"
         ):
             months = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
-            kwargs["initial"] = [
-                {"month": m, "numerator": MONTHS_LEFT[m], "denominator": 12} for m in months
-            ]
+            kwargs["initial"] = [{"month": m, "numerator": MONTHS_LEFT[m], "denominator": 12} for m in months]
         return kwargs
 
     def get_inline_instances(self, request, obj=None):

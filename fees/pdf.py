@@ -19,6 +19,9 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 log = logging.getLogger(__name__)
+logging.getLogger("weasyprint.progress").setLevel(
+    logging.WARNING
+)  # one INFO line per rendering step otherwise
 
 STATIC_SCHEME = "jaim-static:"
 FONT_SCHEME = "jaim-font:"

@@ -460,7 +460,6 @@ def bill_new_membership(membership, *, notice_date, application_date, payer=None
         notice_date=notice_date,
         application_date=application_date,
         payer=payer,
-        issue_date=notice_date if notice_date <= today() else today(),
         by=by,
     )
 
