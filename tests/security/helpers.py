@@ -1,6 +1,7 @@
 """Helpers for the security tests: TOTP devices with known secrets and sessions that passed the second factor."""
 
 import time
+from contextlib import contextmanager
 
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
@@ -41,3 +42,49 @@ def verified_login(client, user, device=None):
     session[SECOND_FACTOR_SESSION_KEY] = True
     session.save()
     return device
+
+
+@contextmanager
+def celery_broker(url: str):
+    """Point the project's Celery app at another broker for the duration (tasks really published)."""
+    from jaim.celery import app
+
+    old = (app.conf.broker_url, app.conf.task_always_eager)
+
+    def drop_connections():
+        pool = app._pool  # noqa: SLF001 - no public way to re-read broker_url in a running app
+        if pool is not None:
+            pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    drop_connections()
+    app.conf.broker_url, app.conf.task_always_eager = url, False
+    try:
+        yield app
+    finally:
+        drop_connections()
+        app.conf.broker_url, app.conf.task_always_eager = old
+
+
+@contextmanager
+def log_output():
+    """Everything the configured log handlers write (with their filters), as one growing StringIO."""
+    import io
+    import logging
+
+    from jaim.security import RedactingLogFilter
+
+    buffer = io.StringIO()
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and any(isinstance(f, RedactingLogFilter) for f in h.filters)
+    ]
+    assert handlers, "the console handler with the redacting filter is not installed"
+    old = [h.setStream(buffer) for h in handlers]
+    try:
+        yield buffer
+    finally:
+        for h, stream in zip(handlers, old, strict=True):
+            h.setStream(stream)

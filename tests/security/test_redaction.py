@@ -1,0 +1,148 @@
+"""Issue 8 §5: personal data, passwords and tokens never appear in logs, error e-mails or task payloads.
+Canary values go through sign-up, verification, failed logins, lockout and password reset; then every log line,
+every error report and every Celery message is searched for them."""
+
+import json
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from jaim.models import OutboxMessage
+from jaim.security import redact
+from members import services as member_services
+from tests.factories import UserFactory
+from tests.security.helpers import celery_broker, log_output
+
+CANARY_EMAIL = "canary.kanari7731@example.jp"
+CANARY_PASSWORD = "Canary-Passw0rd-7731-zz"
+CANARY_NAME = "鳥籠 カナリア"
+
+
+def _leaks(text: str, extra=()) -> list[str]:
+    return [c for c in (CANARY_EMAIL, CANARY_PASSWORD, CANARY_NAME, *extra) if c and c in text]
+
+
+def _link(body: str, marker: str) -> str:
+    url = next(word for word in body.split() if marker in word)
+    return "/" + url.split("/", 3)[3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_logs_never_carry_the_address_password_or_tokens_of_signup_login_and_password_reset(client):
+    with log_output() as logs:
+        client.post(
+            reverse("signup"),
+            {
+                "email": CANARY_EMAIL,
+                "full_name": CANARY_NAME,
+                "password1": CANARY_PASSWORD,
+                "password2": CANARY_PASSWORD,
+            },
+        )
+        verify_link = _link(OutboxMessage.objects.get(to=CANARY_EMAIL).body, "/accounts/verify/")
+        verify_token = verify_link.rstrip("/").rsplit("/", 1)[1]
+        # A damaged link is logged as a bad request: the token in its path must not be.
+        assert client.get(verify_link[:-2] + "x/").status_code == 400
+        assert client.get(verify_link).status_code == 302
+        for _ in range(6):  # failures, then the lockout (axes logs both)
+            client.post(reverse("login"), {"username": CANARY_EMAIL, "password": CANARY_PASSWORD + "!"})
+        client.post(reverse("password_reset"), {"email": CANARY_EMAIL})
+        reset_link = _link(
+            OutboxMessage.objects.filter(kind="password_reset").latest("pk").body, "/accounts/reset/"
+        )
+        reset_token = reset_link.rstrip("/").rsplit("/", 1)[1]
+        client.get(reset_link[:-3] + "zz/")  # a damaged reset link
+        client.get("/accounts/verify/" + verify_token + "/nope/")  # a 404 under a token path
+
+    text = logs.getvalue()
+    assert "AXES" in text and "Bad Request" in text  # the capture saw the log lines
+    assert _leaks(text, extra=(verify_token, reset_token, verify_token[:20], reset_token[:10])) == []
+
+
+def test_redact_removes_addresses_secret_paths_and_values_quoted_by_the_database():
+    text = (
+        "Bad Request: /accounts/verify/eyJ1Ijo.abc:def/ and /accounts/reset/MTA/cx3k-0123abcd/ "
+        'for a.b+c@example.co.jp; DETAIL: Key (email)=(x@y.jp) already exists. Failing row contains (1, "山田").'
+    )
+    out = redact(text)
+    for secret in ["eyJ1Ijo", "cx3k-0123abcd", "MTA", "a.b+c@example.co.jp", "x@y.jp", "山田"]:
+        assert secret not in out
+    assert "/accounts/verify/[redacted]/" in out and "Key (email)=([redacted])" in out
+
+
+@pytest.mark.django_db
+def test_error_emails_to_admins_show_no_posted_values_no_local_variables_and_no_token_urls(
+    client, settings, monkeypatch, mailoutbox
+):
+    settings.ADMINS = [("ops", "ops@jaim.example.jp")]
+    client.raise_request_exception = False
+
+    def broken_register(*, email, password, full_name=""):
+        secret = f"{email}:{password}"  # a local variable holding both canaries
+        raise RuntimeError(f"duplicate key value: Key (email)=({email}) already exists {len(secret)}")
+
+    monkeypatch.setattr(member_services, "register_user", broken_register)
+    response = client.post(
+        reverse("signup"),
+        {
+            "email": CANARY_EMAIL,
+            "full_name": CANARY_NAME,
+            "password1": CANARY_PASSWORD,
+            "password2": CANARY_PASSWORD,
+        },
+    )
+    assert response.status_code == 500
+
+    user = UserFactory(email="other.canary@example.jp", is_active=False, email_verified_at=None)
+    token = member_services.verification_token(user)
+
+    def broken_verify(token):
+        raise ValueError(f"cannot open {user.email}")
+
+    monkeypatch.setattr(member_services, "verify_email", broken_verify)
+    assert client.get(reverse("verify_email", args=[token])).status_code == 500
+
+    reports = [m for m in mailoutbox if m.to == ["ops@jaim.example.jp"]]
+    assert len(reports) == 2
+    for report in reports:
+        text = report.subject + report.body + "".join(str(a[1]) for a in report.alternatives)
+        assert "Traceback" in text or "Error" in text
+        assert _leaks(text, extra=(token, "other.canary@example.jp")) == [], report.subject
+    assert "RuntimeError" in reports[0].body and "password1" in reports[0].body  # names stay, values go
+
+
+@pytest.mark.django_db
+def test_celery_messages_carry_ids_only(client, django_capture_on_commit_callbacks):
+    from celery.signals import before_task_publish
+
+    published = []
+
+    def grab(sender=None, body=None, headers=None, **kwargs):
+        published.append({"task": sender, "body": body, "headers": headers})
+
+    before_task_publish.connect(grab, weak=False)
+    try:
+        with celery_broker("memory://"), django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("signup"),
+                {
+                    "email": CANARY_EMAIL,
+                    "full_name": CANARY_NAME,
+                    "password1": CANARY_PASSWORD,
+                    "password2": CANARY_PASSWORD,
+                },
+            )
+            client.post(reverse("password_reset"), {"email": "someone@example.jp"})
+    finally:
+        before_task_publish.disconnect(grab)
+
+    assert [p["task"] for p in published] == ["jaim.tasks.send_outbox_message"]
+    message = OutboxMessage.objects.get(to=CANARY_EMAIL)
+    args, kwargs, _embed = published[0]["body"]
+    assert list(args) == [message.pk] and kwargs == {}
+    token = re.search(r"/accounts/verify/([^/]+)/", message.body).group(1)
+    serialised = json.dumps(published, default=str, ensure_ascii=False)
+    assert _leaks(serialised, extra=(token,)) == []
+    assert mail.outbox == []  # nothing was sent in-process: it went to the broker
