@@ -131,10 +131,10 @@ def progress(application, current: str, needs: list | None = None) -> list[dict]
 def current_pledges(kind: str) -> list[PledgeText]:
     """The newest active version of each pledge that applies to this kind of application."""
     newest: dict[str, PledgeText] = {}
-    for p in PledgeText.objects.filter(is_active=True).order_by("order", "code", "-version"):
-        if kinds_contains(p.kinds, kind) and p.code not in newest:
+    for p in PledgeText.objects.filter(is_active=True).order_by("code", "-version"):
+        if p.code not in newest:
             newest[p.code] = p
-    return list(newest.values())
+    return sorted((p for p in newest.values() if kinds_contains(p.kinds, kind)), key=lambda p: (p.order, p.code))
 
 
 def requested_codes(application) -> list[JsicCode]:
