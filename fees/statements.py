@@ -88,9 +88,8 @@ def _yen(value: str, line: int, *, signed: bool = False, required: bool = True) 
 
 def _payer_from_description(description: str) -> str:
     """The payer is often inside the description, e.g. `振込　ｺﾝﾆﾁﾊ` (zengin.md §4)."""
-    d = unicodedata.normalize("NFKC", description).strip()
-    d = re.sub(r"^(パソコン振込|カード振込|振込|ﾌﾘｺﾐ|フリコミ)\s*", "", d)
-    return d
+    d = (description or "").strip()
+    return re.sub(r"^(パソコン振込|カード振込|振込|ﾌﾘｺﾐ|フリコミ|ﾊﾟｿｺﾝﾌﾘｺﾐ)[\s\u3000]*", "", d)
 
 
 def _check_header(header: list[str], expected: list[str], line: int) -> dict[str, int]:
