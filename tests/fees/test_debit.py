@@ -12,7 +12,7 @@ from fees.models import DebitMandate, DebitRun, Invoice
 from jaim.errors import DomainError
 from jaim.models import OutboxMessage, Sequence
 from members.models import Membership
-from tests.factories import EstablishmentFactory, OrganisationFactory, head_office, membership_for
+from tests.factories import EstablishmentFactory, OrganisationFactory, membership_for
 from tests.fees.factories import BillingContactFactory, FeeScheduleFactory, originator
 
 COLLECTION = dt.date(2027, 2, 27)
