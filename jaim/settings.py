@@ -288,6 +288,17 @@ LOGGING["handlers"]["mail_admins"] = {
 }
 LOGGING["loggers"]["django"] = {"handlers": ["mail_admins"], "level": "INFO"}  # and the root's console
 LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "level": "INFO", "propagate": False}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers keep this LOGGING (and its redaction)
+
+# Reliability (issue 8 §9): with Redis down a request must not hang on the broker. A publish gives up quickly;
+# the work is already in the database (outbox rows, due rows) and the periodic sweep sends it later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 
 # Sign-up verification links are valid this long (seconds).
 JAIM_VERIFY_MAX_AGE = 3 * 24 * 3600
