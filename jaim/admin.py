@@ -1,6 +1,7 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-from jaim.models import AuditEvent, JobRun, OutboxMessage, Sequence
+from jaim.models import AuditEvent, JobRun, OutboxMessage, RetentionPolicy, Sequence
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -57,3 +58,23 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 @admin.register(Sequence)
 class SequenceAdmin(ReadOnlyAdmin):
     list_display = ["prefix", "last_value"]
+
+
+# --- retention (issue 8 §10) -----------------------------------------------------------------------------------
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(SimpleHistoryAdmin):
+    """One row: the retention period. Changes are kept in its history (who, when, from what)."""
+
+    list_display = ["__str__", "withdrawn_years", "updated_at"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not RetentionPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        RetentionPolicy.current()  # the row exists from the first look
+        return super().changelist_view(request, extra_context)

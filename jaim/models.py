@@ -5,6 +5,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class AuditEvent(models.Model):
@@ -103,3 +104,41 @@ class JobRun(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.finished_at is not None and not self.error
+
+
+class RetentionPolicy(models.Model):
+    """How long personal data of a withdrawn establishment is kept (data, edited by staff; one row).
+    Past it, staff may anonymise the people's names, phones and e-mails (members.services.anonymise_establishment);
+    invoices, the roster history and member numbers are kept."""
+
+    withdrawn_years = models.PositiveSmallIntegerField(
+        _("退会後の個人情報の保存期間（年）"),
+        default=5,
+        help_text=_("退会（または失効）の日からこの年数が過ぎた事業所の個人情報を匿名化できます。"),
+    )
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("個人情報の保存期間")
+        verbose_name_plural = _("個人情報の保存期間")
+        constraints = [
+            models.CheckConstraint(name="retention_policy_single_row", condition=models.Q(id=1)),
+            models.CheckConstraint(
+                name="retention_at_least_one_year", condition=models.Q(withdrawn_years__gte=1)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"退会後{self.withdrawn_years}年"
+
+    @classmethod
+    def current(cls) -> "RetentionPolicy":
+        return cls.objects.get_or_create(pk=1)[0]
+
+    def cutoff(self, today):
+        """Memberships that ended (withdrawal or lapse) before this day are past retention on `today`."""
+        try:
+            return today.replace(year=today.year - self.withdrawn_years)
+        except ValueError:  # 29 February in a year that has none
+            return today.replace(year=today.year - self.withdrawn_years, day=28)

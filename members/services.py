@@ -525,3 +525,110 @@ def record_association_membership(
             am.save(update_fields=changed)
     audit(organisation, "association_recorded", actor=by, note=note or association.name)
     return am
+
+
+# --- retention: anonymise personal data after the retention period (issue 8 §10) ------------------------------
+
+ANONYMISED = "（匿名化済み）"
+ANONYMISED_PHONE = "0000000000"
+
+
+def anonymised_email(user) -> str:
+    return f"anonymised-{user.pk}@invalid.jaim.example"
+
+
+def retention_end(establishment: Establishment):
+    """When the establishment's last membership ended (withdrawal or lapse), or None while one is open or
+    it never had one (then the retention clock has not started)."""
+    ends = []
+    for m in establishment.memberships.all():
+        if m.status in Membership.OPEN_STATUSES:
+            return None
+        ends.append(m.withdrawn_on or m.lapsed_on)
+    if not ends or None in ends:
+        return None
+    return max(ends)
+
+
+def past_retention(establishment: Establishment, *, on: dt.date | None = None) -> bool:
+    from jaim.models import RetentionPolicy
+
+    end = retention_end(establishment)
+    return end is not None and end < RetentionPolicy.current().cutoff(on or today())
+
+
+def _anonymise_user(user) -> None:
+    from django.db.models import Value
+    from django.db.models.functions import Replace
+
+    from jaim.models import AuditEvent, OutboxMessage
+
+    old_email, new_email = user.email, anonymised_email(user)
+    user.email, user.full_name = new_email, ""
+    user.is_active = False
+    user.email_verified_at = None
+    user.set_unusable_password()
+    user.save(update_fields=["email", "full_name", "is_active", "email_verified_at", "password"])
+    user.history.all().update(email=new_email, full_name="")
+    AuditEvent.objects.filter(note__contains=old_email).update(
+        note=Replace("note", Value(old_email), Value(new_email))
+    )
+    OutboxMessage.objects.filter(to__iexact=old_email).update(to=new_email, body=ANONYMISED + "\n")
+    from django.apps import apps
+
+    if apps.is_installed("axes"):  # login attempts and logs name the address
+        for name in ("AccessAttempt", "AccessLog", "AccessFailureLog"):
+            try:
+                apps.get_model("axes", name).objects.filter(username__iexact=old_email).delete()
+            except LookupError:
+                pass
+
+
+@transaction.atomic
+def anonymise_establishment(establishment: Establishment, *, by, on: dt.date | None = None) -> dict:
+    """Past the retention period after withdrawal: remove the personal data of an establishment's people — the
+    site's phone, withdrawal reasons, the users who acted only for it (names, e-mail addresses, logins), and, once
+    every site of the organisation is past retention, the representative's name and the phone. Names of the
+    organisation and site, invoices, the roster history and member numbers stay. Safe to run twice."""
+    from django.db.models import Q
+
+    est = Establishment.objects.select_for_update().select_related("organisation").get(pk=establishment.pk)
+    if not past_retention(est, on=on):
+        raise DomainError(
+            _("「%(name)s」は退会後の保存期間が過ぎていないため匿名化できません。") % {"name": est.name},
+            code="retention_not_over",
+        )
+    org = est.organisation
+    org_done = all(past_retention(e, on=on) for e in org.establishments.exclude(pk=est.pk))
+
+    est.phone = ANONYMISED_PHONE
+    est.employment_insurance_number = ""
+    _save_clean(est)
+    est.history.all().update(phone=ANONYMISED_PHONE, employment_insurance_number="")
+    memberships = Membership.objects.filter(establishment=est)
+    memberships.update(withdrawal_reason="")
+    Membership.history.filter(establishment_id=est.pk).update(withdrawal_reason="")
+
+    scopes = Access.objects.filter(establishment=est)
+    if org_done:
+        org.representative_name = ANONYMISED
+        org.phone = ANONYMISED_PHONE
+        _save_clean(org)
+        org.history.all().update(representative_name=ANONYMISED, phone=ANONYMISED_PHONE)
+        scopes = Access.objects.filter(
+            Q(establishment=est) | Q(organisation=org) | Q(establishment__organisation=org)
+        )
+    # People who acted only for what is anonymised now (or earlier); anyone with another live scope is kept.
+    candidates = User.objects.filter(pk__in=scopes.values("user_id"), is_staff=False).distinct()
+    users = []
+    for user in candidates:
+        other = Access.objects.filter(user=user).exclude(pk__in=scopes.values("pk"))
+        if not other.exists() and not user.email.endswith("@invalid.jaim.example"):
+            _anonymise_user(user)
+            users.append(user)
+    from members.signals import establishment_anonymised
+
+    establishment_anonymised.send(sender=Establishment, establishment=est, users=users)
+    counts = {"users": len(users), "organisation": org_done}
+    audit(est, "anonymised", actor=by, note=f"users={len(users)} organisation={'yes' if org_done else 'no'}")
+    return counts

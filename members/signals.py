@@ -9,3 +9,6 @@ membership_status_changed = Signal()
 identity_changed = Signal()
 # establishment=Establishment (names or address edited on My Page / admin)
 establishment_updated = Signal()
+# establishment=Establishment, users=[User] (personal data anonymised after the retention period; other apps
+# scrub what they hold about the establishment's people, keeping invoices and roster history)
+establishment_anonymised = Signal()
