@@ -9,6 +9,8 @@ from jaim.validators import normalise_digits
 class BillingContactForm(forms.ModelForm):
     """請求書送付先 (F10). Invoice e-mails go to this address, and only invoice e-mails."""
 
+    postal_code = forms.CharField(label=_("郵便番号"), max_length=10, help_text=_("例：100-0001"))
+    phone = forms.CharField(label=_("電話番号"), max_length=16, required=False)
     for_organisation = forms.BooleanField(
         label=_("法人の全事業所の送付先として登録する（本社の担当者のみ）"), required=False
     )
@@ -27,6 +29,9 @@ class BillingContactForm(forms.ModelForm):
             "phone",
         ]
         help_texts = {"email": _("請求書・入金・口座振替に関するメールだけがこのアドレスに届きます。")}
+
+    def validate_constraints(self):
+        """The scope (organisation or establishment) is chosen by the service, which validates the whole row."""
 
     def clean_postal_code(self):
         return normalise_digits(self.cleaned_data["postal_code"])
