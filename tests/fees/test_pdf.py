@@ -11,8 +11,8 @@ from django.core.files.storage import default_storage
 from weasyprint import HTML
 
 from fees import services
-from fees.pdf import SafeFetcher, font_path, render_pdf
 from fees.models import Invoice
+from fees.pdf import SafeFetcher, font_path, render_pdf
 from tests.factories import EstablishmentFactory, OrganisationFactory, membership_for
 from tests.fees.factories import FeeScheduleFactory
 
