@@ -188,18 +188,53 @@ ANSWER_FIELDSETS = [
             ]
         },
     ),
-    (gettext_lazy("産業分類・出荷実績"), {"fields": ["codes_view", "had_shipments", "ships_within_company",
-                                            "amounts_unavailable", "amounts_unavailable_reason"]}),
-    (gettext_lazy("製品・工場の画像"), {"fields": ["images_restricted", "images_restriction_reason",
-                                           "product_use_explanation"]}),
-    (gettext_lazy("中小企業・団体割引"), {"fields": ["sme_claimed", "capital_yen", "regular_employees",
-                                             "sme_proof_type", "association", "association_applied_on",
-                                             "association_complete_on"]}),
-    (gettext_lazy("名称変更・移転"), {"fields": ["new_organisation_name", "new_establishment_name",
-                                          "new_address_view", "change_expected_on", "change_description"]}),
+    (
+        gettext_lazy("産業分類・出荷実績"),
+        {
+            "fields": [
+                "codes_view",
+                "had_shipments",
+                "ships_within_company",
+                "amounts_unavailable",
+                "amounts_unavailable_reason",
+            ]
+        },
+    ),
+    (
+        gettext_lazy("製品・工場の画像"),
+        {"fields": ["images_restricted", "images_restriction_reason", "product_use_explanation"]},
+    ),
+    (
+        gettext_lazy("中小企業・団体割引"),
+        {
+            "fields": [
+                "sme_claimed",
+                "capital_yen",
+                "regular_employees",
+                "sme_proof_type",
+                "association",
+                "association_applied_on",
+                "association_complete_on",
+            ]
+        },
+    ),
+    (
+        gettext_lazy("名称変更・移転"),
+        {
+            "fields": [
+                "new_organisation_name",
+                "new_establishment_name",
+                "new_address_view",
+                "change_expected_on",
+                "change_description",
+            ]
+        },
+    ),
     (gettext_lazy("退会"), {"fields": ["withdrawal_on", "withdrawal_reason"]}),
-    (gettext_lazy("差戻し・却下"), {"fields": ["return_message", "return_deadline", "returned_at",
-                                          "rejection_reason"]}),
+    (
+        gettext_lazy("差戻し・却下"),
+        {"fields": ["return_message", "return_deadline", "returned_at", "rejection_reason"]},
+    ),
 ]
 
 
@@ -218,7 +253,14 @@ class ApplicationAdmin(admin.ModelAdmin):
         "addon_summary",
     ]
     list_display_links = ["receipt_number", "establishment_name"]
-    list_filter = [StatusFilter, "kind", JsicFilter, AddonFilter, "establishment__prefecture", DaysWaitingFilter]
+    list_filter = [
+        StatusFilter,
+        "kind",
+        JsicFilter,
+        AddonFilter,
+        "establishment__prefecture",
+        DaysWaitingFilter,
+    ]
     show_facets = admin.ShowFacets.ALWAYS
     search_fields = [
         "receipt_number",
@@ -393,7 +435,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     def return_view(self, request, pk):
         app = self._get(request, pk)
         initial = {"deadline": today() + dt.timedelta(days=30)}
-        form = forms.ReturnForm(request.POST or None, initial=initial)
+        form = forms.ReturnForm(request.POST if request.method == "POST" else None, initial=initial)
         if request.method == "POST" and form.is_valid():
             done = self._apply(
                 request,
@@ -408,7 +450,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def approve_view(self, request, pk):
         app = self._get(request, pk)
-        form = forms.ApproveForm(request.POST or None)
+        form = forms.ApproveForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             done = self._apply(
                 request,
@@ -422,7 +464,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def reject_view(self, request, pk):
         app = self._get(request, pk)
-        form = forms.RejectForm(request.POST or None)
+        form = forms.RejectForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             done = self._apply(
                 request,
@@ -437,8 +479,18 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 @admin.register(DocumentType)
 class DocumentTypeAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "step", "requires_valid_until", "min_months_valid", "requires_association",
-                    "evidence_template_override", "multiple", "order", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "step",
+        "requires_valid_until",
+        "min_months_valid",
+        "requires_association",
+        "evidence_template_override",
+        "multiple",
+        "order",
+        "is_active",
+    ]
     list_filter = ["step", "is_active"]
     search_fields = ["code", "name"]
     list_editable = ["order", "is_active"]
@@ -446,8 +498,16 @@ class DocumentTypeAdmin(admin.ModelAdmin):
 
 @admin.register(Requirement)
 class RequirementAdmin(admin.ModelAdmin):
-    list_display = ["label", "kinds", "addon", "jsic", "document_type_names", "association_must_qualify", "order",
-                    "is_active"]
+    list_display = [
+        "label",
+        "kinds",
+        "addon",
+        "jsic",
+        "document_type_names",
+        "association_must_qualify",
+        "order",
+        "is_active",
+    ]
     list_filter = ["addon", "is_active"]
     search_fields = ["label"]
     filter_horizontal = ["document_types"]

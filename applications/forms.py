@@ -17,7 +17,9 @@ YES_NO = [("yes", _("はい")), ("no", _("いいえ"))]
 
 class StartForm(forms.Form):
     establishment = forms.ModelChoiceField(queryset=None, label=_("事業所"), empty_label=_("選んでください"))
-    kind = forms.ChoiceField(label=_("申請の種類"), choices=Kind.choices, widget=forms.RadioSelect, initial=Kind.NEW)
+    kind = forms.ChoiceField(
+        label=_("申請の種類"), choices=Kind.choices, widget=forms.RadioSelect, initial=Kind.NEW
+    )
 
     def __init__(self, *args, establishments, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,12 +57,19 @@ class ShipmentForm(forms.ModelForm):
         choices=YES_NO,
         widget=forms.RadioSelect,
         coerce=lambda v: v == "yes",
-        help_text=_("同じ会社の別の事業所への出荷も含みます（FAQ 2-3-7）。稼働前の事業所は申請できません（FAQ 3-2-4）。"),
+        help_text=_(
+            "同じ会社の別の事業所への出荷も含みます（FAQ 2-3-7）。稼働前の事業所は申請できません（FAQ 3-2-4）。"
+        ),
     )
 
     class Meta:
         model = Application
-        fields = ["had_shipments", "ships_within_company", "amounts_unavailable", "amounts_unavailable_reason"]
+        fields = [
+            "had_shipments",
+            "ships_within_company",
+            "amounts_unavailable",
+            "amounts_unavailable_reason",
+        ]
         help_texts = {
             "amounts_unavailable_reason": _(
                 "例：部品のみを製造する拠点で100％本社向けのため、金額のやり取りが発生していない。"
@@ -116,7 +125,9 @@ class SmeForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sme_proof_type"].choices = [("", _("選んでください"))] + list(Application.SmeProof.choices)
+        self.fields["sme_proof_type"].choices = [("", _("選んでください"))] + list(
+            Application.SmeProof.choices
+        )
         for f in ("capital_yen", "regular_employees"):
             self.fields[f].widget.attrs.update({"inputmode": "numeric", "min": "0"})
 
@@ -154,7 +165,9 @@ class AssociationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["association"].queryset = Association.objects.filter(is_active=True, is_regular_member=True)
+        self.fields["association"].queryset = Association.objects.filter(
+            is_active=True, is_regular_member=True
+        )
         self.fields["association"].empty_label = _("所属していない")
 
 
@@ -164,7 +177,8 @@ class PledgeForm(forms.Form):
         self.pledges = pledges
         for p in pledges:
             self.fields[f"pledge_{p.pk}"] = forms.BooleanField(
-                label=_("「%(t)s」（第%(v)s版）の内容を確認し、遵守することを誓約します。") % {"t": p.title, "v": p.version},
+                label=_("「%(t)s」（第%(v)s版）の内容を確認し、遵守することを誓約します。")
+                % {"t": p.title, "v": p.version},
                 required=True,
                 initial=p.pk in accepted_ids,
                 error_messages={"required": _("同意が必要です。")},
@@ -238,7 +252,9 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("ファイル"),
         help_text=_("PDF・JPEG・PNGのみ。ファイルの中身で判定します。"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        ),
     )
     evidence_template = forms.ChoiceField(label=_("出荷実績の様式"), required=False)
     association = forms.ModelChoiceField(
@@ -251,10 +267,14 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, document_types, templates=(), associations=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["document_type"].queryset = DocumentType.objects.filter(pk__in=[t.pk for t in document_types])
+        self.fields["document_type"].queryset = DocumentType.objects.filter(
+            pk__in=[t.pk for t in document_types]
+        )
         self.fields["document_type"].empty_label = None
         labels = dict(EvidenceTemplate.choices)
-        self.fields["evidence_template"].choices = [("", "—")] + [(t, f"{t}（{labels.get(t, t)}）") for t in templates]
+        self.fields["evidence_template"].choices = [("", "—")] + [
+            (t, f"{t}（{labels.get(t, t)}）") for t in templates
+        ]
         if not templates:
             del self.fields["evidence_template"]
         if associations is not None:
@@ -274,14 +294,20 @@ class UploadForm(forms.Form):
                 self.add_error("valid_until", _("この書類は有効期限の入力が必要です。"))
             if t.requires_association and not data.get("association"):
                 self.add_error("association", _("書類を発行した団体を選んでください。"))
-            if t.code == "shipment_evidence" and "evidence_template" in self.fields and not data.get("evidence_template"):
+            if (
+                t.code == "shipment_evidence"
+                and "evidence_template" in self.fields
+                and not data.get("evidence_template")
+            ):
                 self.add_error("evidence_template", _("出荷実績の様式を選んでください。"))
         return data
 
 
 class ReturnForm(forms.Form):
     message = forms.CharField(
-        label=_("差戻しの内容（申請者に送られます）"), widget=forms.Textarea(attrs={"rows": 8}), max_length=5000
+        label=_("差戻しの内容（申請者に送られます）"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=5000,
     )
     deadline = forms.DateField(label=_("修正の期限"), widget=DateInput)
 

@@ -80,7 +80,9 @@ class DocumentType(models.Model):
         max_length=20,
         choices=EvidenceTemplate.choices,
         blank=True,
-        help_text=_("この書類を提出した場合、出荷実績はこの様式で作成します（例：代替書類 → 11-substitute）。"),
+        help_text=_(
+            "この書類を提出した場合、出荷実績はこの様式で作成します（例：代替書類 → 11-substitute）。"
+        ),
     )
     multiple = models.BooleanField(_("複数ファイル可"), default=True)
     order = models.PositiveSmallIntegerField(_("表示順"), default=100)
@@ -376,7 +378,11 @@ class ReviewMessage(models.Model):
     message = models.TextField(_("内容"))
     deadline = models.DateField(_("期限"), null=True, blank=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("担当")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("担当"),
     )
     created_at = models.DateTimeField(_("日時"), auto_now_add=True)
 
@@ -393,7 +399,9 @@ def document_upload_to(instance, filename: str) -> str:
     """A random name (never the uploader's): applications/<yyyy>/<uuid>.<ext of the detected type>."""
     from django.utils import timezone
 
-    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(instance.content_type, "bin")
+    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
+        instance.content_type, "bin"
+    )
     return f"applications/{timezone.now():%Y}/{uuid.uuid4().hex}.{ext}"
 
 
@@ -415,14 +423,23 @@ class Document(models.Model):
     number = models.CharField(_("番号"), max_length=100, blank=True)
     valid_until = models.DateField(_("有効期限"), null=True, blank=True)
     association = models.ForeignKey(
-        Association, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("発行団体")
+        Association,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("発行団体"),
     )
     evidence_template = models.CharField(
         _("出荷実績の様式"), max_length=20, choices=EvidenceTemplate.choices, blank=True
     )
     note = models.CharField(_("備考"), max_length=300, blank=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("提出者")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("提出者"),
     )
     uploaded_at = models.DateTimeField(_("提出日時"), auto_now_add=True)
 
@@ -445,7 +462,9 @@ class PledgeAcceptance(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="pledges", verbose_name=_("申請")
     )
-    pledge = models.ForeignKey(PledgeText, on_delete=models.PROTECT, related_name="+", verbose_name=_("誓約文"))
+    pledge = models.ForeignKey(
+        PledgeText, on_delete=models.PROTECT, related_name="+", verbose_name=_("誓約文")
+    )
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("同意者")
     )

@@ -13,11 +13,7 @@ def establishment_panel(request, establishment):
     can_apply_new = membership is None and Kind.NEW not in open_kinds
     change_kinds = []
     if membership is not None:
-        change_kinds = [
-            (k, label)
-            for k, label in Kind.choices
-            if k != Kind.NEW and k not in open_kinds
-        ]
+        change_kinds = [(k, label) for k, label in Kind.choices if k != Kind.NEW and k not in open_kinds]
     return (
         "applications/panel_establishment.html",
         {
@@ -42,18 +38,25 @@ def mypage_panel(request):
     ests = list(member_selectors.mypage_establishments(request.user).prefetch_related("memberships"))
     if not apps and not ests:
         return None
-    open_new = {a.establishment_id for a in apps if a.kind == Kind.NEW and a.status in Application.OPEN_STATUSES}
+    open_new = {
+        a.establishment_id for a in apps if a.kind == Kind.NEW and a.status in Application.OPEN_STATUSES
+    }
     can_apply = [
         e
         for e in ests
-        if e.pk not in open_new and not any(m.status in ("AWAITING_PAYMENT", "ACTIVE", "WITHDRAWAL_REQUESTED") for m in e.memberships.all())
+        if e.pk not in open_new
+        and not any(
+            m.status in ("AWAITING_PAYMENT", "ACTIVE", "WITHDRAWAL_REQUESTED") for m in e.memberships.all()
+        )
     ]
     return (
         "applications/panel_mypage.html",
         {
             "returned": [a for a in apps if a.status == Application.Status.RETURNED],
             "drafts": [a for a in apps if a.status == Application.Status.DRAFT],
-            "waiting": [a for a in apps if a.status in (Application.Status.SUBMITTED, Application.Status.IN_REVIEW)],
+            "waiting": [
+                a for a in apps if a.status in (Application.Status.SUBMITTED, Application.Status.IN_REVIEW)
+            ],
             "decided": [a for a in apps if a.is_decided][:5],
             "can_apply": can_apply,
         },

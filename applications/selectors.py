@@ -75,7 +75,17 @@ STEP_LABELS = {
     "review": gettext_lazy("確認・提出"),
 }
 STEPS = {
-    Kind.NEW: ["establishment", "codes", "addon", "shipment", "images", "sme", "association", "pledges", "review"],
+    Kind.NEW: [
+        "establishment",
+        "codes",
+        "addon",
+        "shipment",
+        "images",
+        "sme",
+        "association",
+        "pledges",
+        "review",
+    ],
     Kind.ADD_CLASSIFICATION: ["establishment", "codes", "addon", "shipment", "images", "pledges", "review"],
     Kind.NAME_CHANGE: ["establishment", "change", "review"],
     Kind.RELOCATION: ["establishment", "change", "review"],
@@ -134,7 +144,9 @@ def current_pledges(kind: str) -> list[PledgeText]:
     for p in PledgeText.objects.filter(is_active=True).order_by("code", "-version"):
         if p.code not in newest:
             newest[p.code] = p
-    return sorted((p for p in newest.values() if kinds_contains(p.kinds, kind)), key=lambda p: (p.order, p.code))
+    return sorted(
+        (p for p in newest.values() if kinds_contains(p.kinds, kind)), key=lambda p: (p.order, p.code)
+    )
 
 
 def requested_codes(application) -> list[JsicCode]:
@@ -343,7 +355,9 @@ def checklist(application) -> list[Need]:
                     _("直近12か月の製造品出荷額等"),
                     "shipment",
                     False,
-                    _("直近12か月に製造品出荷額等がある事業所だけが申請できます（稼働前の事業所は申請できません）。")
+                    _(
+                        "直近12か月に製造品出荷額等がある事業所だけが申請できます（稼働前の事業所は申請できません）。"
+                    )
                     if application.had_shipments is False
                     else _("直近12か月の製造品出荷額等の有無を回答してください。"),
                 )
@@ -364,7 +378,9 @@ def checklist(application) -> list[Need]:
             matching = [
                 d
                 for d in docs
-                if evidence_type and d.document_type_id == evidence_type.pk and d.evidence_template == template
+                if evidence_type
+                and d.document_type_id == evidence_type.pk
+                and d.evidence_template == template
             ]
             needs.append(
                 Need(
@@ -437,7 +453,9 @@ def checklist(application) -> list[Need]:
                 _("変更の内容"),
                 "change",
                 not missing,
-                _("次の項目を入力してください：%(f)s") % {"f": "、".join(str(m) for m in missing)} if missing else "",
+                _("次の項目を入力してください：%(f)s") % {"f": "、".join(str(m) for m in missing)}
+                if missing
+                else "",
             )
         )
         for req in _matching_requirements(application, {}):
@@ -490,7 +508,13 @@ def _sme_needs(application, docs, ref) -> list[Need]:
     cap, emp = application.capital_yen, application.regular_employees
     if cap is None and emp is None:
         needs.append(
-            Need("sme", _("中小企業の申告"), "sme", False, _("資本金または常時使用する従業員数を入力してください。"))
+            Need(
+                "sme",
+                _("中小企業の申告"),
+                "sme",
+                False,
+                _("資本金または常時使用する従業員数を入力してください。"),
+            )
         )
     elif not is_sme(cap, emp):
         needs.append(
@@ -503,7 +527,15 @@ def _sme_needs(application, docs, ref) -> list[Need]:
             )
         )
     if not application.sme_proof_type:
-        needs.append(Need("sme_proof_type", _("中小企業の証明書類の種類"), "sme", False, _("証明書類の種類を選んでください。")))
+        needs.append(
+            Need(
+                "sme_proof_type",
+                _("中小企業の証明書類の種類"),
+                "sme",
+                False,
+                _("証明書類の種類を選んでください。"),
+            )
+        )
     t = _type("sme_proof")
     if t:
         needs.append(_doc_need("sme-proof", t.name, "sme", docs, [t], ref=ref))

@@ -29,7 +29,12 @@ STEP_FIELDS = {
     "establishment": ["payer"],
     "codes": [],
     "addon": [],
-    "shipment": ["had_shipments", "ships_within_company", "amounts_unavailable", "amounts_unavailable_reason"],
+    "shipment": [
+        "had_shipments",
+        "ships_within_company",
+        "amounts_unavailable",
+        "amounts_unavailable_reason",
+    ],
     "images": ["images_restricted", "images_restriction_reason", "product_use_explanation"],
     "sme": ["sme_claimed", "capital_yen", "regular_employees", "sme_proof_type"],
     "association": ["association", "association_applied_on", "association_complete_on"],
@@ -174,7 +179,9 @@ def create_application(establishment: Establishment, *, kind: str, by) -> Applic
 def _check_answers(app: Application, step: str) -> None:
     if step == "establishment" and app.payer_id:
         if not SupportGrant.objects.filter(
-            establishment_id=app.establishment_id, support_organisation_id=app.payer_id, revoked_at__isnull=True
+            establishment_id=app.establishment_id,
+            support_organisation_id=app.payer_id,
+            revoked_at__isnull=True,
         ).exists():
             raise DomainError(
                 _("会費を支払う登録支援機関は、この事業所が委任している登録支援機関から選んでください。"),
@@ -182,7 +189,9 @@ def _check_answers(app: Application, step: str) -> None:
             )
     if step == "association" and app.association_id:
         if not (app.association.is_active and app.association.is_regular_member):
-            raise DomainError(_("団体割引の対象となる正会員団体を選んでください。"), code="not_regular_member")
+            raise DomainError(
+                _("団体割引の対象となる正会員団体を選んでください。"), code="not_regular_member"
+            )
         if app.association_complete_on and app.association_complete_on > today():
             raise DomainError(_("団体への加入完了日に未来の日付は指定できません。"), code="future_date")
     if step == "association" and not app.association_id:
@@ -314,7 +323,9 @@ def upload_document(
     limit = settings.JAIM_APPLICATION_MAX_BYTES
     if used + inspected.size > limit:
         raise DomainError(
-            _("1件の申請に添付できるファイルの合計（%(mb)s MB）を超えます。不要なファイルを削除してください。")
+            _(
+                "1件の申請に添付できるファイルの合計（%(mb)s MB）を超えます。不要なファイルを削除してください。"
+            )
             % {"mb": f"{limit / 1024 / 1024:g}"},
             code="application_too_large",
         )
@@ -490,7 +501,13 @@ def return_application(application: Application, *, reviewer, message: str, dead
     if deadline is None or deadline <= today():
         raise DomainError(_("修正の期限は明日以降の日付を指定してください。"), code="bad_deadline")
     app.return_message, app.return_deadline, app.returned_at = message, deadline, timezone.now()
-    _move(app, S.RETURNED, by=reviewer, note=message, fields=["return_message", "return_deadline", "returned_at"])
+    _move(
+        app,
+        S.RETURNED,
+        by=reviewer,
+        note=message,
+        fields=["return_message", "return_deadline", "returned_at"],
+    )
     app.review_messages.create(kind="RETURN", message=message, deadline=deadline, author=reviewer)
     _mail(app, "application_returned", message=message, deadline=deadline)
     return app
@@ -522,9 +539,14 @@ def _approve_new(app: Application, *, reviewer, notice_date: dt.date) -> Members
         by=reviewer,
     )
     payer = None
-    if app.payer_id and SupportGrant.objects.filter(
-        establishment_id=app.establishment_id, support_organisation_id=app.payer_id, revoked_at__isnull=True
-    ).exists():
+    if (
+        app.payer_id
+        and SupportGrant.objects.filter(
+            establishment_id=app.establishment_id,
+            support_organisation_id=app.payer_id,
+            revoked_at__isnull=True,
+        ).exists()
+    ):
         payer = Organisation.objects.get(pk=app.payer_id)
     fee_services.bill_new_membership(
         membership,
@@ -562,7 +584,8 @@ def approve_application(
     elif app.kind in (Kind.NAME_CHANGE, Kind.RELOCATION):
         _membership_for_change(est)
         due = follow_up_due_on or (
-            (app.change_expected_on or decided_on) + dt.timedelta(days=getattr(settings, "JAIM_IDENTITY_FOLLOW_UP_DAYS", 30))
+            (app.change_expected_on or decided_on)
+            + dt.timedelta(days=getattr(settings, "JAIM_IDENTITY_FOLLOW_UP_DAYS", 30))
         )
         relocation = app.kind == Kind.RELOCATION
         member_services.record_identity_change(
@@ -581,7 +604,10 @@ def approve_application(
         note = str(due)
     elif app.kind == Kind.WITHDRAWAL:
         m = member_services.withdraw_membership(
-            _membership_for_change(est), on=app.withdrawal_on or decided_on, by=reviewer, note=app.withdrawal_reason
+            _membership_for_change(est),
+            on=app.withdrawal_on or decided_on,
+            by=reviewer,
+            note=app.withdrawal_reason,
         )
         note = m.member_number
     app.decided_at, app.decided_by, app.decided_on = timezone.now(), reviewer, decided_on

@@ -66,7 +66,9 @@ def _check_image(content: bytes, content_type: str) -> None:
             with Image.open(io.BytesIO(content)) as img:
                 img.load()  # decodes the pixels: a truncated or corrupt image fails here
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types for broken files
-        raise DomainError(_("画像ファイルが壊れているか、正しい形式ではありません。"), code="bad_image") from exc
+        raise DomainError(
+            _("画像ファイルが壊れているか、正しい形式ではありません。"), code="bad_image"
+        ) from exc
     # Nothing may follow the image's end marker (a polyglot hides HTML or a script there).
     if content_type == PNG and not content.endswith(_PNG_END):
         _refuse(_("画像ファイルの末尾に不明なデータがあります。"), "trailing_data")
@@ -79,7 +81,9 @@ def _check_pdf(content: bytes) -> None:
         _refuse(_("PDFファイルが壊れているか、途中で切れています。"), "bad_pdf")
     if _PDF_ACTIVE.search(content):
         _refuse(
-            _("スクリプトや添付ファイルを含むPDFは受け付けられません。印刷用のPDFとして保存し直してください。"),
+            _(
+                "スクリプトや添付ファイルを含むPDFは受け付けられません。印刷用のPDFとして保存し直してください。"
+            ),
             "pdf_active_content",
         )
 
@@ -107,11 +111,16 @@ def inspect_upload(uploaded) -> Inspected:
             "unsupported_type",
         )
     if _ACTIVE_CONTENT.search(content):
-        _refuse(_("ファイルにスクリプトなど不正な内容が含まれているため、受け付けられません。"), "active_content")
+        _refuse(
+            _("ファイルにスクリプトなど不正な内容が含まれているため、受け付けられません。"), "active_content"
+        )
     if content_type == PDF:
         _check_pdf(content)
     else:
         _check_image(content, content_type)
     return Inspected(
-        content=content, content_type=content_type, size=len(content), sha256=hashlib.sha256(content).hexdigest()
+        content=content,
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
     )

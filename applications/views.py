@@ -51,7 +51,8 @@ def index(request):
 @login_required
 def start(request):
     establishments = member_selectors.mypage_establishments(request.user)
-    form = forms.StartForm(request.POST or None, establishments=establishments, initial=request.GET or None)
+    data = request.POST if request.method == "POST" else None
+    form = forms.StartForm(data, establishments=establishments, initial=request.GET or None)
     if request.method == "POST" and form.is_valid():
         est = member_selectors.get_establishment_for(request.user, form.cleaned_data["establishment"].pk)
         kind = form.cleaned_data["kind"]
@@ -72,7 +73,9 @@ def start(request):
 
 def _editable_or_redirect(request, app):
     if not app.is_editable:
-        messages.info(request, _("この申請は「%(s)s」のため変更できません。") % {"s": app.get_status_display()})
+        messages.info(
+            request, _("この申請は「%(s)s」のため変更できません。") % {"s": app.get_status_display()}
+        )
         return redirect("applications:detail", app.pk)
     return None
 
@@ -147,7 +150,9 @@ def _render_step(request, app, step, *, form=None, upload_form=None, status=200)
         ctx["upload_form"] = upload_form or forms.UploadForm(
             document_types=doc_types, templates=templates, associations=assoc_qs, initial={"step": step}
         )
-        ctx["documents"] = [d for d in app.documents.select_related("document_type") if d.document_type in doc_types]
+        ctx["documents"] = [
+            d for d in app.documents.select_related("document_type") if d.document_type in doc_types
+        ]
     if step == "codes":
         ctx.update(_code_rows(app, request))
         ctx["chosen"] = selectors.requested_codes(app)
@@ -192,7 +197,8 @@ def step(request, pk, step):
             fn(app, code, by=request.user)
             messages.success(
                 request,
-                (_("分類 %(c)s を追加しました。") if action == "add" else _("分類 %(c)s を外しました。")) % {"c": code},
+                (_("分類 %(c)s を追加しました。") if action == "add" else _("分類 %(c)s を外しました。"))
+                % {"c": code},
             )
             return redirect(request.get_full_path())
         if step == "pledges":
@@ -239,7 +245,9 @@ def upload(request, pk):
     from members.models import Association
 
     assoc_qs = Association.objects.filter(
-        pk__in=AddonAssociation.objects.filter(addon__in=selectors.requested_addons(app)).values("association_id")
+        pk__in=AddonAssociation.objects.filter(addon__in=selectors.requested_addons(app)).values(
+            "association_id"
+        )
     )
     form = forms.UploadForm(
         request.POST, request.FILES, document_types=doc_types, templates=templates, associations=assoc_qs
@@ -263,8 +271,14 @@ def upload(request, pk):
             messages.success(request, _("「%(n)s」を受け付けました。") % {"n": doc.original_name})
             return redirect(_step_url(app, step) + "#documents")
     messages.error(request, _("ファイルを受け付けられませんでした。内容を確認してください。"))
-    return _render_step(request, app, step, form=(FORMS[step](instance=app) if step in FORMS else None),
-                        upload_form=form, status=400)
+    return _render_step(
+        request,
+        app,
+        step,
+        form=(FORMS[step](instance=app) if step in FORMS else None),
+        upload_form=form,
+        status=400,
+    )
 
 
 @login_required
@@ -369,4 +383,3 @@ def cancel(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("applications:detail", app.pk)
-

@@ -478,7 +478,12 @@ def record_follow_up_done(change: IdentityChange, *, on: dt.date, by=None) -> Id
 
 @transaction.atomic
 def record_sme_declaration(
-    organisation: Organisation, *, capital_yen: int | None, regular_employees: int | None, by=None, note: str = ""
+    organisation: Organisation,
+    *,
+    capital_yen: int | None,
+    regular_employees: int | None,
+    by=None,
+    note: str = "",
 ) -> Organisation:
     """Apply a verified SME declaration (F3: capital, regular employees) to the organisation so fee quotes see it."""
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)

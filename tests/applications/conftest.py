@@ -8,8 +8,15 @@ def billed(monkeypatch):
     calls = []
 
     def fake(membership, *, notice_date, application_date, payer=None, by=None):
-        calls.append({"membership": membership, "notice_date": notice_date,
-                      "application_date": application_date, "payer": payer, "by": by})
+        calls.append(
+            {
+                "membership": membership,
+                "notice_date": notice_date,
+                "application_date": application_date,
+                "payer": payer,
+                "by": by,
+            }
+        )
 
     monkeypatch.setattr("fees.services.bill_new_membership", fake)
     return calls

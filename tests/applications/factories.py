@@ -49,7 +49,9 @@ def add_doc(app, user, code, *, content=None, name=None, **kwargs):
     if content is None:
         content = PDF if not code.endswith("image") else image_bytes()
     name = name or ("doc.pdf" if content.startswith(b"%PDF") else "photo.png")
-    return services.upload_document(app, by=user, document_type=dtype(code), uploaded=upload(name, content), **kwargs)
+    return services.upload_document(
+        app, by=user, document_type=dtype(code), uploaded=upload(name, content), **kwargs
+    )
 
 
 def complete(app, user):

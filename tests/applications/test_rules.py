@@ -6,7 +6,14 @@ import pytest
 import time_machine
 
 from applications import selectors, services
-from applications.models import AddonAssociation, Application, DocumentType, PledgeAcceptance, PledgeText, Requirement
+from applications.models import (
+    AddonAssociation,
+    Application,
+    DocumentType,
+    PledgeAcceptance,
+    PledgeText,
+    Requirement,
+)
 from jaim.errors import DomainError
 from members.models import Membership
 from tests.applications.factories import (
@@ -189,7 +196,9 @@ def test_printing_needs_the_membership_card_of_a_listed_association_and_the_coop
     problems = unmet(app)
     card = next(n for n in problems.values() if "会員証" in n.label)
     assert "対象団体が発行したもの" in card.problem
-    listed = AddonAssociation.objects.get(addon="printing", association__name="全日本製本工業組合連合会").association
+    listed = AddonAssociation.objects.get(
+        addon="printing", association__name="全日本製本工業組合連合会"
+    ).association
     add_doc(app, user, "association_member_card", association=listed)  # one of them is enough (FAQ 2-3-5)
     problems = unmet(app)
     assert not any("会員証" in n.label for n in problems.values())
@@ -253,8 +262,10 @@ def test_amounts_that_cannot_be_shown_need_the_written_reason():
     user, est = applicant()
     app = complete(draft(est, user), user)
     services.save_answers(
-        app, step="shipment",
-        data={"had_shipments": True, "ships_within_company": True, "amounts_unavailable": True}, by=user,
+        app,
+        step="shipment",
+        data={"had_shipments": True, "ships_within_company": True, "amounts_unavailable": True},
+        by=user,
     )
     with pytest.raises(DomainError, match="金額を示せない理由"):
         services.submit_application(app, by=user)
@@ -277,8 +288,12 @@ def test_images_can_be_replaced_by_a_reason_and_an_explanation_with_an_optional_
     services.save_answers(app, step="images", data={"images_restricted": True}, by=user)
     assert {"images_reason", "use_explanation"} <= set(unmet(app))
     services.save_answers(
-        app, step="images",
-        data={"images_restriction_reason": "顧客との契約で持出し不可", "product_use_explanation": "車のブレーキ部品"},
+        app,
+        step="images",
+        data={
+            "images_restriction_reason": "顧客との契約で持出し不可",
+            "product_use_explanation": "車のブレーキ部品",
+        },
         by=user,
     )
     assert unmet(app) == {}  # the contract is optional
@@ -307,7 +322,10 @@ def test_sme_claim_needs_the_proof_type_and_its_document():
     user, est = applicant()
     app = complete(draft(est, user), user)
     services.save_answers(
-        app, step="sme", data={"sme_claimed": True, "capital_yen": 10_000_000, "regular_employees": 20}, by=user
+        app,
+        step="sme",
+        data={"sme_claimed": True, "capital_yen": 10_000_000, "regular_employees": 20},
+        by=user,
     )
     assert {"sme_proof_type", "sme-proof"} <= set(unmet(app))
     services.save_answers(app, step="sme", data={"sme_proof_type": "WITHHOLDING_TAX"}, by=user)
@@ -319,9 +337,14 @@ def test_a_company_above_both_thresholds_cannot_claim_the_sme_discount():
     user, est = applicant()
     app = complete(draft(est, user), user)
     services.save_answers(
-        app, step="sme",
-        data={"sme_claimed": True, "capital_yen": 500_000_000, "regular_employees": 1000,
-              "sme_proof_type": "FINANCIAL_STATEMENTS"},
+        app,
+        step="sme",
+        data={
+            "sme_claimed": True,
+            "capital_yen": 500_000_000,
+            "regular_employees": 1000,
+            "sme_proof_type": "FINANCIAL_STATEMENTS",
+        },
         by=user,
     )
     add_doc(app, user, "sme_proof")
@@ -347,12 +370,19 @@ def test_group_discount_association_must_be_a_regular_member_and_completion_not_
     app = draft(est, user)
     with pytest.raises(DomainError, match="正会員団体"):
         services.save_answers(
-            app, step="association", data={"association": AssociationFactory(is_regular_member=False)}, by=user
+            app,
+            step="association",
+            data={"association": AssociationFactory(is_regular_member=False)},
+            by=user,
         )
     with pytest.raises(DomainError, match="未来の日付"):
         services.save_answers(
-            app, step="association",
-            data={"association": AssociationFactory(), "association_complete_on": dt.date.today() + dt.timedelta(1)},
+            app,
+            step="association",
+            data={
+                "association": AssociationFactory(),
+                "association_complete_on": dt.date.today() + dt.timedelta(1),
+            },
             by=user,
         )
 
@@ -376,11 +406,15 @@ def test_pledge_acceptance_stores_version_user_and_time_and_a_new_version_needs_
     app = complete(draft(est, user), user)
     acc = PledgeAcceptance.objects.get(application=app, pledge__code="code_of_conduct")
     assert (acc.pledge.version, acc.accepted_by, acc.accepted_at is not None) == (1, user, True)
-    v2 = PledgeText.objects.create(code="code_of_conduct", version=2, title="JAIM行動規範の遵守", body="第2版の本文")
+    v2 = PledgeText.objects.create(
+        code="code_of_conduct", version=2, title="JAIM行動規範の遵守", body="第2版の本文"
+    )
     assert f"pledge-{v2.code}" in unmet(app)
     services.accept_pledges(app, pledge_ids=[p.pk for p in selectors.current_pledges("NEW")], by=user)
     assert PledgeAcceptance.objects.filter(application=app, pledge=v2).exists()
-    assert PledgeAcceptance.objects.filter(application=app, pledge__version=1, pledge__code="code_of_conduct").exists()
+    assert PledgeAcceptance.objects.filter(
+        application=app, pledge__version=1, pledge__code="code_of_conduct"
+    ).exists()
 
 
 def test_accepting_only_some_pledges_is_refused():
@@ -410,7 +444,9 @@ def test_a_submitted_application_cannot_be_edited():
 def test_a_step_saves_only_its_own_fields():
     user, est = applicant()
     app = draft(est, user)
-    services.save_answers(app, step="shipment", data={"had_shipments": True, "withdrawal_reason": "x"}, by=user)
+    services.save_answers(
+        app, step="shipment", data={"had_shipments": True, "withdrawal_reason": "x"}, by=user
+    )
     app = Application.objects.get(pk=app.pk)
     assert app.had_shipments is True and app.withdrawal_reason == ""
 

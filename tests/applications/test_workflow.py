@@ -10,7 +10,7 @@ from applications import services
 from applications.models import Application, ReviewMessage
 from jaim.errors import DomainError
 from jaim.models import AuditEvent, OutboxMessage
-from members.models import AssociationMembership, IdentityChange, Membership, Organisation
+from members.models import AssociationMembership, IdentityChange, Membership, Organisation, SupportGrant
 from tests.applications.factories import (
     add_doc,
     applicant,
@@ -20,7 +20,6 @@ from tests.applications.factories import (
     reviewer,
     submitted,
 )
-from members.models import SupportGrant
 from tests.factories import AssociationFactory, head_office
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +43,10 @@ def in_status(status):
         return app
     if status == S.RETURNED:
         return services.return_application(
-            app, reviewer=staff, message="書類が不鮮明です。", deadline=dt.date.today() + dt.timedelta(days=14)
+            app,
+            reviewer=staff,
+            message="書類が不鮮明です。",
+            deadline=dt.date.today() + dt.timedelta(days=14),
         )
     if status == S.APPROVED:
         return services.approve_application(app, reviewer=staff)
@@ -110,7 +112,9 @@ def test_transitions_dict_is_the_design_state_machine():
     assert not t[S.APPROVED] and not t[S.REJECTED] and not t[S.CANCELLED]
 
 
-def test_submit_stamps_receipt_time_and_number_and_queues_the_receipt_mail(django_capture_on_commit_callbacks):
+def test_submit_stamps_receipt_time_and_number_and_queues_the_receipt_mail(
+    django_capture_on_commit_callbacks,
+):
     user, est = applicant()
     app = complete(draft(est, user), user)
     with time_machine.travel(dt.datetime(2026, 5, 1, 10, 0, tzinfo=dt.UTC), tick=False):
@@ -153,7 +157,9 @@ def test_return_requires_a_message_and_a_future_deadline():
     app = in_status(S.IN_REVIEW)
     staff = reviewer()
     with pytest.raises(DomainError, match="差戻しの内容"):
-        services.return_application(app, reviewer=staff, message=" ", deadline=dt.date.today() + dt.timedelta(1))
+        services.return_application(
+            app, reviewer=staff, message=" ", deadline=dt.date.today() + dt.timedelta(1)
+        )
     with pytest.raises(DomainError, match="明日以降"):
         services.return_application(app, reviewer=staff, message="不足", deadline=dt.date.today())
 
@@ -189,16 +195,23 @@ def test_new_returned_resubmitted_approved_creates_membership_and_bills_it(
     services.save_answers(
         app,
         step="sme",
-        data={"sme_claimed": True, "capital_yen": 50_000_000, "regular_employees": 400,
-              "sme_proof_type": "LABOUR_INSURANCE"},
+        data={
+            "sme_claimed": True,
+            "capital_yen": 50_000_000,
+            "regular_employees": 400,
+            "sme_proof_type": "LABOUR_INSURANCE",
+        },
         by=user,
     )
     add_doc(app, user, "sme_proof")
     services.save_answers(
         app,
         step="association",
-        data={"association": assoc, "association_applied_on": dt.date(2026, 1, 5),
-              "association_complete_on": dt.date(2026, 2, 1)},
+        data={
+            "association": assoc,
+            "association_applied_on": dt.date(2026, 1, 5),
+            "association_complete_on": dt.date(2026, 2, 1),
+        },
         by=user,
     )
     app = complete(app, user)
@@ -236,8 +249,15 @@ def test_new_returned_resubmitted_approved_creates_membership_and_bills_it(
     am = AssociationMembership.objects.get(organisation=org, association=assoc)
     assert (am.applied_on, am.complete_on) == (dt.date(2026, 1, 5), dt.date(2026, 2, 1))  # F4
     kinds = list(OutboxMessage.objects.order_by("id").values_list("kind", flat=True))
-    assert kinds == ["application_received", "application_returned", "application_received", "application_approved"]
-    assert ReviewMessage.objects.filter(application=app, kind="RETURN", deadline=dt.date(2026, 6, 10)).exists()
+    assert kinds == [
+        "application_received",
+        "application_returned",
+        "application_received",
+        "application_approved",
+    ]
+    assert ReviewMessage.objects.filter(
+        application=app, kind="RETURN", deadline=dt.date(2026, 6, 10)
+    ).exists()
 
 
 def test_fee_service_failure_rolls_back_the_whole_approval(monkeypatch):
@@ -285,8 +305,10 @@ def test_existing_association_dates_checked_by_staff_are_not_overwritten():
     AssociationMembership.objects.create(organisation=org, association=assoc, complete_on=dt.date(2025, 4, 1))
     app = draft(est, user)
     services.save_answers(
-        app, step="association",
-        data={"association": assoc, "association_complete_on": dt.date(2026, 1, 1)}, by=user,
+        app,
+        step="association",
+        data={"association": assoc, "association_complete_on": dt.date(2026, 1, 1)},
+        by=user,
     )
     app = services.submit_application(complete(app, user), by=user)
     staff = reviewer()
@@ -299,7 +321,9 @@ def _change_app(kind, **answers):
     user, est, m = member_establishment()
     app = draft(est, user, kind=kind)
     if answers:
-        services.save_answers(app, step="change" if kind != "WITHDRAWAL" else "withdrawal", data=answers, by=user)
+        services.save_answers(
+            app, step="change" if kind != "WITHDRAWAL" else "withdrawal", data=answers, by=user
+        )
     return user, est, m, app
 
 
@@ -354,7 +378,9 @@ def test_relocation_approved_records_the_new_address_with_the_reviewers_deadline
     services.start_review(app, reviewer=staff)
     services.approve_application(app, reviewer=staff, follow_up_due_on=dt.date(2026, 8, 20))
     change = IdentityChange.objects.get(establishment=est)
-    assert change.kind == "RELOCATION" and change.new_city == "岐阜市" and change.new_address_line == "新町1-1"
+    assert (
+        change.kind == "RELOCATION" and change.new_city == "岐阜市" and change.new_address_line == "新町1-1"
+    )
     assert change.follow_up_due_on == dt.date(2026, 8, 20)
 
 
@@ -375,7 +401,9 @@ def test_withdrawal_approved_withdraws_on_the_requested_date_and_siblings_stay()
     app = draft(est, user, kind="WITHDRAWAL")
     day = dt.date.today() + dt.timedelta(days=20)
     services.save_answers(
-        app, step="withdrawal", data={"withdrawal_on": day, "withdrawal_reason": "特定技能の雇用を集約するため"},
+        app,
+        step="withdrawal",
+        data={"withdrawal_on": day, "withdrawal_reason": "特定技能の雇用を集約するため"},
         by=user,
     )
     app = services.submit_application(app, by=user)
@@ -392,8 +420,10 @@ def test_withdrawal_date_in_the_past_is_refused():
     app = draft(est, user, kind="WITHDRAWAL")
     with pytest.raises(DomainError, match="今日以降"):
         services.save_answers(
-            app, step="withdrawal",
-            data={"withdrawal_on": dt.date.today() - dt.timedelta(days=1), "withdrawal_reason": "x"}, by=user,
+            app,
+            step="withdrawal",
+            data={"withdrawal_on": dt.date.today() - dt.timedelta(days=1), "withdrawal_reason": "x"},
+            by=user,
         )
 
 

@@ -1,0 +1,166 @@
+"""Staff review in the admin: the queue, the application page, and decisions through the services."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from applications import services
+from applications.models import Application
+from members.models import Membership
+from tests.applications.factories import add_doc, applicant, complete, draft, reviewer, submitted
+from tests.security.helpers import verified_login
+
+pytestmark = pytest.mark.django_db
+QUEUE = reverse("admin:applications_application_changelist")
+
+
+def change_url(app, action=None):
+    if action:
+        return reverse(f"admin:applications_application_{action}", args=[app.pk])
+    return reverse("admin:applications_application_change", args=[app.pk])
+
+
+def submitted_on(day, codes=("2592",)):
+    with time_machine.travel(dt.datetime.combine(day, dt.time(1, 0), tzinfo=dt.UTC)):
+        return submitted(codes=codes)
+
+
+def test_queue_is_oldest_receipt_first_and_hides_drafts(client):
+    later = submitted_on(dt.date(2026, 3, 1))
+    earlier = submitted_on(dt.date(2026, 2, 1))
+    user, est = applicant()
+    hidden = draft(est, user)
+    verified_login(client, reviewer())
+    r = client.get(QUEUE)
+    assert r.status_code == 200
+    rows = list(r.context["cl"].result_list)
+    assert rows == [earlier, later] and hidden not in rows
+
+
+def test_a_resubmitted_application_keeps_its_place_in_the_queue(client):
+    first = submitted_on(dt.date(2026, 2, 1))
+    second = submitted_on(dt.date(2026, 2, 2))
+    staff = reviewer()
+    services.start_review(first, reviewer=staff)
+    services.return_application(
+        first, reviewer=staff, message="不足", deadline=dt.date.today() + dt.timedelta(5)
+    )
+    services.submit_application(Application.objects.get(pk=first.pk), by=first.created_by)
+    verified_login(client, staff)
+    rows = list(client.get(QUEUE, {"status": "queue"}).context["cl"].result_list)
+    assert rows == [first, second]
+
+
+@time_machine.travel(dt.datetime(2026, 6, 30, 3, 0, tzinfo=dt.UTC))
+def test_queue_filters_by_days_waiting_add_on_jsic_and_status_with_counts(client):
+    old = submitted_on(dt.date(2026, 3, 1))  # 121 days
+    recent = submitted_on(dt.date(2026, 6, 20), codes=("2592",))
+    user, est = applicant()
+    printing = complete(
+        draft(est, user, codes=("1511",)), user
+    )  # a draft: filtered by add-on only when asked
+    verified_login(client, reviewer())
+    assert list(client.get(QUEUE, {"waiting": "ge90"}).context["cl"].result_list) == [old]
+    assert list(client.get(QUEUE, {"waiting": "lt30"}).context["cl"].result_list) == [recent]
+    assert list(client.get(QUEUE, {"addon": "printing", "status": "DRAFT"}).context["cl"].result_list) == [
+        printing
+    ]
+    assert set(client.get(QUEUE, {"jsic": "25"}).context["cl"].result_list) == {old, recent}
+    html = client.get(QUEUE).content.decode()
+    assert "受付からの日数" in html and "(2)" in html  # facet counts are shown
+
+
+def test_application_page_shows_answers_and_documents_with_image_previews(client):
+    user, est = applicant()
+    app = complete(draft(est, user), user)
+    app = services.submit_application(app, by=user)
+    verified_login(client, reviewer())
+    r = client.get(change_url(app))
+    html = r.content.decode()
+    assert r.status_code == 200
+    doc = app.documents.get(document_type__code="product_image")
+    assert f"{reverse('applications:document', args=[doc.pk])}?preview=1" in html
+    assert "2592" in html and "弁・同附属品製造業" in html
+    assert "審査を開始する" in html and "JAIM行動規範の遵守" in html
+
+
+def test_start_return_and_approve_through_the_admin(client, billed):
+    app = submitted()
+    staff = reviewer()
+    verified_login(client, staff)
+    client.post(change_url(app, "start"))
+    app.refresh_from_db()
+    assert app.status == "IN_REVIEW" and app.reviewer == staff
+    r = client.post(change_url(app, "return"), {"message": "画像が不鮮明です。", "deadline": "2099-01-01"})
+    assert r.status_code == 302
+    app.refresh_from_db()
+    assert app.status == "RETURNED" and app.return_message == "画像が不鮮明です。"
+    add_doc(app, app.created_by, "factory_image")
+    services.submit_application(app, by=app.created_by)
+    client.post(change_url(app, "start"))
+    r = client.post(change_url(app, "approve"), {})
+    assert r.status_code == 302
+    assert Application.objects.get(pk=app.pk).status == "APPROVED"
+    assert Membership.objects.get(establishment=app.establishment).status == "AWAITING_PAYMENT"
+    assert len(billed) == 1
+
+
+def test_return_form_errors_stay_on_the_form(client):
+    app = submitted()
+    staff = reviewer()
+    services.start_review(app, reviewer=staff)
+    verified_login(client, staff)
+    r = client.post(change_url(app, "return"), {"message": "", "deadline": ""})
+    assert r.status_code == 200 and Application.objects.get(pk=app.pk).status == "IN_REVIEW"
+
+
+def test_reject_through_the_admin_records_the_reason(client):
+    app = submitted()
+    staff = reviewer()
+    services.start_review(app, reviewer=staff)
+    verified_login(client, staff)
+    client.post(change_url(app, "reject"), {"reason": "対象外の製品です。"})
+    app.refresh_from_db()
+    assert app.status == "REJECTED" and app.rejection_reason == "対象外の製品です。"
+
+
+def test_a_second_decision_gets_already_decided_never_a_500(client):
+    app = submitted()
+    staff = reviewer()
+    services.start_review(app, reviewer=staff)
+    services.approve_application(app, reviewer=staff)
+    verified_login(client, reviewer())
+    r = client.post(change_url(app, "reject"), {"reason": "遅れて却下"}, follow=True)
+    assert r.status_code == 200
+    assert "既に決定済み" in r.content.decode()
+    assert Application.objects.get(pk=app.pk).status == "APPROVED"
+
+
+def test_bulk_start_review_action_assigns_me(client):
+    a, b = submitted(), submitted()
+    staff = reviewer()
+    verified_login(client, staff)
+    client.post(QUEUE, {"action": "start_review_action", "_selected_action": [a.pk, b.pk]})
+    assert set(Application.objects.filter(reviewer=staff).values_list("pk", flat=True)) == {a.pk, b.pk}
+
+
+def test_a_user_who_is_not_staff_cannot_reach_the_decisions(client):
+    app = submitted()
+    client.force_login(app.created_by)
+    r = client.post(change_url(app, "start"))
+    assert r.status_code == 302 and "/admin/login/" in r.url
+    assert Application.objects.get(pk=app.pk).status == "SUBMITTED"
+
+
+def test_pledge_text_that_was_accepted_is_frozen_in_the_admin(client, admin_user):
+    from applications.models import PledgeText
+
+    verified_login(client, admin_user)
+    admin_client = client
+    user, est = applicant()
+    complete(draft(est, user), user)
+    p = PledgeText.objects.get(code="code_of_conduct", version=1)
+    html = admin_client.get(reverse("admin:applications_pledgetext_change", args=[p.pk])).content.decode()
+    assert 'name="body"' not in html

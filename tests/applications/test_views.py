@@ -1,0 +1,283 @@
+"""The portal wizard as a person uses it, access (another organisation's things are 404), downloads, panels."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from applications import services
+from applications.models import Application, Document
+from jaim.models import OutboxMessage
+from tests.applications.factories import (
+    PDF,
+    add_doc,
+    applicant,
+    complete,
+    draft,
+    image_bytes,
+    reviewer,
+    submitted,
+    upload,
+)
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def step_url(app, step):
+    return reverse("applications:step", args=[app.pk, step])
+
+
+def test_the_wizard_from_start_to_submit(client, django_capture_on_commit_callbacks):
+    user, est = applicant()
+    client.force_login(user)
+    r = client.post(reverse("applications:start"), {"establishment": est.pk, "kind": "NEW"})
+    app = Application.objects.get(establishment=est)
+    assert r.status_code == 302 and r.url == step_url(app, "establishment")
+    r = client.get(r.url)
+    assert r.status_code == 200 and 'class="steps"' in r.content.decode() and est.name in r.content.decode()
+    assert client.post(step_url(app, "establishment"), {"action": "next"}).url == step_url(app, "codes")
+
+    html = client.get(step_url(app, "codes"), {"q": "弁"}).content.decode()
+    assert "2592" in html and 'value="add"' in html
+    html = client.get(step_url(app, "codes"), {"parent": "259"}).content.decode()
+    assert "消火器具・消火装置製造業" in html and "この分類は対象外です" in html
+    r = client.post(step_url(app, "codes") + "?parent=259", {"action": "add", "code": "2592"})
+    assert r.status_code == 302 and [c.code for c in app.requested_codes.all()] == ["2592"]
+    assert client.post(step_url(app, "codes"), {"action": "next"}).url == step_url(app, "addon")
+    assert client.post(step_url(app, "addon"), {"action": "next"}).url == step_url(app, "shipment")
+
+    r = client.post(
+        reverse("applications:upload", args=[app.pk]),
+        {
+            "step": "shipment",
+            "document_type": _type_pk("shipment_evidence"),
+            "evidence_template": "other",
+            "file": upload("出荷実績.pdf", PDF),
+        },
+    )
+    assert r.status_code == 302
+    assert client.post(step_url(app, "shipment"), {"had_shipments": "yes"}).url == step_url(app, "images")
+    for code, name in (("product_image", "p.png"), ("factory_image", "f.jpg")):
+        content = image_bytes("PNG" if name.endswith("png") else "JPEG")
+        r = client.post(
+            reverse("applications:upload", args=[app.pk]),
+            {"step": "images", "document_type": _type_pk(code), "file": upload(name, content, "image/png")},
+        )
+        assert r.status_code == 302, r.content.decode()[:2000]
+    assert client.post(step_url(app, "images"), {}).url == step_url(app, "sme")
+    assert client.post(step_url(app, "sme"), {}).url == step_url(app, "association")
+    assert client.post(step_url(app, "association"), {"association": ""}).url == step_url(app, "pledges")
+    pledges = {
+        f"pledge_{p.pk}": "on" for p in __import__("applications.selectors").selectors.current_pledges("NEW")
+    }
+    r = client.post(step_url(app, "pledges"), pledges)
+    assert r.url == reverse("applications:review", args=[app.pk])
+    html = client.get(r.url).content.decode()
+    assert "必要な入力と書類はそろっています" in html and "出荷実績.pdf" in html
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(reverse("applications:review", args=[app.pk]))
+    assert r.status_code == 302 and r.url == reverse("applications:detail", args=[app.pk])
+    app.refresh_from_db()
+    assert app.status == "SUBMITTED" and app.receipt_number
+    assert OutboxMessage.objects.filter(kind="application_received", to=user.email).count() == 1
+
+
+def _type_pk(code):
+    from applications.models import DocumentType
+
+    return DocumentType.objects.get(code=code).pk
+
+
+def test_a_failed_step_shows_errors_next_to_fields_and_keeps_what_was_saved(client):
+    user, est = applicant()
+    client.force_login(user)
+    app = draft(est, user)
+    r = client.post(step_url(app, "shipment"), {"had_shipments": "yes", "amounts_unavailable": "on"})
+    html = r.content.decode()
+    assert r.status_code == 400
+    assert (
+        'id="id_amounts_unavailable_reason_error"' in html and "金額を示せない理由を記入してください" in html
+    )
+    assert [c.code for c in Application.objects.get(pk=app.pk).requested_codes.all()] == ["2592"]
+    r = client.post(
+        step_url(app, "sme"), {"sme_claimed": "on", "capital_yen": "900000000", "regular_employees": "900"}
+    )
+    assert r.status_code == 400 and "基準" in r.content.decode()
+    assert Application.objects.get(pk=app.pk).sme_claimed is False
+
+
+def test_submit_with_a_missing_document_is_blocked_and_names_it(client):
+    user, est = applicant()
+    client.force_login(user)
+    app = complete(draft(est, user), user)
+    Document.objects.filter(application=app, document_type__code="factory_image").delete()
+    r = client.post(reverse("applications:review", args=[app.pk]))
+    assert r.status_code == 400 and "製造設備・工場内部の画像" in r.content.decode()
+    assert Application.objects.get(pk=app.pk).status == "DRAFT"
+
+
+def test_double_clicked_submit_submits_once(client, django_capture_on_commit_callbacks):
+    user, est = applicant()
+    client.force_login(user)
+    app = complete(draft(est, user), user)
+    url = reverse("applications:review", args=[app.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url)
+        second = client.post(url)
+    assert first.status_code == second.status_code == 302
+    assert second.url == reverse("applications:detail", args=[app.pk])
+    assert OutboxMessage.objects.filter(kind="application_received").count() == 1
+
+
+def test_double_clicked_start_creates_one_application(client):
+    user, est = applicant()
+    client.force_login(user)
+    data = {"establishment": est.pk, "kind": "NEW"}
+    client.post(reverse("applications:start"), data)
+    r = client.post(reverse("applications:start"), data)
+    app = Application.objects.get(establishment=est)
+    assert r.status_code == 302 and r.url == reverse("applications:detail", args=[app.pk])
+
+
+def test_a_bad_upload_is_refused_next_to_the_file_field_and_stores_nothing(client):
+    user, est = applicant()
+    client.force_login(user)
+    app = draft(est, user)
+    r = client.post(
+        reverse("applications:upload", args=[app.pk]),
+        {
+            "step": "images",
+            "document_type": _type_pk("product_image"),
+            "file": upload("photo.pdf", b"<html><script>alert(1)</script></html>", "application/pdf"),
+        },
+    )
+    assert r.status_code == 400
+    assert 'id="id_file_error"' in r.content.decode() and "PDF・JPEG・PNG以外" in r.content.decode()
+    assert not Document.objects.exists()
+
+
+def test_another_organisations_applications_and_files_are_404(client):
+    owner, est = applicant()
+    app = complete(draft(est, owner), owner)
+    doc = app.documents.first()
+    client.force_login(UserFactory())
+    for url, method in [
+        (reverse("applications:detail", args=[app.pk]), "get"),
+        (step_url(app, "codes"), "get"),
+        (step_url(app, "shipment"), "post"),
+        (reverse("applications:review", args=[app.pk]), "get"),
+        (reverse("applications:review", args=[app.pk]), "post"),
+        (reverse("applications:cancel", args=[app.pk]), "post"),
+        (reverse("applications:upload", args=[app.pk]), "post"),
+        (reverse("applications:document", args=[doc.pk]), "get"),
+        (reverse("applications:document_delete", args=[doc.pk]), "post"),
+    ]:
+        assert getattr(client, method)(url).status_code == 404, url
+    assert (
+        Application.objects.get(pk=app.pk).status == "DRAFT" and Document.objects.filter(pk=doc.pk).exists()
+    )
+
+
+def test_the_list_shows_only_the_users_own_applications(client):
+    owner, est = applicant()
+    draft(est, owner)
+    other, other_est = applicant()
+    draft(other_est, other)
+    client.force_login(owner)
+    html = client.get(reverse("applications:index")).content.decode()
+    assert est.name in html and other_est.name not in html
+
+
+def test_download_is_an_attachment_with_nosniff(client):
+    user, est = applicant()
+    app = draft(est, user)
+    doc = add_doc(app, user, "product_image", name="製品.png")
+    client.force_login(user)
+    r = client.get(
+        reverse("applications:document", args=[doc.pk]) + "?preview=1"
+    )  # preview is for staff only
+    assert r.status_code == 200
+    assert r["Content-Type"] == "image/png" and r["X-Content-Type-Options"] == "nosniff"
+    assert r["Content-Disposition"].startswith("attachment")
+    assert b"".join(r.streaming_content) == doc.file.open("rb").read()
+
+
+def test_staff_may_download_any_document_and_preview_images_inline(client):
+    user, est = applicant()
+    doc = add_doc(draft(est, user), user, "product_image")
+    client.force_login(reviewer())
+    r = client.get(reverse("applications:document", args=[doc.pk]) + "?preview=1")
+    assert r.status_code == 200 and r["Content-Disposition"].startswith("inline")
+    assert r["X-Content-Type-Options"] == "nosniff"
+
+
+def test_submitted_application_steps_redirect_to_the_detail_page(client):
+    app = submitted()
+    client.force_login(app.created_by)
+    r = client.get(step_url(app, "shipment"))
+    assert r.status_code == 302 and r.url == reverse("applications:detail", args=[app.pk])
+
+
+def test_returned_application_shows_the_reviewers_message_on_my_page_and_the_establishment(client):
+    app = submitted()
+    staff = reviewer()
+    services.start_review(app, reviewer=staff)
+    services.return_application(
+        app,
+        reviewer=staff,
+        message="工場内部の画像を追加してください。",
+        deadline=dt.date.today() + dt.timedelta(9),
+    )
+    client.force_login(app.created_by)
+    for url in (
+        reverse("members:mypage"),
+        reverse("members:establishment_detail", args=[app.establishment_id]),
+        reverse("applications:detail", args=[app.pk]),
+        step_url(app, "images"),
+    ):
+        html = client.get(url).content.decode()
+        assert "工場内部の画像を追加してください。" in html, url
+
+
+def test_establishment_page_offers_to_apply_and_members_get_change_kinds(client):
+    user, est = applicant()
+    client.force_login(user)
+    html = client.get(reverse("members:establishment_detail", args=[est.pk])).content.decode()
+    assert "入会申請する" in html and f"establishment={est.pk}&amp;kind=NEW" in html
+    from tests.factories import membership_for
+
+    membership_for(est)
+    html = client.get(reverse("members:establishment_detail", args=[est.pk])).content.decode()
+    assert f"establishment={est.pk}&amp;kind=NEW" not in html
+    assert "kind=ADD_CLASSIFICATION" in html and "退会する" in html
+
+
+def test_the_start_form_is_prefilled_from_the_establishment_button(client):
+    user, est = applicant()
+    client.force_login(user)
+    html = client.get(
+        reverse("applications:start"), {"establishment": est.pk, "kind": "NEW"}
+    ).content.decode()
+    assert f'value="{est.pk}" selected' in html
+
+
+def test_applicant_can_cancel_a_draft(client):
+    user, est = applicant()
+    app = draft(est, user)
+    client.force_login(user)
+    client.post(reverse("applications:cancel", args=[app.pk]))
+    assert Application.objects.get(pk=app.pk).status == "CANCELLED"
+
+
+def test_step_pages_use_a_bounded_number_of_queries(client, django_assert_max_num_queries):
+    user, est = applicant()
+    app = complete(draft(est, user, codes=("2592", "1511", "1121")), user)
+    client.force_login(user)
+    for step in ("establishment", "codes", "addon", "shipment", "images", "sme", "association", "pledges"):
+        with django_assert_max_num_queries(60):
+            assert client.get(step_url(app, step)).status_code == 200
+    with django_assert_max_num_queries(60):
+        assert client.get(reverse("applications:review", args=[app.pk])).status_code == 200
+    with django_assert_max_num_queries(40):
+        assert client.get(reverse("members:mypage")).status_code == 200
