@@ -6,16 +6,17 @@ Never personal data: the schemas below are the whole output."""
 
 import datetime as dt
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError
 
 from jaim.dates import today
 from roster import selectors, services
-from roster.forms import MAX_PAGES, RosterSearchForm
+from roster.forms import MAX_PAGES, PAGE_SIZE, RosterSearchForm
 from roster.ratelimit import ApiThrottle
+
+MAX_RESULTS = MAX_PAGES * PAGE_SIZE
 
 api = NinjaAPI(
     title="JAIM 賛助会員名簿 API",
@@ -25,7 +26,7 @@ api = NinjaAPI(
         "基準日（as_of）を指定すると、その日に名簿に掲載されていたかを確認できます。"
         "個人情報は含みません。クライアントごとに回数制限があり、超えると429（Retry-After付き）を返します。"
     ),
-    urls_namespace="roster_api",
+    urls_namespace="roster:roster_api",  # included under the roster app namespace
     throttle=[ApiThrottle()],
 )
 
@@ -61,7 +62,8 @@ class Entry(Schema):
 
 class SearchResult(Schema):
     as_of: dt.date
-    count: int
+    count: int  # at most 1,000 …
+    count_capped: bool  # … and true when there are more: narrow the search or use the exports
     page: int
     num_pages: int
     page_size: int
@@ -144,21 +146,25 @@ def search_entries(request, params: Query[SearchParams]):
     data["as_of"] = data["as_of"].isoformat() if data["as_of"] else ""
     form = RosterSearchForm(data)
     if not form.is_valid():
-        return 400, {"detail": _("検索条件が正しくありません。"), "errors": _errors(form)}
+        return Status(400, {"detail": _("検索条件が正しくありません。"), "errors": _errors(form)})
     query = form.query()
     if not query.has_criteria:
-        return 400, {"detail": _("検索条件を指定してください。"), "errors": {}}
+        return Status(400, {"detail": _("検索条件を指定してください。"), "errors": {}})
     page_size = max(1, min(params.page_size, 50))
-    paginator = Paginator(selectors.search(query), page_size)
-    page = paginator.get_page(max(1, min(params.page, MAX_PAGES)))
-    return 200, {
-        "as_of": query.as_of,
-        "count": paginator.count,
-        "page": page.number,
-        "num_pages": paginator.num_pages,
-        "page_size": page_size,
-        "results": [entry_out(line) for line in page.object_list],
-    }
+    paginator = selectors.CappedPaginator(selectors.search(query), page_size, cap=MAX_RESULTS)
+    page = paginator.get_page(max(1, min(params.page, -(-MAX_RESULTS // page_size))))
+    return Status(
+        200,
+        {
+            "as_of": query.as_of,
+            "count": paginator.shown_count,
+            "count_capped": paginator.capped,
+            "page": page.number,
+            "num_pages": paginator.num_pages,
+            "page_size": page_size,
+            "results": [entry_out(line) for line in page.object_list],
+        },
+    )
 
 
 @api.get(
@@ -170,17 +176,20 @@ def search_entries(request, params: Query[SearchParams]):
 def check_entry(request, token: str, as_of: dt.date | None = None):
     if as_of and as_of > today():
         message = _("未来の日付は指定できません。")
-        return 400, {"detail": message, "errors": {"as_of": [message]}}
+        return Status(400, {"detail": message, "errors": {"as_of": [message]}})
     try:
         entry = selectors.entry_by_token(token)
     except Http404:
-        return 404, {"detail": _("名簿にありません。"), "errors": {}}
+        return Status(404, {"detail": _("名簿にありません。"), "errors": {}})
     state = services.entry_state(entry, as_of or today())
     if state.line is None:
         raise HttpError(404, _("名簿にありません。"))
-    return 200, {
-        "as_of": state.on,
-        "listed": state.listed,
-        "entry": entry_out(state.line),
-        "periods": [{"listed_from": p.listed_from, "delisted_on": p.delisted_on} for p in state.periods],
-    }
+    return Status(
+        200,
+        {
+            "as_of": state.on,
+            "listed": state.listed,
+            "entry": entry_out(state.line),
+            "periods": [{"listed_from": p.listed_from, "delisted_on": p.delisted_on} for p in state.periods],
+        },
+    )

@@ -140,19 +140,22 @@ def write_pdf(as_of: dt.date, out, *, made_at) -> int:
     return len(lines)
 
 
-WRITERS = {
-    RosterExport.Format.CSV: lambda as_of, out, made_at: write_csv(as_of, out),
-    RosterExport.Format.XLSX: write_xlsx,
-    RosterExport.Format.PDF: lambda as_of, out, made_at: write_pdf(as_of, out, made_at=made_at),
-}
+FORMATS = (RosterExport.Format.CSV, RosterExport.Format.XLSX, RosterExport.Format.PDF)
+
+
+def _write(fmt: str, as_of: dt.date, out, made_at) -> int:
+    if fmt == RosterExport.Format.CSV:
+        return write_csv(as_of, out)
+    if fmt == RosterExport.Format.XLSX:
+        return write_xlsx(as_of, out, made_at=made_at)
+    return write_pdf(as_of, out, made_at=made_at)
 
 
 def _is_due(on: dt.date) -> bool:
     """Due when today's files are missing, or the roster changed after the newest file was made."""
-    latest = RosterExport.objects.filter(as_of=on).order_by("-created_at").first()
-    if latest is None or RosterExport.objects.filter(as_of=on).values("format").distinct().count() < len(
-        WRITERS
-    ):
+    todays = RosterExport.objects.filter(as_of=on)
+    latest = todays.order_by("-created_at").first()
+    if latest is None or todays.values("format").distinct().count() < len(FORMATS):
         return True
     return RosterEntry.objects.filter(updated_at__gt=latest.created_at).exists()
 
@@ -169,9 +172,9 @@ def build_exports(*, on: dt.date | None = None, force: bool = False) -> list[Ros
         made_at = timezone.now()
         stamp = timezone.localtime(made_at).strftime("%Y%m%d-%H%M%S")
         with translation.override("ja"):
-            for fmt, writer in WRITERS.items():
+            for fmt in FORMATS:
                 with tempfile.TemporaryFile() as tmp:
-                    count = writer(on, tmp, made_at)
+                    count = _write(fmt, on, tmp, made_at)
                     size = tmp.tell()
                     tmp.seek(0)
                     name = default_storage.save(
@@ -198,7 +201,7 @@ def build_exports(*, on: dt.date | None = None, force: bool = False) -> list[Ros
 
 
 def _prune() -> None:
-    for fmt in WRITERS:
+    for fmt in FORMATS:
         old = list(RosterExport.objects.filter(format=fmt).order_by("-created_at", "-id")[KEEP_PER_FORMAT:])
         for export in old:
             with transaction.atomic():

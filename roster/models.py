@@ -214,7 +214,6 @@ class RosterLine(IdentityFields):
             models.Index(fields=["member_number"], name="rosterline_member_number"),
             models.Index(fields=["corporate_number"], name="rosterline_corporate_number"),
             models.Index(fields=["prefecture", "member_number"], name="rosterline_prefecture"),
-            models.Index(fields=["valid_until", "valid_from"], name="rosterline_validity"),
         ]
 
     def __str__(self) -> str:

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from members.models import JsicCode
@@ -43,10 +45,21 @@ def lines_on(day: dt.date) -> QuerySet[RosterLine]:
     )
 
 
-def _name_lookup() -> str:
-    # PostgreSQL: LIKE '%…%' on search_key, served by the pg_trgm GIN index (migration 0002). The key is
-    # already lower case, so no UPPER() that would bypass the index. SQLite has no trigram index: icontains.
-    return "search_key__contains" if connection.vendor == "postgresql" else "search_key__icontains"
+PARTIAL_MIN_LENGTH = 3  # a trigram index needs three characters to find a part of a name
+
+
+def name_filter(key: str) -> Q:
+    """Three characters or more: any part of a name. Two: the start of a name (花王, 東レ) — the key is
+    'company establishment …' separated by spaces, so that is the key's start or right after a space.
+
+    PostgreSQL: LIKE on search_key, served by the pg_trgm GIN index (migration 0002) in both cases (pg_trgm
+    treats the start of the key and a space as a word start). The key is already lower case, so no UPPER()
+    that would bypass the index. SQLite has no trigram index: the case-insensitive lookups."""
+    pg = connection.vendor == "postgresql"
+    contains, startswith = ("contains", "startswith") if pg else ("icontains", "istartswith")
+    if len(key) >= PARTIAL_MIN_LENGTH:
+        return Q(**{f"search_key__{contains}": key})
+    return Q(**{f"search_key__{startswith}": key}) | Q(**{f"search_key__{contains}": " " + key})
 
 
 def jsic_filter(code: str) -> Q:
@@ -64,7 +77,7 @@ def jsic_filter(code: str) -> Q:
 def search(query: RosterQuery) -> QuerySet[RosterLine]:
     qs = lines_on(query.as_of)
     if query.name:
-        qs = qs.filter(**{_name_lookup(): query.name})
+        qs = qs.filter(name_filter(query.name))
     if query.corporate_number:
         qs = qs.filter(corporate_number=query.corporate_number)
     if query.member_number:
@@ -74,6 +87,31 @@ def search(query: RosterQuery) -> QuerySet[RosterLine]:
     if query.jsic:
         qs = qs.filter(jsic_filter(query.jsic))
     return qs.defer("search_key", "jsic_codes").order_by("member_number", "valid_from")
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` + 1 results: a broad search does not pay for counting the whole roster, and pages
+    beyond the cap are not offered anyway (narrow the search, or use the export)."""
+
+    def __init__(self, object_list, per_page, *, cap: int):
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @property
+    def shown_count(self) -> int:
+        return min(self.count, self.cap)
+
+    @property
+    def shown_pages(self) -> int:
+        return min(self.num_pages, -(-self.cap // self.per_page))
 
 
 def entry_by_token(token: str) -> RosterEntry:

@@ -3,7 +3,6 @@ confirmation PDF, requested from My Page (access checked through members.selecto
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -34,9 +33,11 @@ def search(request):
         query = form.query()
         context.update(as_of=query.as_of, is_today=query.as_of == today())
         if query.has_criteria:
-            paginator = Paginator(selectors.search(query), PAGE_SIZE)
+            paginator = selectors.CappedPaginator(
+                selectors.search(query), PAGE_SIZE, cap=MAX_PAGES * PAGE_SIZE
+            )
             page = paginator.get_page(_page_number(request))
-            context.update(page=page, truncated=paginator.num_pages > MAX_PAGES, query=query)
+            context.update(page=page, truncated=paginator.capped, query=query)
         else:
             context["needs_criteria"] = True
     context["exports"] = selectors.latest_exports()

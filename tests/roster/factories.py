@@ -33,7 +33,11 @@ def listed(
         **org_kwargs,
     )
     est = EstablishmentFactory(
-        organisation=org, name=est_name, prefecture=prefecture, city=city, phone=CANARY_PHONE,
+        organisation=org,
+        name=est_name,
+        prefecture=prefecture,
+        city=city,
+        phone=CANARY_PHONE,
         address_line=CANARY_ADDRESS_LINE,
     )
     return membership_for(est, codes=codes, fee_notice_date=on - dt.timedelta(days=30), active_on=on)

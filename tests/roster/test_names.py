@@ -22,12 +22,18 @@ def line_on(membership, day):
 
 
 def found(name, day):
-    return list(selectors.search(RosterQuery(as_of=day, name=search_key(name))).values_list("member_number", flat=True))
+    return list(
+        selectors.search(RosterQuery(as_of=day, name=search_key(name))).values_list(
+            "member_number", flat=True
+        )
+    )
 
 
 @pytest.fixture
 def relocating():
-    membership = listed(org_name="株式会社サンプル精工", est_name="岐阜工場", prefecture="21", city="岐阜市", on=D(2026, 4, 1))
+    membership = listed(
+        org_name="株式会社サンプル精工", est_name="岐阜工場", prefecture="21", city="岐阜市", on=D(2026, 4, 1)
+    )
     change = members.record_identity_change(
         membership.establishment,
         kind="RELOCATION",
@@ -66,7 +72,11 @@ def test_after_the_new_site_operates_only_the_new_name_is_shown_and_history_keep
     during = line_on(membership, D(2026, 8, 31))
     after = line_on(membership, D(2026, 9, 1))
     assert (during.establishment_name, during.new_establishment_name) == ("岐阜工場", "各務原新工場")
-    assert (after.establishment_name, after.new_establishment_name, after.change_kind) == ("各務原新工場", "", "")
+    assert (after.establishment_name, after.new_establishment_name, after.change_kind) == (
+        "各務原新工場",
+        "",
+        "",
+    )
     assert (after.city, during.city) == ("各務原市", "岐阜市")
     assert found("岐阜工場", D(2026, 9, 1)) == []
     assert found("岐阜工場", D(2026, 5, 1)) == [membership.member_number]  # an officer checking an old filing
