@@ -192,7 +192,10 @@ class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["number", "member_number", "buyer_name", "establishment_name"]
     date_hierarchy = "issue_date"
     list_select_related = ["membership"]
-    readonly_fields = [f.name for f in Invoice._meta.fields] + ["operations"]
+    readonly_fields = [f.name for f in Invoice._meta.fields if f.name not in ("pdf", "notice_pdf")] + [
+        "operations"
+    ]
+    exclude = ["pdf", "notice_pdf"]  # private files: downloaded through the operations links
     inlines = [InvoiceLineInline, CreditNoteInline, AllocationInline, DebitItemForInvoiceInline]
     actions = ["rerender_pdfs"]
 

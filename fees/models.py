@@ -241,7 +241,12 @@ class Invoice(models.Model):
     pdf = models.FileField(_("請求書PDF"), upload_to="fees/invoices/", blank=True)
     notice_pdf = models.FileField(_("会費通知書PDF"), upload_to="fees/notices/", blank=True)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("発行者"),
     )
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
@@ -331,7 +336,12 @@ class CreditNote(models.Model):
     reason = models.CharField(_("理由"), max_length=300)
     pdf = models.FileField(_("PDF"), upload_to="fees/credit_notes/", blank=True)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("発行者"),
     )
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
@@ -366,7 +376,12 @@ class Payment(models.Model):
     payer_name = models.CharField(_("振込名義"), max_length=200, blank=True)
     reference = models.CharField(_("参照"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("記録者"),
     )
     created_at = models.DateTimeField(_("記録日時"), auto_now_add=True)
 
@@ -406,7 +421,12 @@ class BankStatementImport(models.Model):
     file_name = models.CharField(_("ファイル名"), max_length=200)
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("取込者"),
     )
     uploaded_at = models.DateTimeField(_("取込日時"), auto_now_add=True)
     counts = models.JSONField(_("件数"), default=dict, blank=True)
@@ -532,7 +552,12 @@ class DebitMandate(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("変更前")
     )
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("登録者"),
     )
     created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
 
@@ -598,7 +623,12 @@ class DebitRun(models.Model):
     total_count = models.PositiveIntegerField(_("件数"), default=0)
     total_yen = models.PositiveBigIntegerField(_("合計金額（円）"), default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("作成者"),
     )
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
     result_imported_at = models.DateTimeField(_("結果取込日時"), null=True, blank=True)
@@ -659,7 +689,12 @@ class Receipt(models.Model):
     paid_on = models.DateField(_("入金日"))
     pdf = models.FileField(_("PDF"), upload_to="fees/receipts/", blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("発行を依頼した利用者"),
     )
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
