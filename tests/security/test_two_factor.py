@@ -201,3 +201,27 @@ def test_signing_out_works_half_way_through_the_login(client):
     _login(client, staff)
     assert client.post(reverse("logout")).status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+# --- demo ----------------------------------------------------------------------------------------------------
+
+
+def test_demo_totp_prints_the_code_that_the_setup_page_accepts(client, settings):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    staff = staff_user()
+    _login(client, staff)
+    client.get(reverse("security:setup"))  # the QR code page made a pending device
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("demo_totp", staff.email, stdout=out)
+    code = out.getvalue().split()[0][-6:]
+    response = client.post(reverse("security:setup"), {"code": code, "next": "/admin/"})
+    assert len(_recovery_codes(response.content.decode())) == 10
+    assert client.get("/admin/").status_code == 200
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("demo_totp", staff.email, stdout=StringIO())
