@@ -3,6 +3,7 @@ one page, and the decisions — each calling applications.services. Requirement 
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -33,19 +34,49 @@ S = Application.Status
 
 
 class StatusFilter(admin.SimpleListFilter):
+    """Opens on the queue (submitted and in review); drafts only when asked for."""
+
     title = gettext_lazy("状態")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [("queue", _("審査待ち・審査中")), *S.choices]
+        return [("queue", _("審査待ち・審査中")), ("all", _("すべて（下書きを除く）")), *S.choices]
+
+    def choices(self, changelist):
+        value = self.value() or "queue"
+        counts = self.get_facet_queryset(changelist) if changelist.add_facets else {}
+        for i, (lookup, title) in enumerate(self.lookup_choices):
+            if counts.get(f"{i}__c", -1) != -1:
+                title = f"{title} ({counts[f'{i}__c']})"
+            yield {
+                "selected": value == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
 
     def queryset(self, request, queryset):
-        value = self.value()
+        value = self.value() or "queue"
         if value == "queue":
             return queryset.filter(status__in=[S.SUBMITTED, S.IN_REVIEW])
         if value in S.values:
             return queryset.filter(status=value)
         return queryset.exclude(status=S.DRAFT)  # drafts are the applicant's business until submitted
+
+
+class PrefectureFilter(admin.SimpleListFilter):
+    title = gettext_lazy("都道府県")
+    parameter_name = "pref"
+
+    def lookups(self, request, model_admin):
+        from jaim.validators import PREFECTURE_NAMES
+
+        present = Application.objects.values_list("establishment__prefecture", flat=True).distinct()
+        return [(code, PREFECTURE_NAMES.get(code, code)) for code in sorted(set(present))]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(establishment__prefecture=self.value())
+        return queryset
 
 
 class JsicFilter(admin.SimpleListFilter):
@@ -258,7 +289,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         "kind",
         JsicFilter,
         AddonFilter,
-        "establishment__prefecture",
+        PrefectureFilter,
         DaysWaitingFilter,
     ]
     show_facets = admin.ShowFacets.ALWAYS
@@ -274,6 +305,19 @@ class ApplicationAdmin(admin.ModelAdmin):
     fieldsets = ANSWER_FIELDSETS
     actions = ["start_review_action"]
     change_form_template = "admin/applications/application/change_form.html"
+
+    KIND_SECTIONS = {
+        "NEW": {0, 1, 2, 3, 6},
+        "ADD_CLASSIFICATION": {0, 1, 2, 6},
+        "NAME_CHANGE": {0, 4, 6},
+        "RELOCATION": {0, 4, 6},
+        "WITHDRAWAL": {0, 5, 6},
+    }
+
+    def get_fieldsets(self, request, obj=None):
+        """Only the sections that belong to this kind of application."""
+        wanted = self.KIND_SECTIONS.get(getattr(obj, "kind", None), set(range(len(ANSWER_FIELDSETS))))
+        return [fs for i, fs in enumerate(ANSWER_FIELDSETS) if i in wanted]
 
     def get_readonly_fields(self, request, obj=None):
         # Nothing is edited here: answers belong to the applicant, statuses move only through the services.
@@ -434,7 +478,9 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def return_view(self, request, pk):
         app = self._get(request, pk)
-        initial = {"deadline": today() + dt.timedelta(days=30)}
+        initial = {
+            "deadline": today() + dt.timedelta(days=getattr(settings, "JAIM_RETURN_DEADLINE_DAYS", 30))
+        }
         form = forms.ReturnForm(request.POST if request.method == "POST" else None, initial=initial)
         if request.method == "POST" and form.is_valid():
             done = self._apply(

@@ -277,6 +277,8 @@ class UploadForm(forms.Form):
         ]
         if not templates:
             del self.fields["evidence_template"]
+        elif len(templates) == 1:
+            self.fields["evidence_template"].initial = templates[0]
         if associations is not None:
             self.fields["association"].queryset = associations
         if not any(t.requires_association for t in document_types):

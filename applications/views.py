@@ -166,7 +166,10 @@ def _render_step(request, app, step, *, form=None, upload_form=None, status=200)
         ctx["addons"] = sorted(selectors.requested_addons(app))
         ctx["templates"] = selectors.evidence_templates(app)
     if step == "shipment":
-        ctx["templates"] = selectors.evidence_templates(app)
+        from members.models import EvidenceTemplate
+
+        labels = dict(EvidenceTemplate.choices)
+        ctx["template_labels"] = [(t, labels.get(t, t)) for t in selectors.evidence_templates(app)]
     if step == "association" and app.association_id:
         ctx["association_proof_required"] = app.association.proof_required
     if step == "establishment":

@@ -27,16 +27,21 @@ def submitted_on(day, codes=("2592",)):
         return submitted(codes=codes)
 
 
-def test_queue_is_oldest_receipt_first_and_hides_drafts(client):
+def test_queue_opens_on_waiting_applications_oldest_receipt_first(client, billed):
     later = submitted_on(dt.date(2026, 3, 1))
     earlier = submitted_on(dt.date(2026, 2, 1))
+    decided = submitted_on(dt.date(2026, 1, 1))
+    staff = reviewer()
+    services.start_review(decided, reviewer=staff)
+    services.approve_application(decided, reviewer=staff)
     user, est = applicant()
     hidden = draft(est, user)
-    verified_login(client, reviewer())
+    verified_login(client, staff)
     r = client.get(QUEUE)
     assert r.status_code == 200
-    rows = list(r.context["cl"].result_list)
-    assert rows == [earlier, later] and hidden not in rows
+    assert list(r.context["cl"].result_list) == [earlier, later]
+    assert list(client.get(QUEUE, {"status": "all"}).context["cl"].result_list) == [decided, earlier, later]
+    assert hidden not in client.get(QUEUE, {"status": "all"}).context["cl"].result_list
 
 
 def test_a_resubmitted_application_keeps_its_place_in_the_queue(client):
