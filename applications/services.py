@@ -450,6 +450,25 @@ def cancel_application(application: Application, *, by, note: str = "") -> Appli
     return _move(app, S.CANCELLED, by=by, note=note, fields=["cancelled_at"])
 
 
+def run_deadline_job(*, on: dt.date | None = None) -> int:
+    """The scheduled job: cancel overdue returned applications and record the run (JobRun)."""
+    from jaim.models import JobRun
+
+    on = on or today()
+    run = JobRun.objects.create(job="applications.cancel_overdue_returned", reference_date=on)
+    try:
+        count = cancel_overdue_returned(on=on)
+    except Exception as exc:
+        run.error = f"{type(exc).__name__}: {exc}"[:2000]
+        run.finished_at = timezone.now()
+        run.save(update_fields=["error", "finished_at"])
+        raise
+    run.counts = {"cancelled": count}
+    run.finished_at = timezone.now()
+    run.save(update_fields=["counts", "finished_at"])
+    return count
+
+
 def cancel_overdue_returned(*, on: dt.date | None = None) -> int:
     """The deadline job: RETURNED applications whose correction deadline has passed become CANCELLED (safe to run
     twice; catches up after a missed run). The applicant is told."""

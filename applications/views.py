@@ -204,6 +204,9 @@ def step(request, pk, step):
                 % {"c": code},
             )
             return redirect(request.get_full_path())
+        if step == "codes" and not app.requested_codes.exists():
+            messages.error(request, _("申請する産業分類を1つ以上選んでください。"))
+            return _render_step(request, app, step, status=400)
         if step == "pledges":
             pledges = selectors.current_pledges(app.kind)
             form = forms.PledgeForm(request.POST, pledges=pledges)

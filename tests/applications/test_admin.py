@@ -169,3 +169,31 @@ def test_pledge_text_that_was_accepted_is_frozen_in_the_admin(client, admin_user
     p = PledgeText.objects.get(code="code_of_conduct", version=1)
     html = admin_client.get(reverse("admin:applications_pledgetext_change", args=[p.pk])).content.decode()
     assert 'name="body"' not in html
+
+
+def test_staff_edit_requirement_rules_in_the_admin(client, admin_user):
+    from applications.models import DocumentType, Requirement
+
+    verified_login(client, admin_user)
+    assert client.get(reverse("admin:applications_requirement_add")).status_code == 200
+    assert client.get(reverse("admin:applications_pledgetext_add")).status_code == 200
+    t = DocumentType.objects.get(code="cooperative_certificate")
+    r = client.post(
+        reverse("admin:applications_requirement_add"),
+        {
+            "label": "繊維工業：組合加盟証明書",
+            "kinds": ["NEW", "ADD_CLASSIFICATION"],
+            "addon": "textile",
+            "document_types": [t.pk],
+            "order": 14,
+            "is_active": "on",
+        },
+    )
+    assert r.status_code == 302, r.content.decode()[:3000]
+    req = Requirement.objects.get(label="繊維工業：組合加盟証明書")
+    assert req.kinds == "NEW,ADD_CLASSIFICATION" and list(req.document_types.all()) == [t]
+    user, est = applicant()
+    app = draft(est, user, codes=("1121",))
+    from applications.selectors import missing
+
+    assert any(n.label == "繊維工業：組合加盟証明書" for n in missing(app))

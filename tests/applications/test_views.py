@@ -281,3 +281,11 @@ def test_step_pages_use_a_bounded_number_of_queries(client, django_assert_max_nu
         assert client.get(reverse("applications:review", args=[app.pk])).status_code == 200
     with django_assert_max_num_queries(40):
         assert client.get(reverse("members:mypage")).status_code == 200
+
+
+def test_the_codes_step_does_not_move_on_without_a_code(client):
+    user, est = applicant()
+    app = draft(est, user, codes=())
+    client.force_login(user)
+    r = client.post(step_url(app, "codes"), {"action": "next"})
+    assert r.status_code == 400 and "産業分類を1つ以上" in r.content.decode()

@@ -435,3 +435,16 @@ def test_overdue_returned_applications_are_cancelled_once_and_the_applicant_told
     assert services.cancel_overdue_returned(on=deadline + dt.timedelta(days=2)) == 0  # safe to run twice
     assert Application.objects.get(pk=app.pk).status == S.CANCELLED
     assert OutboxMessage.objects.filter(kind="application_cancelled").count() == 1
+
+
+def test_the_deadline_job_records_its_run_and_can_be_run_by_hand():
+    from django.core.management import call_command
+
+    from jaim.models import JobRun
+
+    app = in_status(S.RETURNED)
+    day_after = Application.objects.get(pk=app.pk).return_deadline + dt.timedelta(days=1)
+    call_command("cancel_overdue_applications", "--date", day_after.isoformat())
+    run = JobRun.objects.get(job="applications.cancel_overdue_returned")
+    assert run.counts == {"cancelled": 1} and run.succeeded and run.reference_date == day_after
+    assert Application.objects.get(pk=app.pk).status == S.CANCELLED
