@@ -197,3 +197,12 @@ def test_staff_edit_requirement_rules_in_the_admin(client, admin_user):
     from applications.selectors import missing
 
     assert any(n.label == "繊維工業：組合加盟証明書" for n in missing(app))
+
+
+def test_queue_and_application_page_queries_do_not_grow_with_the_queue(client, django_assert_max_num_queries):
+    apps = [submitted() for _ in range(6)]
+    verified_login(client, reviewer())
+    with django_assert_max_num_queries(45):  # measured 35 with 3 rows
+        assert client.get(QUEUE, {"status": "all"}).status_code == 200
+    with django_assert_max_num_queries(60):  # measured 45
+        assert client.get(change_url(apps[0])).status_code == 200
