@@ -43,6 +43,20 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = ["resend"]
 
+    def get_fields(self, request, obj=None):
+        # Staff read what was sent, but never a live sign-up or password-reset link: that would let anyone with
+        # access to the admin open someone else's account.
+        return [("body_without_secrets" if f == "body" else f) for f in super().get_fields(request, obj)]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "body_without_secrets"]
+
+    @admin.display(description="本文")
+    def body_without_secrets(self, obj):
+        from jaim.security import redact_secret_links
+
+        return redact_secret_links(obj.body)
+
     @admin.action(description="選択したメールを再送する")
     def resend(self, request, queryset):
         from jaim.queue import enqueue

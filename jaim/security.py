@@ -76,6 +76,13 @@ _DB_VALUES = [
 ]
 
 
+def redact_secret_links(text: str) -> str:
+    """Only the secret-bearing URL parts (verification and password reset links)."""
+    for pattern, repl in _TOKEN_PATHS:
+        text = pattern.sub(repl, text or "")
+    return text
+
+
 def redact(text: str) -> str:
     """Remove e-mail addresses, secret-bearing URL parts and values quoted by database errors."""
     if not text:

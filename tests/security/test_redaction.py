@@ -146,3 +146,17 @@ def test_celery_messages_carry_ids_only(client, django_capture_on_commit_callbac
     serialised = json.dumps(published, default=str, ensure_ascii=False)
     assert _leaks(serialised, extra=(token,)) == []
     assert mail.outbox == []  # nothing was sent in-process: it went to the broker
+
+
+@pytest.mark.django_db
+def test_staff_reading_the_outbox_in_the_admin_never_see_a_live_reset_or_verification_link(client):
+    from tests.security.helpers import staff_user, verified_login
+
+    UserFactory(email="reset.me@example.jp")
+    client.post(reverse("password_reset"), {"email": "reset.me@example.jp"})
+    message = OutboxMessage.objects.get(to="reset.me@example.jp")
+    token_path = _link(message.body, "/accounts/reset/")
+    verified_login(client, staff_user(group="reviewer"))
+    html = client.get(reverse("admin:jaim_outboxmessage_change", args=[message.pk])).content.decode()
+    assert "/accounts/reset/[redacted]/[redacted]/" in html
+    assert token_path not in html and token_path.split("/")[-2] not in html
