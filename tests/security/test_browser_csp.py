@@ -70,10 +70,10 @@ def portal_server():
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_admin_and_two_factor_pages_raise_no_csp_violation_in_chromium(portal_server):
+def test_admin_and_two_factor_pages_raise_no_csp_violation_in_chromium(portal_server, monkeypatch):
     from playwright.sync_api import sync_playwright
 
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in this thread
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in this thread
     staff = staff_user(is_superuser=True)
     device = totp_device(staff)
     violations, statuses = [], {}

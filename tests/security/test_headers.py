@@ -25,6 +25,9 @@ def test_production_settings_pass_the_deploy_check_with_no_warning_and_nothing_s
         "DJANGO_ALLOWED_HOSTS": "members.jaim.example.jp",
     }
     env.pop("DJANGO_DEBUG", None)
+    env.pop(
+        "DJANGO_ALLOW_ASYNC_UNSAFE", None
+    )  # a browser test of this run may have set it; never in deployment
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=BASE,

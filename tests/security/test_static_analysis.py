@@ -30,10 +30,12 @@ def test_a_finding_counts_as_justified_only_with_the_matching_code_and_a_reason(
         "a = 1  # noqa: S105 - printed demo login\n"
         "b = 1  # noqa: S105\n"
         "c = 1  # noqa: S110 - another rule\n"
-        "d = 1\n",
+        "d = 1\n"
+        "e = mark_safe(x)  # noqa: S308 - escaped above\n",
         encoding="utf-8",
     )
     assert audit._justified(source, 1, "B105")
     assert not audit._justified(source, 2, "B105")  # no reason given
     assert not audit._justified(source, 3, "B105")  # another rule's justification
     assert not audit._justified(source, 4, "B105")
+    assert audit._justified(source, 5, "B703")  # bandit's Django mark_safe check is ruff's S308

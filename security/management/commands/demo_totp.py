@@ -31,7 +31,9 @@ class Command(BaseCommand):
         if not devices:
             devices = [TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=True)]
             secret = base64.b32encode(devices[0].bin_key).decode().rstrip("=")
-            self.stdout.write(f"Created a TOTP device for {user.email}. Secret (for an authenticator app): {secret}")
+            self.stdout.write(
+                f"Created a TOTP device for {user.email}. Secret (for an authenticator app): {secret}"
+            )
             self.stdout.write(f"  {devices[0].config_url}")
         now = time.time()
         for device in devices:
@@ -40,4 +42,6 @@ class Command(BaseCommand):
             left = device.step - int(now - device.t0) % device.step
             state = "confirmed" if device.confirmed else "being set up (the QR code page)"
             code = f"{totp.token():0{device.digits}d}"
-            self.stdout.write(self.style.SUCCESS(code) + f"  {user.email}, device {state}, valid {left} s more")
+            self.stdout.write(
+                self.style.SUCCESS(code) + f"  {user.email}, device {state}, valid {left} s more"
+            )
