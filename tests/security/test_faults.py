@@ -67,3 +67,21 @@ def test_with_redis_down_signup_works_and_the_mail_waits_in_the_outbox_until_the
     assert sent, OutboxMessage.objects.get(pk=message.pk).last_error
     assert [m.to for m in mailoutbox] == [["while.redis.down@example.jp"]]
     assert "/accounts/verify/" in mailoutbox[0].body
+
+
+@pytest.mark.django_db
+def test_with_the_cache_redis_down_password_reset_still_answers_and_sends_the_mail(client, settings):
+    """Rate limits count in the cache (Redis in production): when it is unreachable they fail open, the page works."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/1",
+        }
+    }
+    from django.core.cache import caches
+
+    assert type(caches["default"]).__name__ == "RedisCache"
+    UserFactory(email="cache.down@example.jp")
+    response = client.post(reverse("password_reset"), {"email": "cache.down@example.jp"})
+    assert response.status_code == 302 and response.url == reverse("password_reset_done")
+    assert OutboxMessage.objects.filter(to="cache.down@example.jp", kind="password_reset").exists()
