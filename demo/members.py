@@ -53,6 +53,8 @@ def seed() -> dict:
                 regular_employees=120,
             ),
         )
+        # The SME proof (労働保険 申告書) was accepted: the SME discount applies (domain.md §4, F3).
+        services.record_sme_declaration(org, capital_yen=80_000_000, regular_employees=120, by=admin)
         services.create_establishment(
             org,
             by=owner,

@@ -78,7 +78,10 @@ class Quote:
 
 
 def is_sme(organisation: Organisation) -> bool:
-    """F3: capital ≤ ¥300,000,000 OR regular employees ≤ 300 (manufacturing thresholds, whatever the business)."""
+    """F3: capital ≤ ¥300,000,000 OR regular employees ≤ 300 (manufacturing thresholds, whatever the business),
+    judged on figures whose proof document the secretariat accepted (sme_verified_on; domain.md §4)."""
+    if organisation.sme_verified_on is None:
+        return False
     capital, employees = organisation.capital_yen, organisation.regular_employees
     return (capital is not None and capital <= SME_CAPITAL_LIMIT_YEN) or (
         employees is not None and employees <= SME_EMPLOYEE_LIMIT

@@ -485,9 +485,13 @@ def record_sme_declaration(
     by=None,
     note: str = "",
 ) -> Organisation:
-    """Apply a verified SME declaration (F3: capital, regular employees) to the organisation so fee quotes see it."""
+    """Apply a verified SME declaration (F3: capital, regular employees) to the organisation so fee quotes see it.
+    Called when the proof document was accepted in review: it also stamps sme_verified_on (SME discount needs it)."""
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
     changed = []
+    if org.sme_verified_on is None:
+        org.sme_verified_on = today()
+        changed.append("sme_verified_on")
     for f, value in (("capital_yen", capital_yen), ("regular_employees", regular_employees)):
         if value is not None and getattr(org, f) != value:
             setattr(org, f, value)

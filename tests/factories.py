@@ -46,6 +46,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     phone = "0521234567"
     capital_yen = 50_000_000
     regular_employees = 80
+    sme_verified_on = dt.date(2025, 4, 1)  # proof accepted; tests of unverified figures set None
 
 
 class EstablishmentFactory(factory.django.DjangoModelFactory):

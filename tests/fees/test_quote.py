@@ -248,3 +248,21 @@ def test_total_is_never_negative_and_equals_the_sum_of_its_lines(
     assert quote.total_yen == sum(line.amount_yen for line in quote.lines)
     assert quote.total_yen <= base
     assert all(line.amount_yen <= 0 for line in quote.lines[1:])
+
+
+def test_sme_discount_needs_the_proof_document_accepted_by_the_secretariat(schedules):
+    """domain.md §4: only the listed SME proof documents count; figures typed at registration are not enough."""
+    unverified = _est(capital_yen=10_000_000, regular_employees=10, sme_verified_on=None)
+    verified = _est(capital_yen=10_000_000, regular_employees=10)
+    assert _quote(unverified, dt.date(2026, 4, 1)).total_yen == 120_000
+    assert _quote(verified, dt.date(2026, 4, 1)).total_yen == 90_000
+
+
+def test_accepting_an_sme_declaration_stamps_the_verification(schedules):
+    from members.services import record_sme_declaration
+
+    est = _est(capital_yen=10_000_000, regular_employees=10, sme_verified_on=None)
+    record_sme_declaration(est.organisation, capital_yen=10_000_000, regular_employees=10)
+    est.organisation.refresh_from_db()
+    assert est.organisation.sme_verified_on is not None
+    assert _quote(est, dt.date(2026, 4, 1)).total_yen == 90_000
