@@ -6,7 +6,8 @@ Never personal data: the schemas below are the whole output."""
 
 import datetime as dt
 
-from django.http import Http404
+from django.core.cache import cache
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError
@@ -134,6 +135,7 @@ def _errors(form) -> dict:
     "/entries",
     response={200: SearchResult, 400: Error},
     summary="名簿を検索する",
+    tags=["名簿"],
     description=(
         "q（名称・13桁の法人番号・会員番号を自動判別）、name（名称の部分一致。正規化して比較）、"
         "corporate_number（完全一致）、member_number（完全一致）、prefecture（都道府県コード01〜47）、"
@@ -142,6 +144,20 @@ def _errors(form) -> dict:
     ),
 )
 def search_entries(request, params: Query[SearchParams]):
+    # A repeated search is served from the cache under the roster's version (see roster.selectors).
+    key = selectors.response_cache_key("api", request.GET)
+    cached = cache.get(key)
+    if cached is not None:
+        return HttpResponse(cached, content_type="application/json; charset=utf-8")
+    result = _search(params)
+    if result.status_code != 200:
+        return result
+    body = SearchResult.model_validate(result.value).model_dump_json()
+    cache.set(key, body, selectors.RESPONSE_TTL)
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
+
+
+def _search(params: SearchParams) -> Status:
     data = params.dict()
     data["as_of"] = data["as_of"].isoformat() if data["as_of"] else ""
     form = RosterSearchForm(data)
@@ -151,16 +167,15 @@ def search_entries(request, params: Query[SearchParams]):
     if not query.has_criteria:
         return Status(400, {"detail": _("検索条件を指定してください。"), "errors": {}})
     page_size = max(1, min(params.page_size, 50))
-    paginator = selectors.CappedPaginator(selectors.search(query), page_size, cap=MAX_RESULTS)
-    page = paginator.get_page(max(1, min(params.page, -(-MAX_RESULTS // page_size))))
+    page = selectors.ResultPage(selectors.search(query), params.page, per_page=page_size, cap=MAX_RESULTS)
     return Status(
         200,
         {
             "as_of": query.as_of,
-            "count": paginator.shown_count,
-            "count_capped": paginator.capped,
+            "count": page.shown_count,
+            "count_capped": page.capped,
             "page": page.number,
-            "num_pages": paginator.num_pages,
+            "num_pages": page.num_pages,
             "page_size": page_size,
             "results": [entry_out(line) for line in page.object_list],
         },
@@ -171,6 +186,7 @@ def search_entries(request, params: Query[SearchParams]):
     "/entries/{token}",
     response={200: EntryCheck, 400: Error, 404: Error},
     summary="掲載を確認する",
+    tags=["名簿"],
     description="会員確認書のQRコード等に記載されたトークンで、基準日（省略時は本日）に掲載されていたかを返します。",
 )
 def check_entry(request, token: str, as_of: dt.date | None = None):

@@ -1,16 +1,24 @@
 """Exports of the whole roster as of a day: CSV (UTF-8 with BOM, so Excel reads the Japanese correctly),
 Excel (.xlsx) and PDF. Written by the scheduled job into default_storage and served from there — never
-rendered per request."""
+rendered per request.
+
+Each format is due on its own: when today's file is missing, or when the roster changed since the file was
+made and the file is older than the format's minimum age (settings.JAIM_ROSTER_EXPORT_MIN_AGE, seconds).
+CSV and Excel follow every change (the job runs every 30 minutes); the PDF — minutes of WeasyPrint work at
+100,000 establishments — at most every few hours. A format that fails keeps its previous file."""
 
 import csv
 import datetime as dt
 import io
+import itertools
 import logging
 import tempfile
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -24,6 +32,9 @@ log = logging.getLogger(__name__)
 JOB_NAME = "roster.build_exports"
 KEEP_PER_FORMAT = 5
 STORAGE_DIR = "roster/exports"
+FORMATS = (RosterExport.Format.CSV, RosterExport.Format.XLSX, RosterExport.Format.PDF)
+DEFAULT_MIN_AGE = {"csv": 0, "xlsx": 0, "pdf": 6 * 3600}
+PDF_CHUNK = 1000  # lines per WeasyPrint document; the chunks are joined with pypdf (bounded memory)
 
 
 def _columns() -> list[str]:
@@ -45,7 +56,14 @@ def _columns() -> list[str]:
     ]
 
 
-def _row(line: RosterLine, as_of: dt.date) -> list[str]:
+def _url_maker():
+    """entry_url without a reverse() per row (100,000 rows)."""
+    marker = "TOKEN-MARKER"
+    template = settings.SITE_URL.rstrip("/") + reverse("roster:entry", args=[marker])
+    return lambda token: template.replace(marker, token)
+
+
+def _row(line: RosterLine, as_of: dt.date, url) -> list[str]:
     change = {"NAME_CHANGE": _("合併・会社分割"), "RELOCATION": _("移転")}.get(line.change_kind, "")
     return [
         as_of.isoformat(),
@@ -61,22 +79,28 @@ def _row(line: RosterLine, as_of: dt.date) -> list[str]:
         line.new_location,
         " / ".join(f"{code} {name}" for code, name in line.jsic),
         line.listed_since.isoformat(),
-        selectors.entry_url(line.token),
+        url(line.token),
     ]
 
 
 def _lines(as_of: dt.date):
-    return selectors.lines_on(as_of).order_by("member_number").iterator(chunk_size=2000)
+    return (
+        selectors.lines_on(as_of)
+        .defer("search_key", "jsic_codes")
+        .order_by("member_number")
+        .iterator(chunk_size=2000)
+    )
 
 
-def write_csv(as_of: dt.date, out) -> int:
+def write_csv(as_of: dt.date, out, *, made_at=None) -> int:
     """UTF-8 with a BOM (utf-8-sig): Excel on Windows otherwise reads it as Shift_JIS and garbles it."""
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(_columns())
+    url = _url_maker()
     count = 0
     for line in _lines(as_of):
-        writer.writerow(_row(line, as_of))
+        writer.writerow(_row(line, as_of, url))
         count += 1
     text.flush()
     text.detach()
@@ -85,27 +109,20 @@ def write_csv(as_of: dt.date, out) -> int:
 
 def write_xlsx(as_of: dt.date, out, *, made_at) -> int:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("会員名簿"))
-    widths = [12, 11, 15, 30, 24, 10, 16, 12, 30, 24, 20, 40, 12, 50]
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    ws.freeze_panes = "A4"
-    title_font = Font(bold=True, size=14)
-    from openpyxl.cell import WriteOnlyCell
-
+    for i, width in enumerate([12, 11, 15, 30, 24, 10, 16, 12, 30, 24, 20, 40, 12, 50], start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A5"
     title = WriteOnlyCell(ws, value=_("JAIM 賛助会員名簿"))
-    title.font = title_font
+    title.font = Font(bold=True, size=14)
     ws.append([title])
-    ws.append(
-        [
-            _("%(date)s時点（作成日時 %(made)s）")
-            % {"date": japanese_date(as_of), "made": timezone.localtime(made_at).strftime("%Y-%m-%d %H:%M")}
-        ]
-    )
+    made = timezone.localtime(made_at).strftime("%Y-%m-%d %H:%M")
+    ws.append([_("%(date)s時点（作成日時 %(made)s）") % {"date": japanese_date(as_of), "made": made}])
     ws.append([])
     header = []
     for name in _columns():
@@ -113,68 +130,95 @@ def write_xlsx(as_of: dt.date, out, *, made_at) -> int:
         cell.font = Font(bold=True)
         header.append(cell)
     ws.append(header)
+    url = _url_maker()
     count = 0
     for line in _lines(as_of):
-        ws.append(_row(line, as_of))
+        ws.append(_row(line, as_of, url))
         count += 1
     wb.properties.title = _("JAIM 賛助会員名簿")
-    wb.properties.created = made_at.replace(tzinfo=None)
+    wb.properties.created = made_at.astimezone(dt.UTC).replace(tzinfo=None)
     wb.save(out)
     return count
 
 
 def write_pdf(as_of: dt.date, out, *, made_at) -> int:
+    """A4 landscape table, rendered by WeasyPrint in chunks of PDF_CHUNK lines and joined with pypdf; pages
+    are numbered through and each page header names its first and last member number."""
+    from pypdf import PdfReader, PdfWriter
+
     from roster import pdf
 
-    lines = list(_lines(as_of))
-    content = pdf.render_html(
-        "roster/pdf/roster.html",
-        {
-            "lines": lines,
-            "count": len(lines),
-            "as_of": japanese_date(as_of),
-            "made_at": timezone.localtime(made_at),
-        },
-    )
-    out.write(content)
-    return len(lines)
+    total = selectors.lines_on(as_of).count()
+    writer = PdfWriter()
+    count, page = 0, 1
+    lines = _lines(as_of)
+    first = True
+    while True:
+        chunk = list(itertools.islice(lines, PDF_CHUNK))
+        if not chunk and not first:
+            break
+        content = pdf.render_html(
+            "roster/pdf/roster.html",
+            {
+                "lines": chunk,
+                "count": total,
+                "first_chunk": first,
+                "first_page": page,
+                "as_of": japanese_date(as_of),
+                "made_at": timezone.localtime(made_at),
+            },
+        )
+        reader = PdfReader(io.BytesIO(content))
+        writer.append(reader)
+        page += len(reader.pages)
+        count += len(chunk)
+        first = False
+        if len(chunk) < PDF_CHUNK:
+            break
+    writer.add_metadata({"/Title": _("JAIM 賛助会員名簿（%(date)s時点）") % {"date": japanese_date(as_of)}})
+    writer.write(out)
+    return count
 
 
-FORMATS = (RosterExport.Format.CSV, RosterExport.Format.XLSX, RosterExport.Format.PDF)
+WRITERS = {"csv": "write_csv", "xlsx": "write_xlsx", "pdf": "write_pdf"}
 
 
-def _write(fmt: str, as_of: dt.date, out, made_at) -> int:
-    if fmt == RosterExport.Format.CSV:
-        return write_csv(as_of, out)
-    if fmt == RosterExport.Format.XLSX:
-        return write_xlsx(as_of, out, made_at=made_at)
-    return write_pdf(as_of, out, made_at=made_at)
+def _min_age(fmt: str) -> int:
+    return {**DEFAULT_MIN_AGE, **getattr(settings, "JAIM_ROSTER_EXPORT_MIN_AGE", {})}[fmt]
 
 
-def _is_due(on: dt.date) -> bool:
-    """Due when today's files are missing, or the roster changed after the newest file was made."""
-    todays = RosterExport.objects.filter(as_of=on)
-    latest = todays.order_by("-created_at").first()
-    if latest is None or todays.values("format").distinct().count() < len(FORMATS):
-        return True
-    return RosterEntry.objects.filter(updated_at__gt=latest.created_at).exists()
+def due_formats(on: dt.date) -> list[str]:
+    """Formats whose file for `on` is missing, or older than the last roster change and its minimum age."""
+    changed_at = RosterEntry.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
+    now = timezone.now()
+    due = []
+    for fmt in FORMATS:
+        latest = RosterExport.objects.filter(as_of=on, format=fmt).order_by("-created_at").first()
+        if latest is None:
+            due.append(fmt)
+        elif changed_at and changed_at > latest.created_at:
+            if (now - latest.created_at).total_seconds() >= _min_age(fmt):
+                due.append(fmt)
+    return due
 
 
-def build_exports(*, on: dt.date | None = None, force: bool = False) -> list[RosterExport]:
-    """Write CSV, Excel and PDF of the roster as of `on` (default today) to storage, when due (or forced).
-    Safe to run twice; a failure leaves the previous files in place. Recorded as a JobRun."""
+def build_exports(*, on: dt.date | None = None, force: bool = False, formats=None) -> list[RosterExport]:
+    """Write the due formats (all with force) of the roster as of `on` (default today) to storage. Safe to
+    run twice; a format that fails keeps its previous file, the others are still made; the run is recorded
+    (JobRun) and the first error re-raised."""
     on = on or today()
-    if not force and not _is_due(on):
+    todo = list(formats or FORMATS) if force else [f for f in due_formats(on) if not formats or f in formats]
+    if not todo:
         return []
     run = JobRun.objects.create(job=JOB_NAME, reference_date=on)
-    made = []
-    try:
-        made_at = timezone.now()
-        stamp = timezone.localtime(made_at).strftime("%Y%m%d-%H%M%S")
-        with translation.override("ja"):
-            for fmt in FORMATS:
+    made, errors = [], []
+    with translation.override("ja"):
+        for fmt in todo:
+            made_at = timezone.now()
+            stamp = timezone.localtime(made_at).strftime("%Y%m%d-%H%M%S")
+            try:
                 with tempfile.TemporaryFile() as tmp:
-                    count = _write(fmt, on, tmp, made_at)
+                    count = globals()[WRITERS[fmt]](on, tmp, made_at=made_at)
                     size = tmp.tell()
                     tmp.seek(0)
                     name = default_storage.save(
@@ -185,18 +229,18 @@ def build_exports(*, on: dt.date | None = None, force: bool = False) -> list[Ros
                         as_of=on, format=fmt, file_name=name, size_bytes=size, entry_count=count
                     )
                 )
-        _prune()
-    except Exception as exc:
-        run.error = repr(exc)
-        run.finished_at = timezone.now()
-        run.save(update_fields=["error", "finished_at"])
-        for export in made:  # all three or none
-            default_storage.delete(export.file_name)
-            export.delete()
-        raise
+            except Exception as exc:  # noqa: BLE001 - recorded; the other formats still get made
+                log.exception("roster export %s failed", fmt)
+                errors.append((fmt, exc))
+    _prune()
+    if made:
+        selectors.bump_roster_version()  # the page lists the files
     run.finished_at = timezone.now()
     run.counts = {export.format: export.entry_count for export in made}
-    run.save(update_fields=["finished_at", "counts"])
+    run.error = "; ".join(f"{fmt}: {exc!r}" for fmt, exc in errors)
+    run.save(update_fields=["finished_at", "counts", "error"])
+    if errors:
+        raise errors[0][1]
     return made
 
 

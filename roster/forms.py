@@ -1,14 +1,19 @@
 """The roster search, validated the same way for the page and the API."""
 
 import re
+import time
 import unicodedata
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from jaim.dates import japanese_date, today
 from jaim.text import search_key
-from jaim.validators import PREFECTURES, is_valid_corporate_number, normalise_digits
+from jaim.validators import PREFECTURE_NAMES, PREFECTURES, is_valid_corporate_number, normalise_digits
 from members.services import format_member_number
 from roster import selectors
 
@@ -24,21 +29,69 @@ def normalise_member_number(value: str) -> str:
     return format_member_number(int(match.group(1))) if match else ""
 
 
+_OPTIONS_HTML: dict[tuple, tuple[float, str]] = {}
+OPTIONS_TTL = 600  # seconds; the choices are static data (prefectures, JSIC)
+
+
+class FastSelect(forms.Select):
+    """A select whose options' HTML is built once per language and kept in the process (OPTIONS_TTL); the
+    chosen value is marked by a string replacement. Django renders every option through a template: for the
+    page's ~270 options (prefectures, JSIC) that was most of the page's time. `choices_fn` is only called when
+    the HTML is (re)built."""
+
+    def __init__(self, *, key: str, choices_fn, attrs=None):
+        super().__init__(attrs=attrs)
+        self.key, self.choices_fn = key, choices_fn
+
+    def _options_html(self) -> str:
+        cache_key = (self.key, get_language())
+        hit = _OPTIONS_HTML.get(cache_key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+
+        def option(v, label):
+            return f'<option value="{escape(str(v))}">{escape(str(label))}</option>'
+
+        parts = []
+        for v, label in self.choices_fn():
+            if isinstance(label, list | tuple):
+                parts.append(f'<optgroup label="{escape(str(v))}">')
+                parts += [option(ov, ol) for ov, ol in label]
+                parts.append("</optgroup>")
+            else:
+                parts.append(option(v, label))
+        html = "".join(parts)
+        _OPTIONS_HTML[cache_key] = (time.monotonic() + OPTIONS_TTL, html)
+        return html
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        options = self._options_html()
+        if value not in (None, ""):
+            marker = f'<option value="{escape(str(value))}">'
+            options = options.replace(marker, marker[:-1] + " selected>", 1)
+        return mark_safe(f"<select{flatatt(attrs)}>{options}</select>")  # noqa: S308 - escaped above
+
+
 class RosterSearchForm(forms.Form):
     q = forms.CharField(
         label=_("名称・法人番号・会員番号"),
         required=False,
         max_length=100,
         help_text=_(
-            "会社名・事業所名の一部（2文字以上。全角・半角、ひらがな・カタカナ、株式会社・(株)などの有無は区別しません）、"
-            "13桁の法人番号、または会員番号（例：J0000123）。"
+            "会社名・事業所名の一部（3文字以上。2文字の場合は名称の先頭が一致するもの。全角・半角、ひらがな・カタカナ、"
+            "株式会社・(株)などの有無は区別しません）、13桁の法人番号、または会員番号（例：J0000123）。"
         ),
     )
     name = forms.CharField(label=_("名称"), required=False, max_length=100)
     corporate_number = forms.CharField(label=_("法人番号"), required=False, max_length=20)
     member_number = forms.CharField(label=_("会員番号"), required=False, max_length=20)
-    prefecture = forms.ChoiceField(
-        label=_("都道府県"), required=False, choices=[("", _("すべての都道府県"))] + PREFECTURES
+    # A CharField checked in clean_prefecture: a ChoiceField deep-copies its 48 choices for every form.
+    prefecture = forms.CharField(
+        label=_("都道府県"),
+        required=False,
+        max_length=2,
+        widget=FastSelect(key="prefecture", choices_fn=lambda: [("", _("すべての都道府県"))] + PREFECTURES),
     )
     jsic = forms.CharField(label=_("産業分類"), required=False, max_length=4)
     as_of = forms.DateField(
@@ -50,8 +103,9 @@ class RosterSearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["jsic"].widget = forms.Select(
-            choices=[("", _("すべての産業分類"))] + selectors.manufacturing_jsic_choices()
+        self.fields["jsic"].widget = FastSelect(
+            key="jsic",
+            choices_fn=lambda: [("", _("すべての産業分類"))] + selectors.manufacturing_jsic_choices(),
         )
         self.fields["q"].widget.attrs.update(
             {
@@ -73,6 +127,12 @@ class RosterSearchForm(forms.Form):
             )
             return ""
         return key
+
+    def clean_prefecture(self) -> str:
+        value = self.cleaned_data.get("prefecture", "")
+        if value and value not in PREFECTURE_NAMES:
+            raise forms.ValidationError(_("都道府県を選択してください。"))
+        return value
 
     def clean_corporate_number(self) -> str:
         value = normalise_digits(self.cleaned_data.get("corporate_number", ""))

@@ -6,6 +6,7 @@ So a membership withdrawn on 2026-09-30 (withdrawn_on) has delisted_on = 2026-09
 2026-09-29 and not on 2026-09-30.
 """
 
+import datetime as dt
 import secrets
 
 from django.db import models
@@ -92,6 +93,16 @@ class ListingPeriod(models.Model):
 
     def covers(self, day) -> bool:
         return self.listed_from <= day and (self.delisted_on is None or day < self.delisted_on)
+
+    @property
+    def last_listed_day(self):
+        """The last day on the roster (the day before delisted_on); None while open."""
+        return self.delisted_on - dt.timedelta(days=1) if self.delisted_on else None
+
+    @property
+    def is_empty(self) -> bool:
+        """Delisted the day it was listed: never on the roster."""
+        return self.delisted_on is not None and self.delisted_on <= self.listed_from
 
 
 class IdentityFields(models.Model):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from members.models import Establishment, IdentityChange, Membership
 from roster import history
 from roster.models import ListingPeriod, NameVersion, RosterEntry, RosterLine
-from roster.services import _line, _pending_fields, snapshot
+from roster.services import _line, _pending_fields, line_signature, roster_changed, snapshot
 
 
 def _local(value) -> dt.date:
@@ -92,7 +92,7 @@ def rebuild(*, full: bool = False, member_numbers: list[str] | None = None, batc
     if member_numbers:
         memberships = memberships.filter(member_number__in=member_numbers)
     ids = list(memberships.order_by("pk").values_list("pk", flat=True))
-    counts = {"memberships": len(ids), "created": 0, "rederived": 0, "lines": 0}
+    counts = {"memberships": len(ids), "created": 0, "rederived": 0, "changed": 0, "lines": 0}
     for chunk in _batches(ids, batch_size):
         with transaction.atomic():
             _rebuild_batch(chunk, full=full, counts=counts)
@@ -168,14 +168,25 @@ def _rebuild_batch(chunk: list[int], *, full: bool, counts: dict) -> None:
     by_entry_versions: dict[int, list] = {}
     for v in NameVersion.objects.filter(entry_id__in=entry_ids).order_by("valid_from"):
         by_entry_versions.setdefault(v.entry_id, []).append(v)
-    RosterLine.objects.filter(entry_id__in=entry_ids).delete()
-    lines = []
+    existing: dict[int, list] = {}
+    for line in RosterLine.objects.filter(entry_id__in=entry_ids).order_by("valid_from"):
+        existing.setdefault(line.entry_id, []).append(line_signature(line))
+    changed, lines = [], []
     for m in members:
         entry = entries.get(m.pk)
         if entry is None:
             continue
         spans = history.line_spans(by_entry_periods.get(entry.pk, []), by_entry_versions.get(entry.pk, []))
-        lines += [_line(entry, p, v, span) for p, v, span in spans]
+        new = [_line(entry, p, v, span) for p, v, span in spans]
+        if [line_signature(x) for x in new] != existing.get(entry.pk, []):
+            changed.append(entry.pk)
+            lines += new
+    # Only entries whose public lines differ are rewritten and touched (so a healthy roster stays as is and
+    # the exports job sees no change).
+    RosterLine.objects.filter(entry_id__in=changed).delete()
     RosterLine.objects.bulk_create(lines, batch_size=1000)
-    RosterEntry.objects.filter(pk__in=entry_ids).update(updated_at=timezone.now())
+    RosterEntry.objects.filter(pk__in=changed).update(updated_at=timezone.now())
+    if changed:
+        roster_changed()
     counts["lines"] += len(lines)
+    counts["changed"] += len(changed)

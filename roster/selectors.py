@@ -4,22 +4,22 @@ A search is one query on RosterLine (plus one count for paging): lines hold ever
 number of queries per page does not grow with the number of results."""
 
 import datetime as dt
+import hashlib
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from jaim.dates import today as jaim_today
 from members.models import JsicCode
 from roster.models import RosterEntry, RosterExport, RosterLine
-
-JSIC_CHOICES_CACHE_KEY = "roster:jsic-choices:v1"
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,39 @@ class RosterQuery:
     @property
     def has_criteria(self) -> bool:
         return any((self.name, self.corporate_number, self.member_number, self.prefecture, self.jsic))
+
+
+# --- response caching ------------------------------------------------------------------------------------
+# Searches are cached in the Django cache (Redis in production, shared by every web server) under a key that
+# holds the roster's version: every change to the public lines bumps it (services.rederive_lines), so a
+# cached answer is never served after a change. "Today" and the language are in the key too.
+VERSION_KEY = "roster:version"
+RESPONSE_TTL = 600
+
+
+def roster_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, 1, timeout=None)
+        version = cache.get(VERSION_KEY) or 1
+    return version
+
+
+def bump_roster_version() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.add(VERSION_KEY, 2, timeout=None)
+
+
+def response_cache_key(kind: str, params, *extra) -> str:
+    """A key for a public answer: kind, roster version, today, language, the sorted query parameters."""
+    items = (
+        sorted((k, v) for k in params for v in params.getlist(k)) if hasattr(params, "getlist") else params
+    )
+    raw = repr((items, extra))
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return f"roster:{kind}:{roster_version()}:{jaim_today().isoformat()}:{get_language()}:{digest}"
 
 
 def lines_on(day: dt.date) -> QuerySet[RosterLine]:
@@ -89,17 +122,25 @@ def search(query: RosterQuery) -> QuerySet[RosterLine]:
     return qs.defer("search_key", "jsic_codes").order_by("member_number", "valid_from")
 
 
-class CappedPaginator(Paginator):
-    """Counts at most `cap` + 1 results: a broad search does not pay for counting the whole roster, and pages
-    beyond the cap are not offered anyway (narrow the search, or use the export)."""
+class ResultPage:
+    """One page of results with a count capped at `cap` (a broad search does not pay for counting the whole
+    roster, and pages beyond the cap are not offered: narrow the search, or use the export). A first page with
+    fewer rows than a page holds is the whole answer: no count query."""
 
-    def __init__(self, object_list, per_page, *, cap: int):
-        super().__init__(object_list, per_page)
-        self.cap = cap
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+    def __init__(self, qs, number: int, *, per_page: int, cap: int):
+        self.per_page, self.cap = per_page, cap
+        max_pages = -(-cap // per_page)
+        number = max(1, min(number, max_pages))
+        rows = list(qs[(number - 1) * per_page : number * per_page])
+        if number == 1 and len(rows) < per_page:
+            count = len(rows)
+        else:
+            count = qs[: cap + 1].count()
+            last = max(1, -(-min(count, cap) // per_page))
+            if not rows and number > last:  # asked beyond the last page
+                number = last
+                rows = list(qs[(number - 1) * per_page : number * per_page])
+        self.number, self.object_list, self.count = number, rows, count
 
     @property
     def capped(self) -> bool:
@@ -110,8 +151,28 @@ class CappedPaginator(Paginator):
         return min(self.count, self.cap)
 
     @property
-    def shown_pages(self) -> int:
-        return min(self.num_pages, -(-self.cap // self.per_page))
+    def num_pages(self) -> int:
+        return max(1, -(-self.shown_count // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.num_pages > 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
 
 
 def entry_by_token(token: str) -> RosterEntry:
@@ -134,25 +195,36 @@ def current_line_for_establishment(establishment, *, on: dt.date) -> RosterLine 
 
 
 def latest_exports() -> dict[str, RosterExport]:
-    """The newest export of each format (one query)."""
-    latest: dict[str, RosterExport] = {}
-    newest = RosterExport.objects.order_by("-created_at", "-id")[: 3 * 4]
-    for export in newest:
-        latest.setdefault(export.format, export)
+    """The newest export of each format: one query, then from the cache until the roster version changes
+    (the exports job bumps it)."""
+    key = f"roster:latest-exports:{roster_version()}"
+    latest = cache.get(key)
+    if latest is None:
+        latest = {}
+        for export in RosterExport.objects.order_by("-created_at", "-id")[: 3 * 4]:
+            latest.setdefault(export.format, export)
+        cache.set(key, latest, RESPONSE_TTL)
     return latest
 
 
 # --- JSIC choices (static data, cached) -----------------------------------------------------------------
 
 
+_JSIC_ROWS: tuple[float, list] = (0.0, [])
+JSIC_TTL = 600  # seconds; JSIC is static data (staff edits show within ten minutes)
+
+
 def _jsic_rows() -> list[tuple[str, str, str, str]]:
-    rows = cache.get(JSIC_CHOICES_CACHE_KEY)
-    if rows is None:
+    """(code, name, level, parent) of the major/middle/minor classifications, kept in the process: read on
+    every search with a JSIC filter, and too big to unpickle from the cache each time."""
+    global _JSIC_ROWS
+    expires, rows = _JSIC_ROWS
+    if expires < time.monotonic():
         rows = [
             (c.code, c.name_ja, c.level, c.parent_id or "")
             for c in JsicCode.objects.filter(level__in=["major", "middle", "minor"]).order_by("code")
         ]
-        cache.set(JSIC_CHOICES_CACHE_KEY, rows, 3600)
+        _JSIC_ROWS = (time.monotonic() + JSIC_TTL, rows)
     return rows
 
 

@@ -81,15 +81,45 @@ def _line(entry: RosterEntry, period, version, span: history.Span) -> RosterLine
     )
 
 
-def rederive_lines(entry: RosterEntry) -> int:
-    """Replace the entry's public lines by periods × versions (call under the entry's row lock)."""
+LINE_SIGNATURE = (
+    "valid_from",
+    "valid_until",
+    "listed_since",
+    "token",
+    "member_number",
+    "jsic_codes",
+    "search_key",
+    *IdentityFields.IDENTITY_FIELDS,
+)
+
+
+def line_signature(line: RosterLine) -> tuple:
+    return tuple(str(getattr(line, f)) for f in LINE_SIGNATURE)
+
+
+def rederive_lines(entry: RosterEntry) -> bool:
+    """Replace the entry's public lines by periods × versions (call under the entry's row lock). Touches
+    the entry (so the exports job sees a change) only when what the roster shows has changed."""
     periods = list(entry.periods.order_by("listed_from"))
     versions = list(entry.versions.order_by("valid_from"))
     lines = [_line(entry, p, v, span) for p, v, span in history.line_spans(periods, versions)]
+    old = list(RosterLine.objects.filter(entry_id=entry.pk).order_by("valid_from"))
+    if [line_signature(x) for x in old] == [line_signature(x) for x in lines]:
+        return False
     RosterLine.objects.filter(entry_id=entry.pk).delete()
     RosterLine.objects.bulk_create(lines)
     RosterEntry.objects.filter(pk=entry.pk).update(updated_at=timezone.now())
-    return len(lines)
+    roster_changed()
+    return True
+
+
+def roster_changed() -> None:
+    """Cached public answers are stale: bump the roster version now and again after commit (a request that
+    read the data before the commit may have cached it under the version bumped first)."""
+    from roster.selectors import bump_roster_version
+
+    bump_roster_version()
+    transaction.on_commit(bump_roster_version)
 
 
 def _record_version(entry: RosterEntry, *, on: dt.date, data: dict, reason: str) -> None:
@@ -287,12 +317,12 @@ def issue_confirmation(establishment: Establishment, *, by) -> Confirmation:
 # --- jobs -----------------------------------------------------------------------------------------------
 
 
-def build_exports(*, on: dt.date | None = None, force: bool = False):
-    """CSV (UTF-8 with BOM), Excel and PDF of the whole roster as of `on` (default today) into storage, when
-    due: today's files missing, or the roster changed since they were made. Recorded as a JobRun."""
+def build_exports(*, on: dt.date | None = None, force: bool = False, formats=None):
+    """CSV (UTF-8 with BOM), Excel and PDF of the whole roster as of `on` (default today) into storage, each
+    when due: today's file missing, or the roster changed since it was made (see roster.exports)."""
     from roster import exports
 
-    return exports.build_exports(on=on, force=force)
+    return exports.build_exports(on=on, force=force, formats=formats)
 
 
 def rebuild_roster(

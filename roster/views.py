@@ -3,14 +3,18 @@ confirmation PDF, requested from My Page (access checked through members.selecto
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jaim.dates import today
 from jaim.errors import DomainError
 from members import selectors as member_selectors
-from roster import exports, selectors, services
+from roster import cards, exports, selectors, services
 from roster.forms import MAX_PAGES, PAGE_SIZE, RosterSearchForm
 from roster.models import RosterExport
 from roster.ratelimit import limit_page
@@ -26,25 +30,56 @@ def _page_number(request) -> int:
 @require_GET
 @limit_page("page")
 def search(request):
-    searched = any(request.GET.get(k) for k in ("q", "prefecture", "jsic", "as_of"))
+    """The public search. The page body is cached per query under the roster's version (see selectors), so a
+    repeated search costs two cache reads; base.html (with its CSRF token) is rendered per request."""
+    searched = any(request.GET.get(k) for k in SEARCH_PARAMS)
+    key = selectors.response_cache_key("page", request.GET)
+    body = cache.get(key)
+    if body is None:
+        body = render_to_string(
+            "roster/_search_body.html", _search_context(request, searched), request=request
+        )
+        cache.set(key, body, selectors.RESPONSE_TTL)
+    return render(request, "roster/search.html", {"body": mark_safe(body), "searched": searched})  # noqa: S308
+
+
+SEARCH_PARAMS = ("q", "prefecture", "jsic", "as_of")
+
+
+def _search_context(request, searched: bool) -> dict:
     form = RosterSearchForm(request.GET if searched else None)
-    context = {"form": form, "as_of": today(), "is_today": True, "page": None, "searched": searched}
+    context = {
+        "form": form,
+        "as_of": today(),
+        "is_today": True,
+        "page": None,
+        "searched": searched,
+        "filtered": any(request.GET.get(k) for k in ("prefecture", "jsic", "as_of")),
+    }
     if searched and form.is_valid():
         query = form.query()
         context.update(as_of=query.as_of, is_today=query.as_of == today())
         if query.has_criteria:
-            paginator = selectors.CappedPaginator(
-                selectors.search(query), PAGE_SIZE, cap=MAX_PAGES * PAGE_SIZE
+            page = selectors.ResultPage(
+                selectors.search(query), _page_number(request), per_page=PAGE_SIZE, cap=MAX_PAGES * PAGE_SIZE
             )
-            page = paginator.get_page(_page_number(request))
-            context.update(page=page, truncated=paginator.capped, query=query)
+            as_of_param = "" if query.as_of == today() else query.as_of.isoformat()
+            context.update(
+                page=page,
+                cards=cards.line_cards(page.object_list, as_of_param=as_of_param),
+                truncated=page.capped,
+                query=query,
+            )
         else:
             context["needs_criteria"] = True
-    context["exports"] = selectors.latest_exports()
+    latest = selectors.latest_exports()
+    labels = {"csv": _("CSV（Excelで開けます）"), "xlsx": _("Excel（.xlsx）"), "pdf": _("PDF（印刷用）")}
+    context["export_list"] = [(labels[f], latest[f]) for f in ("csv", "xlsx", "pdf") if f in latest]
     params = request.GET.copy()
     params.pop("page", None)
     context["querystring"] = params.urlencode()
-    return render(request, "roster/search.html", context)
+    context["filter_fields"] = [form["prefecture"], form["jsic"], form["as_of"]]
+    return context
 
 
 @require_GET

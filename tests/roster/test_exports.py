@@ -122,18 +122,45 @@ def test_job_is_idempotent_and_rebuilds_only_when_the_roster_changed(roster, tim
     assert services.build_exports() == []  # nothing changed: nothing to do
     time_machine.shift(dt.timedelta(minutes=5))
     listed(org_name="株式会社あたらしい", on=D(2026, 11, 2))
-    assert len(services.build_exports()) == 3
+    assert len(services.build_exports()) == 2  # CSV and Excel at once; the PDF waits (minimum age)
     assert RosterExport.objects.filter(format="csv").latest("created_at").entry_count == 3
 
 
-def test_a_failed_export_keeps_the_previous_files(roster, monkeypatch):
+def test_a_failed_format_keeps_its_previous_file_and_the_others_are_still_made(roster, monkeypatch):
     services.build_exports()
-    before = set(RosterExport.objects.values_list("file_name", flat=True))
+    old_pdf = RosterExport.objects.get(format="pdf")
     monkeypatch.setattr(exports, "write_pdf", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         services.build_exports(force=True)
-    assert set(RosterExport.objects.values_list("file_name", flat=True)) == before
-    assert JobRun.objects.filter(job="roster.build_exports").exclude(error="").count() == 1
+    assert RosterExport.objects.filter(format="pdf").get() == old_pdf
+    assert default_storage.exists(old_pdf.file_name)
+    assert RosterExport.objects.filter(format="csv").count() == 2
+    failed = JobRun.objects.filter(job="roster.build_exports").exclude(error="").get()
+    assert "pdf" in failed.error and failed.counts == {"csv": 2, "xlsx": 2}
+
+
+def test_pdf_follows_changes_at_most_every_six_hours_csv_and_excel_at_once(roster, time_machine):
+    services.build_exports()
+    time_machine.shift(dt.timedelta(hours=1))
+    listed(org_name="株式会社あたらしい", on=D(2026, 11, 2))
+    assert sorted(e.format for e in services.build_exports()) == ["csv", "xlsx"]
+    time_machine.shift(dt.timedelta(hours=5, minutes=1))
+    assert [e.format for e in services.build_exports()] == ["pdf"]
+    assert services.build_exports() == []
+
+
+def test_pdf_is_rendered_in_chunks_with_pages_numbered_through(roster, monkeypatch):
+    monkeypatch.setattr(exports, "PDF_CHUNK", 1)
+    listed(org_name="株式会社みっつめ", on=D(2026, 4, 1))
+    services.build_exports(force=True, formats=["pdf"])
+    raw = read(RosterExport.objects.get(format="pdf"))
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(raw))
+    assert len(reader.pages) == 3  # three entries, one per chunk, joined
+    texts = [page.extract_text() for page in reader.pages]
+    assert "3件" in texts[0] and "3件" not in texts[1]  # the title once
+    assert all(str(n) in texts[n - 1] for n in (1, 2, 3))
 
 
 def test_download_serves_the_stored_file_never_rendering_it(client, roster, monkeypatch):
@@ -153,7 +180,7 @@ def test_page_says_when_the_exports_were_made(client, roster):
     assert "名簿データは準備中です" in client.get("/roster/").content.decode()
     services.build_exports()
     page = client.get("/roster/").content.decode()
-    assert "2026年11月2日時点の名簿全体" in page and "（2026年11月2日12:00 作成）" in page
+    assert page.count("2026年11月2日時点・2件（2026年11月2日12:00 作成）") == 3
 
 
 def test_management_command_and_task_build_the_exports(roster):
@@ -164,6 +191,8 @@ def test_management_command_and_task_build_the_exports(roster):
     assert build_roster_exports.delay().get() == 0  # up to date
     call_command("build_roster_exports", "--force")
     assert RosterExport.objects.count() == 6
+    call_command("build_roster_exports", "--force", "--format", "csv")
+    assert RosterExport.objects.count() == 7
 
 
 def test_old_export_files_are_pruned(roster):

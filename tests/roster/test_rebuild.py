@@ -119,3 +119,12 @@ def test_bulk_loaded_memberships_without_signals_get_listed():
         "一括工場",
         "|2592|",
     )
+
+
+def test_rebuild_of_a_healthy_roster_changes_nothing(history):
+    from roster import services
+
+    stamps = dict(RosterEntry.objects.values_list("pk", "updated_at"))
+    counts = services.rebuild_roster()
+    assert counts["changed"] == 0 and counts["lines"] == 0
+    assert dict(RosterEntry.objects.values_list("pk", "updated_at")) == stamps

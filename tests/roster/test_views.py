@@ -157,16 +157,37 @@ def test_results_are_paged(client):
 
 
 def test_query_count_per_page_is_constant(client, django_assert_max_num_queries):
+    from django.core.cache import cache
+
     for i in range(3):
         listed(org_name=f"株式会社定数工業{i}")
-    client.get(URL, {"q": "定数工業"})  # warm the JSIC choices cache
+    client.get(URL, {"q": "定数工業", "page": "9"})  # warm the process caches (JSIC choices, exports list)
+    cache.clear()
     with django_assert_max_num_queries(3):
         small = client.get(URL, {"q": "定数工業"})
-    for i in range(3, 25):
+    for i in range(3, 45):
         listed(org_name=f"株式会社定数工業{i}")
+    cache.clear()
     with django_assert_max_num_queries(3):
-        big = client.get(URL, {"q": "定数工業"})
+        big = client.get(URL, {"q": "定数工業", "page": "2"})
     assert html(small).count('class="roster-item"') == 3 and html(big).count('class="roster-item"') == 20
+
+
+def test_a_repeated_search_is_served_from_the_cache_until_the_roster_changes(
+    client, django_assert_num_queries
+):
+    m = listed(org_name="株式会社キャッシュ工業", on=D(2026, 4, 1))
+    assert m.member_number in html(client.get(URL, {"q": "キャッシュ工業"}))
+    with django_assert_num_queries(0):
+        assert m.member_number in html(client.get(URL, {"q": "キャッシュ工業"}))
+    members.withdraw_membership(m, on=D(2026, 11, 2))  # delisted today
+    assert m.member_number not in html(client.get(URL, {"q": "キャッシュ工業"}))
+    api = "/roster/api/v1/entries"
+    assert client.get(api, {"q": "キャッシュ工業", "as_of": "2026-11-01"}).json()["count"] == 1
+    with django_assert_num_queries(0):
+        assert client.get(api, {"q": "キャッシュ工業", "as_of": "2026-11-01"}).json()["count"] == 1
+    listed(org_name="株式会社キャッシュ工業第二", on=D(2026, 10, 1))
+    assert client.get(api, {"q": "キャッシュ工業", "as_of": "2026-11-01"}).json()["count"] == 2
 
 
 def test_entry_page_by_token_shows_status_and_periods(client):
@@ -174,7 +195,12 @@ def test_entry_page_by_token_shows_status_and_periods(client):
     members.withdraw_membership(m, on=D(2026, 10, 1))
     token = m.roster_entry.token
     page = html(client.get(reverse("roster:entry", args=[token])))
-    assert "名簿に掲載されていません" in page and "2026年4月1日" in page and "2026年10月1日の前日まで" in page
+    assert (
+        "名簿に掲載されていません" in page
+        and "2026年4月1日" in page
+        and "2026年9月30日" in page
+        and "2026年10月1日に掲載終了" in page
+    )
     past = html(client.get(reverse("roster:entry", args=[token]), {"as_of": "2026-09-30"}))
     assert "2026年9月30日 に JAIM 賛助会員名簿に掲載されていました" in past
 
@@ -205,3 +231,8 @@ def test_broad_searches_count_at_most_a_thousand(client, settings, monkeypatch):
         listed(org_name=f"株式会社広い検索{i}")
     page = html(client.get(URL, {"q": "広い検索"}))
     assert "2件以上" in page and "条件を絞り込むか" in page and page.count('class="roster-item"') == 2
+
+
+def test_unknown_prefecture_is_an_error_next_to_the_field(client):
+    page = html(client.get(URL, {"prefecture": "99"}))
+    assert "都道府県を選択してください" in page and 'class="roster-item"' not in page

@@ -15,9 +15,10 @@ class Command(BaseCommand):
             "--date", type=dt.date.fromisoformat, help="as-of day, YYYY-MM-DD (default today)"
         )
         parser.add_argument("--force", action="store_true", help="build even if today's files are up to date")
+        parser.add_argument("--format", action="append", dest="formats", choices=["csv", "xlsx", "pdf"])
 
-    def handle(self, *args, date=None, force=False, **opts):
-        made = services.build_exports(on=date, force=force)
+    def handle(self, *args, date=None, force=False, formats=None, **opts):
+        made = services.build_exports(on=date, force=force, formats=formats)
         if not made:
             self.stdout.write("Exports are up to date; nothing to do (use --force to rebuild).")
         for export in made:

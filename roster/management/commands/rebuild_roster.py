@@ -18,7 +18,6 @@ class Command(BaseCommand):
     def handle(self, *args, full=False, member_numbers=None, batch_size=500, **opts):
         counts = services.rebuild_roster(full=full, member_numbers=member_numbers, batch_size=batch_size)
         self.stdout.write(
-            "memberships {memberships}, entries created {created}, re-derived {rederived}, lines {lines}".format(
-                **counts
-            )
+            "memberships {memberships}, entries created {created}, re-derived {rederived}, "
+            "entries whose lines changed {changed}, lines written {lines}".format(**counts)
         )
