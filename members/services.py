@@ -389,7 +389,14 @@ def reinstate_membership(membership: Membership, *, on: dt.date, by=None, note: 
 def add_jsic_codes(membership: Membership, codes, *, by=None) -> Membership:
     """R4: classifications added to an existing member (after an approved application). One fee still (R3)."""
     m = _locked(membership)
-    new = [c for c in JsicCode.objects.filter(code__in=list(codes)) if selectors.is_eligible(c.code)]
+    codes = list(codes)
+    new = list(JsicCode.objects.filter(code__in=codes))
+    unknown = sorted(set(codes) - {c.code for c in new})
+    ineligible = [c.code for c in new if not selectors.is_eligible(c.code)]
+    if unknown or ineligible:
+        raise DomainError(
+            _("分類 %(code)s は対象外です。") % {"code": "、".join(unknown + ineligible)}, code="ineligible"
+        )
     m.jsic_codes.add(*new)
     audit(m, "jsic_added", actor=by, note=",".join(c.code for c in new))
     establishment_updated.send(sender=Establishment, establishment=m.establishment)

@@ -199,3 +199,12 @@ def test_factory_corporate_numbers_are_valid():
     from jaim.validators import is_valid_corporate_number
 
     assert all(is_valid_corporate_number(make_corporate_number()) for _ in range(20))
+
+
+def test_adding_an_ineligible_classification_is_refused_not_silently_dropped_r4():
+    m = membership_for(EstablishmentFactory(), active_on=dt.date(2026, 7, 1))
+    with pytest.raises(DomainError, match="2591"):
+        services.add_jsic_codes(m, ["2534", "2591"])
+    assert list(m.jsic_codes.values_list("code", flat=True)) == ["2592"]
+    services.add_jsic_codes(m, ["2534"])
+    assert set(m.jsic_codes.values_list("code", flat=True)) == {"2592", "2534"}
