@@ -6,7 +6,6 @@ Never personal data: the schemas below are the whole output."""
 
 import datetime as dt
 
-from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema, Status
@@ -146,14 +145,14 @@ def _errors(form) -> dict:
 def search_entries(request, params: Query[SearchParams]):
     # A repeated search is served from the cache under the roster's version (see roster.selectors).
     key = selectors.response_cache_key("api", request.GET)
-    cached = cache.get(key)
+    cached = selectors.cache_get(key)
     if cached is not None:
         return HttpResponse(cached, content_type="application/json; charset=utf-8")
     result = _search(params)
     if result.status_code != 200:
         return result
     body = SearchResult.model_validate(result.value).model_dump_json()
-    cache.set(key, body, selectors.RESPONSE_TTL)
+    selectors.cache_set(key, body)
     return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 

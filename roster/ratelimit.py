@@ -4,10 +4,12 @@ beyond that 429 with Retry-After = seconds until the window ends.
 
 The client is REMOTE_ADDR. X-Forwarded-For is trusted only when settings.JAIM_TRUSTED_PROXY_COUNT says how
 many proxies of ours stand in front (then the address the outermost of them saw is used); otherwise anyone
-could send a new header with every request. IPv6 clients are counted per /64 (one customer's network)."""
+could send a new header with every request. IPv6 clients are counted per /64 (one customer's network).
+When the cache is unreachable the limit fails open: the public roster must stay available."""
 
 import functools
 import ipaddress
+import logging
 import math
 import threading
 import time
@@ -16,6 +18,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 from ninja.throttling import BaseThrottle
+
+log = logging.getLogger(__name__)
 
 
 def parse_rate(value: str) -> tuple[int, int]:
@@ -48,12 +52,16 @@ def hit(scope: str, ident: str, rate: str) -> int | None:
     now = time.time()
     slot = int(now // window)
     key = f"ratelimit:{scope}:{ident}:{slot}"
-    cache.add(key, 0, timeout=window + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
+        cache.add(key, 0, timeout=window + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window + 1)
+            count = 1
+    except Exception:  # noqa: BLE001 - the cache (Redis) is down: fail open, the roster stays available
+        log.warning("rate limit cache unavailable; request allowed")
+        return None
     if count > limit:
         return max(1, math.ceil((slot + 1) * window - now))
     return None

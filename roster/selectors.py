@@ -5,6 +5,7 @@ number of queries per page does not grow with the number of results."""
 
 import datetime as dt
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from django.utils.translation import gettext as _
 from jaim.dates import today as jaim_today
 from members.models import JsicCode
 from roster.models import RosterEntry, RosterExport, RosterLine
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,29 +49,59 @@ VERSION_KEY = "roster:version"
 RESPONSE_TTL = 600
 
 
-def roster_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY) or 1
-    return version
+def cache_get(key):
+    """The cache never takes the roster down: when it fails (Redis unreachable) answers are computed."""
+    if key is None:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001
+        log.warning("cache unavailable; roster answers are computed without it")
+        return None
+
+
+def cache_set(key, value, timeout=RESPONSE_TTL) -> None:
+    if key is None:
+        return
+    try:
+        cache.set(key, value, timeout)
+    except Exception:  # noqa: BLE001
+        log.warning("cache unavailable; roster answer not cached")
+
+
+def roster_version() -> int | None:
+    """The roster's version (None when the cache is unreachable: then nothing is cached)."""
+    try:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            cache.add(VERSION_KEY, 1, timeout=None)
+            version = cache.get(VERSION_KEY) or 1
+        return version
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def bump_roster_version() -> None:
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.add(VERSION_KEY, 2, timeout=None)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:
+            cache.add(VERSION_KEY, 2, timeout=None)
+    except Exception:  # noqa: BLE001 - answers cached before the outage expire within RESPONSE_TTL
+        log.warning("cache unavailable; roster version not bumped")
 
 
-def response_cache_key(kind: str, params, *extra) -> str:
-    """A key for a public answer: kind, roster version, today, language, the sorted query parameters."""
+def response_cache_key(kind: str, params, *extra) -> str | None:
+    """A key for a public answer: kind, roster version, today, language, the sorted query parameters.
+    None when the cache is unreachable."""
+    version = roster_version()
+    if version is None:
+        return None
     items = (
         sorted((k, v) for k in params for v in params.getlist(k)) if hasattr(params, "getlist") else params
     )
-    raw = repr((items, extra))
-    digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
-    return f"roster:{kind}:{roster_version()}:{jaim_today().isoformat()}:{get_language()}:{digest}"
+    digest = hashlib.sha256(repr((items, extra)).encode()).hexdigest()[:32]
+    return f"roster:{kind}:{version}:{jaim_today().isoformat()}:{get_language()}:{digest}"
 
 
 def lines_on(day: dt.date) -> QuerySet[RosterLine]:
@@ -197,13 +230,14 @@ def current_line_for_establishment(establishment, *, on: dt.date) -> RosterLine 
 def latest_exports() -> dict[str, RosterExport]:
     """The newest export of each format: one query, then from the cache until the roster version changes
     (the exports job bumps it)."""
-    key = f"roster:latest-exports:{roster_version()}"
-    latest = cache.get(key)
+    version = roster_version()
+    key = f"roster:latest-exports:{version}" if version is not None else None
+    latest = cache_get(key)
     if latest is None:
         latest = {}
         for export in RosterExport.objects.order_by("-created_at", "-id")[: 3 * 4]:
             latest.setdefault(export.format, export)
-        cache.set(key, latest, RESPONSE_TTL)
+        cache_set(key, latest)
     return latest
 
 

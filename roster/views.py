@@ -3,7 +3,6 @@ confirmation PDF, requested from My Page (access checked through members.selecto
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -34,12 +33,12 @@ def search(request):
     repeated search costs two cache reads; base.html (with its CSRF token) is rendered per request."""
     searched = any(request.GET.get(k) for k in SEARCH_PARAMS)
     key = selectors.response_cache_key("page", request.GET)
-    body = cache.get(key)
+    body = selectors.cache_get(key)
     if body is None:
         body = render_to_string(
             "roster/_search_body.html", _search_context(request, searched), request=request
         )
-        cache.set(key, body, selectors.RESPONSE_TTL)
+        selectors.cache_set(key, body)
     return render(request, "roster/search.html", {"body": mark_safe(body), "searched": searched})  # noqa: S308
 
 
