@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "fees",
     "applications",
     "roster",
+    "lifecycle",
     "security",
     "demo",
 ]

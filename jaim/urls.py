@@ -42,6 +42,7 @@ urlpatterns = [
     path("mypage/", include("members.urls")),
     path("mypage/applications/", include("applications.urls")),
     path("mypage/fees/", include("fees.urls")),
+    path("mypage/lifecycle/", include("lifecycle.urls")),
     path("roster/", include("roster.urls")),
 ]
 

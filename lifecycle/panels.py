@@ -1,0 +1,32 @@
+"""Sections this app adds to the establishment page and My Page (members.panels)."""
+
+from jaim.dates import fiscal_year_end, fiscal_year_of, today
+from lifecycle import selectors
+
+
+def establishment_panel(request, establishment):
+    """Renewal confirmation, withdrawal (退会する), lapse and the wage-increase report of one establishment."""
+    on = today()
+    status = selectors.establishment_status(establishment, on)
+    if status["membership"] is None:
+        return None
+    season = status["season"]
+    return (
+        "lifecycle/panel_establishment.html",
+        {
+            **status,
+            "est": establishment,
+            "today": on,
+            "year_end": fiscal_year_end(season.previous_year)
+            if season
+            else fiscal_year_end(fiscal_year_of(on)),
+        },
+    )
+
+
+def mypage_panel(request):
+    """What needs doing (renewal answers, wage reports) across the user's establishments, soonest first."""
+    items = selectors.todo_for_user(request.user, today())
+    if not items:
+        return None
+    return ("lifecycle/panel_mypage.html", {"items": items})

@@ -1,0 +1,174 @@
+"""Renewal (F7, F8, R16): next year's direct-debit invoice and the renewal confirmation, and the member's answer."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fees import services as fee_services
+from fees import tasks as fee_tasks
+from fees.models import Invoice
+from jaim.dates import fiscal_year_end, today
+from jaim.errors import DomainError
+from jaim.queue import enqueue
+from jaim.states import audit
+from lifecycle import selectors
+from lifecycle.models import RenewalNotice, RenewalSeason
+from lifecycle.services._common import batched, establishment_url, job_run, mail_each, reference_day
+from members.models import Membership, MembershipTerm
+
+RENEWAL_JOB = "lifecycle.renewal"
+
+
+def run_renewal(*, on: dt.date | None = None, chunk_size: int = 500) -> dict:
+    """The renewal job: for every due season, each ACTIVE membership not leaving at the end of the year gets next
+    year's invoice (direct debit, F7), the invoice e-mail (billing contact, F10) and the renewal confirmation.
+    Selects "due and not yet done" (no RenewalNotice yet), one transaction per chunk: safe to run twice, catches
+    up after missed runs, and a run killed half-way is completed by the next one without duplicates."""
+    on = reference_day(on)
+    with job_run(RENEWAL_JOB, on) as counts:
+        seasons = list(selectors.due_seasons(on))
+        counts["seasons"] = len(seasons)
+        upcoming = on.year if on.month < 4 else on.year + 1
+        if on.month in (1, 2, 3) and not RenewalSeason.objects.filter(fiscal_year=upcoming).exists():
+            counts["season_missing"] = upcoming  # staff must enter the dates (admin: 会員更新の日程)
+        for season in seasons:
+            ids = list(selectors.renewal_due(season).order_by("pk").values_list("pk", flat=True))
+            counts["due"] += len(ids)
+            for chunk in batched(ids, chunk_size):
+                done = renew_chunk(season, chunk, on=on)
+                counts["invoices_issued"] += done["issued"]
+                counts["renewed"] += done["renewed"]
+                counts["mails"] += done["mails"]
+    return dict(counts)
+
+
+def renew_chunk(season: RenewalSeason, ids: list[int], *, on: dt.date) -> dict:
+    """Renew one chunk of memberships: the invoices (fees' bulk issue, its own transaction; idempotent), then in
+    one transaction the invoice mails, the renewal confirmations, the terms that carry the answer and the
+    RenewalNotice rows that mark the chunk done. Queries grow per chunk, plus a few per mail."""
+    year = season.fiscal_year
+    issued = fee_services.issue_renewal_invoices(
+        year, memberships=ids, chunk_size=max(len(ids), 1), issue_date=on, notify=False
+    )["issued"]
+    mails = 0
+    with transaction.atomic():
+        members = list(
+            Membership.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids, status=Membership.Status.ACTIVE)
+            .select_related("establishment__organisation")
+            .order_by("pk")
+        )
+        done = set(
+            RenewalNotice.objects.filter(fiscal_year=year, membership_id__in=ids).values_list(
+                "membership_id", flat=True
+            )
+        )
+        invoices = {
+            inv.membership_id: inv
+            for inv in Invoice.objects.filter(membership_id__in=ids, fiscal_year=year).exclude(
+                status=Invoice.Status.CREDITED
+            )
+        }
+        # Without an invoice (e.g. WITHDRAW answered meanwhile) there is nothing to renew in this run.
+        members = [m for m in members if m.pk not in done and m.pk in invoices]
+        if not members:
+            return {"issued": issued, "renewed": 0, "mails": 0}
+        MembershipTerm.objects.bulk_create(
+            [MembershipTerm(membership=m, fiscal_year=season.previous_year) for m in members],
+            ignore_conflicts=True,
+        )
+        invoice_ids = [invoices[m.pk].pk for m in members]
+        fee_services.send_invoice_mails(invoice_ids)
+        contacts = selectors.contacts_by_establishment(m.establishment_id for m in members)
+        for m in members:
+            mails += mail_each(
+                contacts.get(m.establishment_id, ()),
+                template="lifecycle_renewal_notice",
+                context={
+                    "membership": m,
+                    "establishment": m.establishment,
+                    "invoice": invoices[m.pk],
+                    "season": season,
+                    "year_end": fiscal_year_end(season.previous_year),
+                    "url": establishment_url(m.establishment_id),
+                },
+                kind="lifecycle_renewal_notice",
+                dedupe=f"lifecycle-renewal:{year}:{m.pk}",
+            )
+        RenewalNotice.objects.bulk_create(
+            [
+                RenewalNotice(membership=m, fiscal_year=year, invoice=invoices[m.pk], sent_on=on)
+                for m in members
+            ]
+        )
+        enqueue(fee_tasks.render_invoice_documents, invoice_ids)
+    return {"issued": issued, "renewed": len(members), "mails": mails}
+
+
+def _locked_term(membership: Membership, fiscal_year: int) -> MembershipTerm:
+    MembershipTerm.objects.get_or_create(membership=membership, fiscal_year=fiscal_year)
+    return MembershipTerm.objects.select_for_update().get(membership=membership, fiscal_year=fiscal_year)
+
+
+def record_answer(membership: Membership, fiscal_year: int, answer: str, *, by) -> MembershipTerm:
+    """Write the renewal answer on the term of `fiscal_year` (the year being left or continued from)."""
+    term = _locked_term(membership, fiscal_year)
+    if term.renewal_answer != answer:
+        old = term.renewal_answer
+        term.renewal_answer = answer
+        term.answered_at = timezone.now() if answer != MembershipTerm.Answer.PENDING else term.answered_at
+        term.answered_by = by if getattr(by, "pk", None) else term.answered_by
+        term.full_clean()
+        term.save(update_fields=["renewal_answer", "answered_at", "answered_by"])
+        audit(term, "renewal_answer", actor=by, from_status=old, to_status=answer)
+    return term
+
+
+@transaction.atomic
+def continue_membership(membership: Membership, *, by) -> MembershipTerm:
+    """The member answers the renewal confirmation with "continue" (F8). Before the deadline this also takes back
+    an earlier "withdraw at the end of the year" answer: the membership stays and next year's invoice is issued
+    again."""
+    from lifecycle.services import withdrawal
+
+    m = Membership.objects.select_for_update().get(pk=membership.pk)
+    season = selectors.answerable_season(m, today())
+    if season is None:
+        raise DomainError(_("更新確認の回答期間ではありません。"), code="not_answerable")
+    request = selectors.open_withdrawal(m)
+    if request is not None:
+        if request.source != request.Source.RENEWAL:
+            raise DomainError(
+                _("退会の申出中です。継続する場合は、先に退会の申出を取り消してください。"),
+                code="withdrawal_open",
+            )
+        withdrawal.cancel_withdrawal(request, by=by, note=_("更新確認で「継続する」と回答"))
+    elif m.status != Membership.Status.ACTIVE:
+        raise DomainError(_("有効な会員資格がないため回答できません。"), code="not_active")
+    term = record_answer(m, season.previous_year, MembershipTerm.Answer.CONTINUE, by=by)
+    mail_each(
+        selectors.contacts_by_establishment([m.establishment_id]).get(m.establishment_id, ()),
+        template="lifecycle_renewal_continued",
+        context={
+            "membership": m,
+            "establishment": m.establishment,
+            "season": season,
+            "url": establishment_url(m.establishment_id),
+        },
+        kind="lifecycle_renewal_continued",
+        dedupe=None,
+    )
+    return term
+
+
+def reissue_renewal_invoice(membership: Membership, fiscal_year: int, *, by) -> Invoice | None:
+    """A withdrawal declared by the deadline was taken back: next year's fee is due again. Issues a new invoice
+    if the year has none live (the credited one freed it); its mail and PDF follow after commit."""
+    live = Invoice.objects.filter(membership=membership, fiscal_year=fiscal_year).exclude(
+        status=Invoice.Status.CREDITED
+    )
+    if live.exists() or today() > fiscal_year_end(fiscal_year):
+        return None
+    return fee_services.issue_invoice(membership, fiscal_year=fiscal_year, by=by)
