@@ -74,8 +74,10 @@ def roster_version() -> int | None:
     try:
         version = cache.get(VERSION_KEY)
         if version is None:
-            cache.add(VERSION_KEY, 1, timeout=None)
-            version = cache.get(VERSION_KEY) or 1
+            # Starts from the clock, not 1: should the key ever be evicted or lost, the new versions cannot
+            # meet answers cached under the old ones.
+            cache.add(VERSION_KEY, time.time_ns() // 1000, timeout=None)
+            version = cache.get(VERSION_KEY)
         return version
     except Exception:  # noqa: BLE001
         return None
@@ -86,7 +88,7 @@ def bump_roster_version() -> None:
         try:
             cache.incr(VERSION_KEY)
         except ValueError:
-            cache.add(VERSION_KEY, 2, timeout=None)
+            cache.add(VERSION_KEY, time.time_ns() // 1000, timeout=None)
     except Exception:  # noqa: BLE001 - answers cached before the outage expire within RESPONSE_TTL
         log.warning("cache unavailable; roster version not bumped")
 
