@@ -55,3 +55,58 @@ def site_user(establishment):
     u = UserFactory()
     Access.objects.create(user=u, establishment=establishment, can_manage=False)
     return u
+
+
+def returned_application(establishment, user, *, deadline, returned_on):
+    """An application sent back for correction (built directly: the review workflow is applications' own)."""
+    import datetime as _dt
+
+    from applications.models import Application
+    from tests.lifecycle.conftest import TOKYO
+
+    returned_at = _dt.datetime(returned_on.year, returned_on.month, returned_on.day, 10, tzinfo=TOKYO)
+    return Application.objects.create(
+        kind=Application.Kind.ADD_CLASSIFICATION,
+        status=Application.Status.RETURNED,
+        establishment=establishment,
+        created_by=user,
+        submitted_by=user,
+        submitted_at=returned_at - _dt.timedelta(days=20),
+        receipt_number=f"A2026-{establishment.pk:06d}",
+        returned_at=returned_at,
+        return_message="出荷実績の証跡画像を追加してください。",
+        return_deadline=deadline,
+    )
+
+
+def textile_certificate(establishment, user, *, valid_until, uploaded_on=dt.date(2026, 5, 1)):
+    """A human-rights certificate (textile add-on) on file in an approved application."""
+    from applications.models import Application, Document, DocumentType
+    from tests.lifecycle.conftest import TOKYO
+
+    at = dt.datetime(uploaded_on.year, uploaded_on.month, uploaded_on.day, 10, tzinfo=TOKYO)
+    app = Application.objects.create(
+        kind=Application.Kind.NEW,
+        status=Application.Status.APPROVED,
+        establishment=establishment,
+        created_by=user,
+        submitted_at=at,
+        receipt_number=f"A2026-9{establishment.pk:05d}",
+        decided_at=at,
+        decided_on=uploaded_on,
+    )
+    doc = Document.objects.create(
+        application=app,
+        document_type=DocumentType.objects.get(code="textile_hr_certificate"),
+        file="applications/2026/cert.pdf",
+        original_name="GOTS認証書.pdf",
+        content_type="application/pdf",
+        size_bytes=1000,
+        sha256="0" * 64,
+        issuer="GOTS",
+        number="CU-123456",
+        valid_until=valid_until,
+        uploaded_by=user,
+    )
+    Document.objects.filter(pk=doc.pk).update(uploaded_at=at)
+    return doc
