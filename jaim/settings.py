@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "applications",
     "roster",
     "lifecycle",
+    "backoffice",
     "security",
     "demo",
 ]
@@ -332,4 +333,13 @@ INSTALLED_APPS = [*INSTALLED_APPS, "ninja"]
 CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,
     "roster-exports": {"task": "roster.tasks.build_roster_exports", "schedule": 1800.0},
+}
+
+# --- backoffice (issue 10: staff dashboard, imports, exports, reports, announcements, member resources) --------
+# Admin lists up to this many rows download at once as CSV/Excel; longer ones are written by a task.
+BACKOFFICE_EXPORT_SYNC_LIMIT = env.int("JAIM_EXPORT_SYNC_LIMIT", default=1000)
+# Export files are kept this many days, then deleted by the daily sweep (the record of the export stays).
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
+    "backoffice-purge-exports": {"task": "backoffice.tasks.purge_exports", "schedule": 86400.0},
 }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("backoffice.urls")),  # admin/ops/… (staff), info/…, mypage/resources/ — before the admin
     path("admin/", admin.site.urls),
     path("accounts/signup/", member_views.signup, name="signup"),
     path("accounts/verify/<str:token>/", member_views.verify_email, name="verify_email"),

@@ -648,3 +648,75 @@ def anonymise_establishment(establishment: Establishment, *, by, on: dt.date | N
     counts = {"users": len(users), "organisation": org_done}
     audit(est, "anonymised", actor=by, note=f"users={len(users)} organisation={'yes' if org_done else 'no'}")
     return counts
+
+
+# --- association member lists sent by the associations (issue 10, backoffice imports) -------------------------
+
+
+@transaction.atomic
+def sync_association_memberships(entries, *, by=None, note: str = "") -> dict:
+    """Apply an association's own member list (F4, FAQ 2-4-6): entries are (organisation_id, association_id,
+    complete_on, ended_on). The list is the association's record, so its dates win over what an application
+    declared; an entry that already says the same is not touched (no write, no audit row: importing the same list
+    twice changes nothing). Returns {(organisation_id, association_id): (outcome, previous dates or None)} with
+    outcome "created", "updated" or "unchanged"."""
+    from members.models import AssociationMembership
+
+    entries = list(entries)
+    if not entries:
+        return {}
+    existing = {
+        (am.organisation_id, am.association_id): am
+        for am in AssociationMembership.objects.select_for_update().filter(
+            organisation_id__in={e[0] for e in entries}, association_id__in={e[1] for e in entries}
+        )
+    }
+    result, new, changed = {}, [], []
+    for org_id, assoc_id, complete_on, ended_on in entries:
+        am = existing.get((org_id, assoc_id))
+        if am is None:
+            am = AssociationMembership(
+                organisation_id=org_id, association_id=assoc_id, complete_on=complete_on, ended_on=ended_on
+            )
+            am.full_clean(validate_unique=False, validate_constraints=False)
+            existing[(org_id, assoc_id)] = am
+            new.append(am)
+            result[(org_id, assoc_id)] = ("created", None)
+        elif (am.complete_on, am.ended_on) != (complete_on, ended_on):
+            result[(org_id, assoc_id)] = ("updated", {"complete_on": am.complete_on, "ended_on": am.ended_on})
+            am.complete_on, am.ended_on = complete_on, ended_on
+            changed.append(am)
+        else:
+            result.setdefault((org_id, assoc_id), ("unchanged", None))
+    AssociationMembership.objects.bulk_create(new)
+    AssociationMembership.objects.bulk_update(changed, ["complete_on", "ended_on"])
+    for am in [*new, *changed]:
+        audit(
+            am,
+            "association_list_imported",
+            actor=by,
+            note=f"{note} complete_on={am.complete_on} ended_on={am.ended_on}".strip(),
+        )
+    return result
+
+
+# --- lifecycle (issue 6): a withdrawal request taken back ------------------------------------------------------
+
+
+@transaction.atomic
+def cancel_withdrawal_request(membership: Membership, *, by=None, note: str = "") -> Membership:
+    """WITHDRAWAL_REQUESTED → ACTIVE: the member (or the secretariat) took the request back before the withdrawal
+    day. It was listed all along, so the roster does not change."""
+    m = _locked(membership)
+    if m.status != Membership.Status.WITHDRAWAL_REQUESTED:
+        raise DomainError(_("退会の申出中ではありません。"), code="not_requested")
+    m.withdrawal_requested_at = None
+    m.withdrawal_effective_on = None
+    return _move_membership(
+        m,
+        Membership.Status.ACTIVE,
+        by=by,
+        on=today(),
+        note=note,
+        fields=["withdrawal_requested_at", "withdrawal_effective_on"],
+    )
