@@ -49,6 +49,7 @@ def lapse_unpaid_memberships(*, on: dt.date | None = None) -> dict:
     second run finds nothing to do."""
     on = reference_day(on)
     with job_run(LAPSE_JOB, on) as counts:
+        counts["lapsed"] += 0
         for pk, day in lapse_due(on):
             with transaction.atomic():
                 inv = (

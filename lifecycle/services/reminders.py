@@ -345,6 +345,7 @@ def send_reminders(*, on: dt.date | None = None, chunk_size: int = 500) -> dict:
         for rule in ReminderRule.objects.filter(is_active=True):
             rules[rule.kind].append(rule)
         for kind, kind_rules in rules.items():
+            counts[kind.lower()] += 0
             for dues in SOURCES[kind](on, chunk_size):
                 counts[kind.lower()] += _send_chunk(kind, kind_rules, dues, on)
     return dict(counts)

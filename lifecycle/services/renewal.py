@@ -28,6 +28,7 @@ def run_renewal(*, on: dt.date | None = None, chunk_size: int = 500) -> dict:
     up after missed runs, and a run killed half-way is completed by the next one without duplicates."""
     on = reference_day(on)
     with job_run(RENEWAL_JOB, on) as counts:
+        counts.update(dict.fromkeys(["due", "invoices_issued", "renewed", "mails"], 0))
         seasons = list(selectors.due_seasons(on))
         counts["seasons"] = len(seasons)
         upcoming = on.year if on.month < 4 else on.year + 1

@@ -241,6 +241,7 @@ def flag_missing_wage_reports(*, on: dt.date | None = None, chunk_size: int = 50
     year and membership) and told; it can still file late. Safe to run twice; catches up."""
     on = reference_day(on)
     with job_run(WAGE_JOB, on) as counts:
+        counts["flagged_missing"] += 0
         for period in WageReportPeriod.objects.filter(
             closes_on__lt=on, additional_due_on__gte=on - dt.timedelta(days=366)
         ):

@@ -249,6 +249,7 @@ def complete_withdrawals(*, on: dt.date | None = None) -> dict:
     own day. Requests still waiting for the secretariat past their day are counted (visible in the admin)."""
     on = reference_day(on)
     with job_run(WITHDRAWALS_JOB, on) as counts:
+        counts["withdrawn"] += 0
         ids = list(
             WithdrawalRequest.objects.filter(status=S.CONFIRMED, effective_on__lte=on)
             .order_by("effective_on", "pk")

@@ -1,6 +1,7 @@
 """Lifecycle test data: the renewal dates and wage-report period of FY2026 → FY2027, and members with people."""
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 from lifecycle.models import RenewalSeason, WageReportPeriod
@@ -12,6 +13,7 @@ ANSWER_DEADLINE = dt.date(2027, 2, 19)
 DEBIT_ON = dt.date(2027, 2, 26)
 GRACE_DAYS = 30  # 26 Feb + 30 days = 28 March → lapses on 1 April (never before the fee year)
 YEAR_END_WITHDRAWAL = dt.date(2027, 4, 1)
+_receipts = itertools.count(1)
 
 
 def fee_schedules():
@@ -72,7 +74,7 @@ def returned_application(establishment, user, *, deadline, returned_on):
         created_by=user,
         submitted_by=user,
         submitted_at=returned_at - _dt.timedelta(days=20),
-        receipt_number=f"A2026-{establishment.pk:06d}",
+        receipt_number=f"A2026-{next(_receipts):06d}",
         returned_at=returned_at,
         return_message="出荷実績の証跡画像を追加してください。",
         return_deadline=deadline,
@@ -91,7 +93,7 @@ def textile_certificate(establishment, user, *, valid_until, uploaded_on=dt.date
         establishment=establishment,
         created_by=user,
         submitted_at=at,
-        receipt_number=f"A2026-9{establishment.pk:05d}",
+        receipt_number=f"A2026-9{next(_receipts):05d}",
         decided_at=at,
         decided_on=uploaded_on,
     )
