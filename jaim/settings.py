@@ -135,7 +135,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Uploaded files never live under a public media root: they are served only by views that check access.
 PRIVATE_ROOT = Path(env("JAIM_PRIVATE_ROOT", default=str(BASE_DIR / "private")))
 MEDIA_ROOT = PRIVATE_ROOT
-MEDIA_URL = None
+MEDIA_URL = "/media/"  # never routed: uploads are served only by access-checking views
 if env("AWS_STORAGE_BUCKET_NAME", default=""):
     _private_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",

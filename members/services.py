@@ -34,11 +34,21 @@ VERIFY_SALT = "members.verify-email"
 
 
 @transaction.atomic
-def register_user(*, email: str, password: str, full_name: str = "") -> User:
-    """Create an inactive account and send the verification link; the account opens when the link is used."""
+def register_user(*, email: str, password: str, full_name: str = "") -> User | None:
+    """Create an inactive account and send the verification link; the account opens when the link is used.
+
+    An address that is already registered gets a notice instead (at most one a day) and None is returned: the
+    sign-up page answers the same either way, so it never tells a stranger which addresses have accounts."""
     email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise DomainError(_("このメールアドレスは既に登録されています。"), code="duplicate_email")
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        queue_mail(
+            to=existing.email, template="signup_existing", kind="signup_existing",
+            context={"user": existing, "login_url": settings.SITE_URL + reverse("login"),
+                     "reset_url": settings.SITE_URL + reverse("password_reset")},
+            dedupe_key=f"signup-existing:{existing.pk}:{today().isoformat()}",
+        )
+        return None
     user = User(email=email, full_name=full_name.strip(), is_active=False)
     user.set_password(password)
     user.full_clean(exclude=["password"])

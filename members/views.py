@@ -37,16 +37,13 @@ def signup(request):
         return redirect("members:mypage")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = apply_service(
-            request,
-            form,
-            services.register_user,
+        # The same answer whether or not the address already has an account (no enumeration).
+        services.register_user(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
             full_name=form.cleaned_data["full_name"],
         )
-        if user:
-            return render(request, "registration/signup_done.html", {"email": user.email})
+        return render(request, "registration/signup_done.html", {"email": form.cleaned_data["email"]})
     return render(request, "registration/signup.html", {"form": form})
 
 

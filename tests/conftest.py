@@ -74,3 +74,14 @@ def _clear_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def staff_client(client, db):
+    """A client logged in as an administrator who passed the second factor (the admin requires it)."""
+    from tests.security.helpers import staff_user, verified_login
+
+    user = staff_user(group="administrator")
+    verified_login(client, user)
+    client.user = user
+    return client

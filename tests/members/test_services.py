@@ -55,10 +55,18 @@ def test_verification_link_activates_the_account_once_and_rejects_tampering():
     assert User.objects.get(pk=user.pk).email_verified_at == first
 
 
-def test_duplicate_signup_email_is_refused():
-    UserFactory(email="dup@example.jp")
-    with pytest.raises(DomainError, match="既に登録"):
-        services.register_user(email="DUP@example.jp", password="a-long-password-1")
+def test_signup_with_a_registered_address_sends_a_notice_and_creates_nothing(mailoutbox,
+        django_capture_on_commit_callbacks):
+    existing = UserFactory(email="dup@example.jp")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.register_user(email="DUP@example.jp", password="a-long-password-1") is None
+        assert services.register_user(email="dup@example.jp", password="another-long-pw-2") is None
+    assert User.objects.filter(email__iexact="dup@example.jp").count() == 1
+    existing.refresh_from_db()
+    assert existing.check_password("correct-horse-battery")  # untouched
+    # one notice a day, to the owner, with the login and reset links, never a verification link
+    assert [m.to for m in mailoutbox] == [["dup@example.jp"]]
+    assert "/accounts/password/reset/" in mailoutbox[0].body and "/accounts/verify/" not in mailoutbox[0].body
 
 
 def test_creating_an_organisation_makes_the_creator_its_manager():
