@@ -19,6 +19,8 @@ from django.core.cache import cache
 from django.shortcuts import render
 from ninja.throttling import BaseThrottle
 
+from jaim.security import client_ip as proxy_aware_client_ip
+
 log = logging.getLogger(__name__)
 
 
@@ -29,12 +31,9 @@ def parse_rate(value: str) -> tuple[int, int]:
 
 
 def client_ip(request) -> str:
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = getattr(settings, "JAIM_TRUSTED_PROXY_COUNT", 0)
-    if proxies > 0:
-        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
-        if len(forwarded) >= proxies:
-            remote = forwarded[-proxies]
+    """The client as counted here: jaim.security.client_ip (REMOTE_ADDR, or what our own proxies forwarded),
+    with IPv6 addresses grouped by /64."""
+    remote = proxy_aware_client_ip(request)
     try:
         address = ipaddress.ip_address(remote)
     except ValueError:
