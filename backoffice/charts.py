@@ -63,7 +63,7 @@ def hbars(
     row, top = 22, 6
     height = top * 2 + row * max(len(items), 1)
     top_value = max([v or 0 for _l, v in items] + [1])
-    span = width - label_width - 60
+    span = width - label_width - _room(top_value, unit)
     body = [] if items else [_empty()]
     for i, (label, value) in enumerate(items):
         y = top + i * row
@@ -88,6 +88,11 @@ def hbars(
             )
         )
     return _svg(height, title, body, width=width)
+
+
+def _room(top_value, unit: str) -> int:
+    """Space right of the longest bar for its value label (about 7 px per digit, 11 per Japanese character)."""
+    return 12 + 7 * len(_fmt(top_value)) + 11 * len(unit)
 
 
 def _short(label: str, width: int) -> str:
@@ -179,7 +184,7 @@ def stacked(items, parts, *, title: str, label_width: int = 90) -> SafeString:
     row, top = 26, 6
     height = top + row * max(len(items), 1) + 28
     top_value = max([sum(v or 0 for v in vs) for _l, vs in items] + [1])
-    span = WIDTH - label_width - 60
+    span = WIDTH - label_width - _room(top_value, "")
     body = [] if items else [_empty()]
     for i, (label, vs) in enumerate(items):
         y = top + i * row
