@@ -2,6 +2,7 @@
 cancel a withdrawal, reinstate a lapsed membership — which only call services. Job runs: jaim's JobRun admin."""
 
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -167,11 +168,8 @@ class WithdrawalRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return request.user.has_perm("lifecycle.change_withdrawalrequest") and obj is None
 
     def changelist_view(self, request, extra_context=None):
-        if "status__exact" not in request.GET and not request.GET.get("q") and "due" not in request.GET:
-            q = request.GET.copy()
-            q["status__exact"] = WithdrawalRequest.Status.PENDING
-            request.GET = q
-            request.META["QUERY_STRING"] = q.urlencode()
+        if request.method == "GET" and not request.GET:
+            return HttpResponseRedirect(f"{request.path}?status__exact={WithdrawalRequest.Status.PENDING}")
         return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("事業所"))
