@@ -116,6 +116,8 @@ def deliver_dispatch(dispatch_id: int) -> AnnouncementDispatch | None:
         log.exception("announcement dispatch %s failed", dispatch_id)
         with transaction.atomic():
             d = AnnouncementDispatch.objects.select_for_update().get(pk=dispatch_id)
+            if d.status != AnnouncementDispatch.Status.QUEUED:
+                raise
             move(d, AnnouncementDispatch.Status.FAILED, transitions=AnnouncementDispatch.TRANSITIONS)
             d.error = f"{type(exc).__name__}"[:2000]
             d.counts = {"queued": queued, "already_sent": skipped}
@@ -123,6 +125,8 @@ def deliver_dispatch(dispatch_id: int) -> AnnouncementDispatch | None:
         raise
     with transaction.atomic():
         d = AnnouncementDispatch.objects.select_for_update().get(pk=dispatch_id)
+        if d.status == AnnouncementDispatch.Status.DONE:  # a second delivery of the task finished first
+            return d
         move(d, AnnouncementDispatch.Status.DONE, transitions=AnnouncementDispatch.TRANSITIONS)
         d.counts = {"recipients": len(people), "queued": queued, "already_sent": skipped}
         d.finished_at = timezone.now()

@@ -85,6 +85,8 @@ def request_export(*, by, model_admin, query: str, fmt: str) -> ExportJob:
 def _move(job_id: int, to: str, **fields) -> ExportJob:
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().get(pk=job_id)
+        if job.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED):
+            return job  # another delivery of the task finished it first
         move(job, to, transitions=ExportJob.TRANSITIONS)
         for k, v in fields.items():
             setattr(job, k, v)
