@@ -371,6 +371,8 @@ def withdraw_membership(membership: Membership, *, on: dt.date, by=None, note: s
     m = _locked(membership)
     if m.status == Membership.Status.WITHDRAWN:
         return m
+    if m.activated_on and on < m.activated_on:
+        raise DomainError(_("退会日は会員開始日より前にできません。"), code="before_activation")
     m.withdrawn_on = on
     return _move_membership(m, Membership.Status.WITHDRAWN, by=by, on=on, note=note, fields=["withdrawn_on"])
 

@@ -216,3 +216,10 @@ def test_adding_an_ineligible_classification_is_refused_not_silently_dropped_r4(
     assert list(m.jsic_codes.values_list("code", flat=True)) == ["2592"]
     services.add_jsic_codes(m, ["2534"])
     assert set(m.jsic_codes.values_list("code", flat=True)) == {"2592", "2534"}
+
+
+def test_withdrawal_date_cannot_precede_the_first_listed_day():
+    m = membership_for(EstablishmentFactory(), active_on=dt.date(2026, 7, 1))
+    with pytest.raises(DomainError, match="会員開始日"):
+        services.withdraw_membership(m, on=dt.date(2026, 6, 30))
+    assert services.withdraw_membership(m, on=dt.date(2026, 7, 1)).status == Membership.Status.WITHDRAWN
