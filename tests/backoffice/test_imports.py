@@ -432,3 +432,15 @@ def test_finance_may_import_bank_statements_and_association_lists_but_not_counci
 def test_template_download_has_the_expected_header(admin_client):
     r = admin_client.get(reverse("backoffice:import_template", args=["COUNCIL"]))
     assert r.content.decode("utf-8-sig").strip().split(",")[:3] == ["協議会会員番号", "法人名", "事業所名"]
+
+
+def test_relink_command_links_records_whose_company_registered_later():
+    from django.core.management import call_command
+
+    services.commit_import(preview(council_csv(ROW_UNKNOWN)), by=None)
+    org = OrganisationFactory(corporate_number="7123456789012")
+    est = EstablishmentFactory(organisation=org, name="大阪工場")
+    out = io.StringIO()
+    call_command("relink_council_records", stdout=out)
+    assert "linked 1" in out.getvalue()
+    assert CouncilRecord.objects.get().establishment == est
