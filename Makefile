@@ -53,8 +53,15 @@ messages: install
 	$(BIN)/python manage.py makemessages -l en -l ja --no-location --ignore=.venv --ignore=tests
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
+# Benchmark on PostgreSQL (drops and recreates the database named in DATABASE_URL, which must contain "bench"):
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/jaim_bench make bench   [BENCH_ARGS="--n 10000 --rounds 1"]
+# Writes bench/results.json and bench/RESULTS.md. Not part of `make test`; its smoke run (N=1,000) is.
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-smoke: install
+	$(BIN)/pytest tests/bench -q $(PYTEST_ARGS)
 
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"

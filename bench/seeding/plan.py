@@ -1,0 +1,922 @@
+"""The story of every seeded establishment, planned in memory before anything is written.
+
+Each establishment lives through what the services would have done to it since applications opened
+(2025-07-01, domain.md §9) until today: an application (draft → submitted → in review → returned / approved /
+rejected / cancelled); on approval a membership awaiting payment and the first-year invoice by bank transfer
+(fee-notice date = decision day, F6); the payment that activates it (R9); the renewal invoice by direct debit
+each February (F7, F8) collected or failed; lapse and reinstatement; withdrawal (at the end of a year after the
+renewal answer, or during the year through a withdrawal application) and re-joining (R12); renames and
+relocations (R13, R14) accepted and later effective. Every status move is kept with its time, so history rows,
+audit rows and the roster's listing periods all agree.
+
+Numbers (member numbers, invoice numbers per fiscal year, application receipt numbers per fiscal year) are
+given afterwards in date order from the jaim.Sequence counters, so they are gapless and chronological."""
+
+import datetime as dt
+import functools
+import random
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from bench.names import Address, NameMaker, corporate_number
+from jaim.dates import fiscal_year_of
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+OPENED = dt.date(2025, 7, 1)  # JAIM applications open
+
+
+@functools.cache
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=TOKYO)
+
+
+_MINUTES = [dt.timedelta(minutes=m) for m in range(24 * 60)]
+_DAYS = [dt.timedelta(days=d) for d in range(800)]
+
+
+def at(day: dt.date, minutes: int = 600) -> dt.datetime:
+    """A moment on `day` in Tokyo, `minutes` after midnight (default 10:00)."""
+    return _midnight(day) + _MINUTES[minutes]
+
+
+def days(n: int) -> dt.timedelta:
+    return _DAYS[n] if 0 <= n < 800 else dt.timedelta(days=n)
+
+
+@dataclass(slots=True, eq=False)
+class Org:
+    id: int
+    kind: str
+    corporate_number: str | None
+    name: str
+    kana: str
+    title: str
+    representative: str
+    address: Address
+    line: str
+    phone: str
+    capital: int | None
+    employees: int | None
+    created: dt.datetime
+    middles: tuple
+    user_id: int = 0
+    user_name: str = ""
+    email: str = ""
+    access_id: int = 0
+    is_support: bool = False
+    support_reg: str = ""
+    sme_verified_on: dt.date | None = None
+    renamed: tuple | None = None  # (old name, old furigana, moment) when a merger renamed it
+    sites: list = field(default_factory=list)
+    associations: list = field(default_factory=list)  # [(association id, applied_on, complete_on)]
+    contact: dict | None = None
+    payer_id: int | None = None  # a support organisation that pays for it (F12)
+
+
+@dataclass(slots=True, eq=False)
+class Site:
+    id: int
+    org: Org
+    name: str
+    kana: str
+    address: Address
+    line: str
+    phone: str
+    created: dt.datetime
+    eins: str
+    operating_since: dt.date | None
+    old: tuple | None = None  # (name, address, line, moment) before a completed relocation/rename took effect
+    memberships: list = field(default_factory=list)
+    apps: list = field(default_factory=list)
+    change: "Change | None" = None
+    grant: tuple | None = None  # (support organisation id, granted_at)
+    contact: dict | None = None
+    mandate: "Mandate | None" = None
+
+
+@dataclass(slots=True, eq=False)
+class Mem:
+    id: int
+    site: Site
+    status: str
+    codes: list
+    decided: dt.date
+    activated: dt.date | None = None
+    requested_at: dt.datetime | None = None
+    effective_on: dt.date | None = None
+    reason: str = ""
+    withdrawn: dt.date | None = None
+    lapsed: dt.date | None = None
+    number: str = ""
+    moves: list = field(default_factory=list)  # [(moment, from, to, note, actor id)]
+    invoices: list = field(default_factory=list)
+    terms: list = field(default_factory=list)  # [(fiscal year, answer, answered_at)]
+
+
+@dataclass(slots=True, eq=False)
+class App:
+    id: int
+    site: Site
+    kind: str
+    status: str
+    created: dt.datetime
+    codes: list = field(default_factory=list)
+    moves: list = field(default_factory=list)  # [(moment, from, to, note, actor id)]
+    messages: list = field(default_factory=list)  # [(kind, message, deadline, moment, author id)]
+    fields: dict = field(default_factory=dict)  # other Application fields by attname
+    submitted: dt.datetime | None = None
+    receipt: str = ""
+    pledged: bool = False
+    mem: "Mem | None" = None  # the membership it created or changed
+
+
+@dataclass(slots=True, eq=False)
+class Inv:
+    id: int
+    mem: Mem
+    fy: int
+    kind: str
+    method: str
+    issue: dt.date
+    due: dt.date
+    notice: dt.date | None
+    sme: bool
+    group: bool
+    quote: object  # fees.services.Quote: lines and total
+    buyer: tuple  # name, department, person, postal code, address
+    est_name: str
+    payer_id: int | None
+    issued_by: int | None
+    status: str = "ISSUED"
+    paid_on: dt.date | None = None
+    number: str = ""
+    payment: tuple | None = None  # (method, received_on, payer name, reference, recorded_by)
+    debit: tuple | None = None  # (collection date, result code)
+    events: list = field(default_factory=list)  # [(moment, action, from, to, note, actor)]
+    total: int = 0  # the quote's total (yen)
+
+
+@dataclass(slots=True, eq=False)
+class Change:
+    id: int
+    site: Site
+    kind: str
+    old_org: str
+    old_est: str
+    old_address: str
+    new_org: str
+    new_est: str
+    new_address: Address | None
+    new_line: str
+    accepted: dt.date
+    effective: dt.date | None
+    due: dt.date
+    done: dt.date | None
+    new_kana: str = ""
+
+
+@dataclass(slots=True, eq=False)
+class Mandate:
+    id: int
+    site: Site
+    bank: str
+    bank_kana: str
+    branch: str
+    branch_kana: str
+    account: str
+    holder: str
+    payer_id: int | None
+    created: dt.datetime
+    first_done: bool = False
+
+
+@dataclass
+class Context:
+    """What the planner needs from the database: ids to start from, staff, reference data, today."""
+
+    today: dt.date
+    ids: dict  # model label -> next id
+    reviewers: list
+    finance_id: int
+    codes_by_middle: dict  # "24" -> [eligible detail codes]
+    code_addons: dict  # code -> "textile" / "printing" / "packing" / ""
+    associations: list  # [(id, is_regular_member)]
+    pledges: dict  # kind -> [pledge ids]
+    banks: list  # [(bank code, bank kana, branch code, branch kana)]
+    debit_dates: dict  # fiscal year -> renewal debit date of that year's fee
+    corporate_serial: int  # serials below this are taken (earlier seeds)
+    quote: object  # (fiscal year, sme, group, notice date) -> fees.services.Quote
+
+
+# Story weights per establishment (the rest of the fields vary inside each story).
+STORIES = [
+    ("active", 74.5),
+    ("awaiting_payment", 3.0),
+    ("withdrawal_requested", 2.0),
+    ("withdrawn", 5.0),
+    ("lapsed", 3.5),
+    ("reinstated", 1.0),
+    ("applicant", 6.0),
+    ("renamed", 1.5),
+    ("relocated", 1.5),
+    ("change_pending", 2.0),
+]
+APPLICANT_STATES = [
+    ("DRAFT", 20),
+    ("SUBMITTED", 30),
+    ("IN_REVIEW", 20),
+    ("RETURNED", 15),
+    ("REJECTED", 8),
+    ("CANCELLED", 7),
+]
+SUPPORT_PLACES = [
+    ("日本", "ニホン"),
+    ("東海", "トウカイ"),
+    ("関西", "カンサイ"),
+    ("中部", "チュウブ"),
+    ("九州", "キュウシュウ"),
+]
+SUPPORT_WORDS = [("人材サポート", "ジンザイサポート"), ("国際人材センター", "コクサイジンザイセンター"),
+                 ("外国人支援協会", "ガイコクジンシエンキョウカイ"), ("グローバル人材", "グローバルジンザイ")]  # fmt: skip
+_APPLICANT_NAMES = [s for s, _w in APPLICANT_STATES]
+_APPLICANT_WEIGHTS = [w for _s, w in APPLICANT_STATES]
+COMPANY_SIZES = [(1, 72), (2, 14), (3, 6), (4, 3), (5, 2), (7, 1.2), (10, 0.8), (16, 0.6), (25, 0.4)]
+_SIZE_VALUES = [s for s, _w in COMPANY_SIZES]
+_SIZE_WEIGHTS = [w for _s, w in COMPANY_SIZES]
+RETURN_MESSAGES = [
+    "出荷実績の書類に金額が確認できるものを追加してください。",
+    "製品画像が不鮮明です。製品全体が分かる画像を再提出してください。",
+    "中小企業の証明書類の社名が申請者と一致しません。ご確認ください。",
+    "申請する産業分類と出荷実績の品目が一致しません。分類をご確認ください。",
+]
+REJECTION_REASONS = [
+    "直近12か月に製造品の出荷実績が確認できないため（FAQ 3-2-4）。",
+    "申請の事業所で製造を行っていることが確認できないため。",
+]
+WITHDRAWAL_REASONS = [
+    "特定技能外国人の雇用を終了したため。",
+    "事業所を閉鎖するため。",
+    "事業の再編により他の事業所に集約するため。",
+]
+
+
+class Planner:
+    """Plans `count` establishments (grouped into companies) from one seeded random generator."""
+
+    def __init__(self, rng: random.Random, names: NameMaker, ctx: Context):
+        self.rng, self.names, self.ctx = rng, names, ctx
+        self.today = ctx.today
+        self.ids = dict(ctx.ids)
+        self.serial = ctx.corporate_serial
+        self.orgs: list[Org] = []
+        self.support_orgs: list[Org] = []
+        self._story_names = [s for s, _w in STORIES]
+        self._story_weights = [w for _s, w in STORIES]
+        self.regular_associations = dict(ctx.associations)
+        self.renewal_years = [
+            fy for fy, debit in sorted(ctx.debit_dates.items()) if OPENED < dt.date(fy, 2, 1) <= self.today
+        ]
+
+    # --- helpers -----------------------------------------------------------------------------------------
+
+    def next(self, label: str) -> int:
+        value = self.ids[label]
+        self.ids[label] = value + 1
+        return value
+
+    def day_between(self, start: dt.date, end: dt.date) -> dt.date:
+        if end <= start:
+            return start
+        return start + days(self.rng.randint(0, (end - start).days))
+
+    def moment(self, day: dt.date) -> dt.datetime:
+        return at(day, self.rng.randint(9 * 60, 18 * 60))
+
+    def reviewer(self) -> int:
+        return self.rng.choice(self.ctx.reviewers)
+
+    def pick_codes(self, middles: tuple, count: int) -> list[str]:
+        pool = [c for m in middles for c in self.ctx.codes_by_middle.get(m, [])] or [
+            c for codes in self.ctx.codes_by_middle.values() for c in codes
+        ]
+        return sorted(set(self.rng.sample(pool, min(count, len(pool)))))
+
+    # --- companies ---------------------------------------------------------------------------------------
+
+    def company(self, *, sole: bool | None = None, support: bool = False, stories=()) -> Org:
+        """A company with one site per story ('' = a random story). Its registration moment is that of its
+        earliest application (set by new_application)."""
+        rng = self.rng
+        sole = (rng.random() < 0.05) if sole is None else sole
+        name, kana, title, middles = self.names.company(sole_proprietor=sole)
+        if support:
+            (place, place_kana), (head, head_kana) = rng.choice(SUPPORT_PLACES), rng.choice(SUPPORT_WORDS)
+            form = rng.choice(["株式会社", "一般社団法人", "協同組合"])
+            name, kana, title = f"{form}{place}{head}", place_kana + head_kana, "代表理事"
+        address = self.names.address()
+        rep, _rep_kana = self.names.person()
+        employees = int(min(3000, max(3, rng.lognormvariate(3.4, 1.1))))
+        capital = None if sole else int(rng.choice([3, 5, 10, 20, 30, 50, 100, 300, 1000, 5000]) * 1_000_000)
+        org = Org(
+            id=self.next("org"),
+            kind="SOLE_PROPRIETOR" if sole else "CORPORATION",
+            corporate_number=None if sole else corporate_number(self._serial()),
+            name=name,
+            kana=kana,
+            title=title,
+            representative=rep,
+            address=address,
+            line=address.line(rng),
+            phone=self.names.phone(),
+            capital=capital,
+            employees=employees,
+            created=self.moment(OPENED - days(10)) if support else at(self.today, 23 * 60),
+            middles=middles,
+            is_support=support,
+            support_reg=f"{rng.randint(19, 25)}登-{rng.randint(1, 999999):06d}" if support else "",
+        )
+        org.user_id = self.next("user")
+        org.user_name = self.names.person()[0]
+        org.email = f"org{org.id}@bench.example.jp"
+        org.access_id = self.next("access")
+        if not support and rng.random() < 0.15 and self.ctx.associations:
+            assoc_id, _regular = rng.choice(self.ctx.associations)
+            applied = self.day_between(dt.date(2018, 4, 1), self.today - days(10))
+            roll = rng.random()
+            complete = None if roll < 0.1 else applied + days(rng.randint(10, 60))
+            if complete and complete > self.today:
+                complete = None
+            org.associations.append((assoc_id, applied, complete))
+        if rng.random() < 0.10:
+            org.contact = self.contact(org.name, address)
+        if support:
+            self.support_orgs.append(org)
+        elif self.support_orgs and rng.random() < 0.03:
+            org.payer_id = rng.choice(self.support_orgs).id
+        self.orgs.append(org)
+        for ordinal, story in enumerate(stories, start=1):
+            self.site(org, ordinal, story=story or None)
+        return org
+
+    def _serial(self) -> int:
+        self.serial += 1
+        return self.serial
+
+    def contact(self, addressee: str, address: Address) -> dict:
+        person = self.names.person()[0]
+        return {
+            "addressee": addressee,
+            "department": self.rng.choice(["経理部", "総務部", "管理部", "経理課"]),
+            "person_name": person,
+            "email": f"billing{self.ids['contact']}@bench.example.jp",
+            "postal_code": address.postal_code,
+            "prefecture": address.prefecture,
+            "city": address.city,
+            "address_line": address.line(self.rng),
+            "phone": self.names.phone(),
+            "_id": self.next("contact"),
+        }
+
+    def company_sizes(self, total: int) -> list[int]:
+        sizes, left = [], total
+        while left > 0:
+            size = min(left, self.rng.choices(_SIZE_VALUES, _SIZE_WEIGHTS)[0])
+            sizes.append(size)
+            left -= size
+        return sizes
+
+    # --- establishments ----------------------------------------------------------------------------------
+
+    def site(self, org: Org, ordinal: int, *, story: str | None = None) -> Site:
+        rng = self.rng
+        if ordinal == 1 and rng.random() < 0.5:
+            address, line = org.address, org.line
+        else:
+            pref = org.address.prefecture if rng.random() < 0.7 else None
+            address = self.names.address(pref)
+            line = address.line(rng)
+        name, kana = self.names.site(address, ordinal)
+        site = Site(
+            id=self.next("site"),
+            org=org,
+            name=name,
+            kana=kana,
+            address=address,
+            line=line,
+            phone=self.names.phone(),
+            created=at(self.today, 23 * 60 + 30),  # lowered to just before its first application
+            eins=f"{rng.randint(1000, 9999)}{rng.randint(0, 999_999):06d}{rng.randint(0, 9)}"
+            if rng.random() < 0.8
+            else "",
+            operating_since=dt.date(rng.randint(1965, 2023), rng.randint(1, 12), 1)
+            if rng.random() < 0.7
+            else None,
+        )
+        org.sites.append(site)
+        if org.contact is None and rng.random() < 0.02:
+            site.contact = self.contact(f"{org.name} {name}", address)
+        story = story or rng.choices(self._story_names, self._story_weights)[0]
+        single = len(org.sites) == 1 and org.kind == "CORPORATION"
+        if story == "renamed" and not single:
+            story = "relocated"  # a merger renames the company: only for one-site companies here
+        self.tell(site, story)
+        if self.support_orgs and rng.random() < 0.03:
+            site.grant = (rng.choice(self.support_orgs).id, site.created + days(rng.randint(1, 30)))
+        return site
+
+    def tell(self, site: Site, story: str) -> None:
+        """Build the establishment's history for one story."""
+        today, rng = self.today, self.rng
+        first_renewal = self.renewal_years[0] if self.renewal_years else None
+        renewal_cut = dt.date(first_renewal, 1, 20) if first_renewal else None
+        if story in ("lapsed", "reinstated") and renewal_cut is None:
+            story = "active"
+        if story == "applicant":
+            state = rng.choices(_APPLICANT_NAMES, _APPLICANT_WEIGHTS)[0]
+            self.new_application(site, state, start=self.day_between(today - days(150), today - days(3)))
+            return
+        if story == "awaiting_payment":
+            decided = today - days(rng.randint(2, 40))
+        elif story in ("lapsed", "reinstated", "withdrawn"):
+            decided = self.day_between(dt.date(2025, 8, 20), renewal_cut or today - days(120))
+        else:
+            # Front-loaded: most sites joined before the council roster expired (2025-12-25).
+            if rng.random() < 0.55:
+                decided = self.day_between(dt.date(2025, 8, 20), dt.date(2025, 12, 24))
+            else:
+                decided = self.day_between(dt.date(2025, 12, 25), today - days(12))
+        decided = min(decided, today - days(1))
+        submitted = self.day_between(max(OPENED, decided - days(100)), decided - days(45))
+        if submitted < OPENED:
+            submitted = OPENED
+        app = self.new_application(site, "APPROVED", start=submitted, decided=decided)
+        mem = self.membership(site, app, decided)
+        if story == "awaiting_payment":
+            return
+        self.activate(mem)
+        if story == "withdrawn":
+            self.withdraw(mem)
+            return
+        self.renewals(mem, failing=story in ("lapsed", "reinstated"))
+        if story == "lapsed":
+            self.lapse(mem)
+        elif story == "reinstated":
+            self.lapse(mem)
+            self.reinstate(mem)
+        elif story == "withdrawal_requested":
+            self.request_withdrawal(mem)
+        elif story in ("renamed", "relocated", "change_pending"):
+            kind = "NAME_CHANGE" if story == "renamed" else "RELOCATION"
+            if story == "change_pending" and site.org.kind == "CORPORATION" and len(site.org.sites) == 1:
+                kind = rng.choice(["NAME_CHANGE", "RELOCATION"])
+            self.identity_change(site, mem, kind, complete=story != "change_pending")
+        if story == "active":
+            roll = rng.random()
+            if roll < 0.02:
+                self.change_application(site, mem, "ADD_CLASSIFICATION", approved=True)
+            elif roll < 0.035:
+                self.change_application(site, mem, "ADD_CLASSIFICATION", approved=False)
+            elif roll < 0.040:
+                self.change_application(site, mem, "WITHDRAWAL", approved=False)
+
+    # --- applications -------------------------------------------------------------------------------------
+
+    def new_application(
+        self, site: Site, state: str, *, start: dt.date, decided: dt.date | None = None, kind: str = "NEW"
+    ) -> App:
+        rng, org = self.rng, site.org
+        created = self.moment(max(start - days(rng.randint(0, 14)), OPENED - days(20)))
+        if not site.apps:  # the site (and the company) were registered just before their first application
+            site.created = min(site.created, created - dt.timedelta(minutes=20))
+            org.created = min(org.created, site.created - dt.timedelta(minutes=20))
+        app = App(id=self.next("app"), site=site, kind=kind, status="DRAFT", created=created)
+        if kind in ("NEW", "ADD_CLASSIFICATION"):
+            count = 1 if rng.random() < 0.8 else 2
+            app.codes = self.pick_codes(org.middles, count)
+            addons = sorted({self.ctx.code_addons.get(c, "") for c in app.codes} - {""})
+            sme = org.capital is not None and org.capital <= 300_000_000 or (org.employees or 0) <= 300
+            claimed = kind == "NEW" and sme and rng.random() < 0.75
+            app.fields.update(
+                addon_summary=",".join(addons),
+                had_shipments=True,
+                ships_within_company=rng.random() < 0.1,
+                product_use_explanation="自動車部品メーカー向けの部品として使用され、強度を担う部分です。"
+                if rng.random() < 0.3
+                else "",
+                sme_claimed=claimed,
+                capital_yen=org.capital if claimed else None,
+                regular_employees=org.employees if claimed else None,
+                sme_proof_type=rng.choice(["LABOUR_INSURANCE", "WITHHOLDING_TAX", "FINANCIAL_STATEMENTS"])
+                if claimed
+                else "",
+            )
+            if kind == "NEW" and org.associations:
+                assoc_id, applied, complete = org.associations[0]
+                app.fields.update(
+                    association_id=assoc_id, association_applied_on=applied, association_complete_on=complete
+                )
+            if kind == "NEW" and org.payer_id:
+                app.fields["payer_id"] = org.payer_id
+        site.apps.append(app)
+        if state == "DRAFT":
+            app.fields["furthest_step"] = rng.choice(["establishment", "codes", "addon", "shipment", "sme"])
+            return app
+        app.fields["furthest_step"] = "review"
+        submitted_day = max(start, created.date())
+        if decided is not None:
+            submitted_day = min(submitted_day, decided - days(10))
+            submitted_day = max(submitted_day, created.date())
+        if state == "CANCELLED" and rng.random() < 0.5:  # cancelled while still a draft
+            self.app_move(app, created + days(rng.randint(3, 30)), "CANCELLED", actor=org.user_id)
+            app.fields["cancelled_at"] = app.moves[-1][0]
+            return app
+        app.submitted = self.moment(submitted_day)
+        app.pledged = True
+        self.app_move(app, app.submitted, "SUBMITTED", actor=org.user_id)
+        app.fields.update(submitted_by_id=org.user_id)
+        if state == "SUBMITTED":
+            return app
+        review_day = submitted_day + days(rng.randint(3, 25))
+        if decided is not None:
+            review_day = min(review_day, decided - days(2))
+        review_day = min(max(review_day, submitted_day), self.today)
+        reviewer = self.reviewer()
+        started = self.moment(review_day)
+        if started < app.submitted:
+            started = app.submitted + dt.timedelta(hours=1)
+        self.app_move(app, started, "IN_REVIEW", actor=reviewer)
+        app.fields.update(reviewer_id=reviewer, review_started_at=started)
+        if state == "IN_REVIEW":
+            return app
+        if state in ("RETURNED", "CANCELLED") or (decided and rng.random() < 0.25):
+            returned = started + days(rng.randint(1, 10))
+            returned = min(returned, at(self.today, 8 * 60))
+            message = rng.choice(RETURN_MESSAGES)
+            deadline = returned.date() + days(30)
+            self.app_move(app, returned, "RETURNED", actor=reviewer)
+            app.messages.append(("RETURN", message, deadline, returned, reviewer))
+            app.fields.update(returned_at=returned, return_message=message, return_deadline=deadline)
+            if state == "RETURNED":
+                return app
+            if state == "CANCELLED":
+                cancelled = returned + days(rng.randint(1, 20))
+                self.app_move(app, min(cancelled, at(self.today, 8 * 60)), "CANCELLED", actor=org.user_id)
+                app.fields["cancelled_at"] = app.moves[-1][0]
+                return app
+            resubmitted = returned + days(rng.randint(1, 8))
+            if decided is not None:
+                resubmitted = min(resubmitted, at(decided - days(1), 9 * 60))
+            self.app_move(app, resubmitted, "SUBMITTED", actor=org.user_id)
+            app.fields["resubmitted_at"] = resubmitted
+            again = resubmitted + dt.timedelta(hours=2)
+            self.app_move(app, again, "IN_REVIEW", actor=reviewer)
+        decided = decided or min(review_day + days(rng.randint(5, 40)), self.today)
+        decided_at = at(decided, rng.randint(10 * 60, 17 * 60))
+        if decided_at <= app.moves[-1][0]:
+            decided_at = app.moves[-1][0] + dt.timedelta(hours=1)
+        if state == "REJECTED":
+            reason = rng.choice(REJECTION_REASONS)
+            self.app_move(app, decided_at, "REJECTED", actor=reviewer)
+            app.messages.append(("REJECT", reason, None, decided_at, reviewer))
+            app.fields.update(rejection_reason=reason)
+        else:
+            self.app_move(app, decided_at, "APPROVED", actor=reviewer)
+        app.fields.update(decided_at=decided_at, decided_by_id=reviewer, decided_on=decided_at.date())
+        return app
+
+    def app_move(self, app: App, moment: dt.datetime, to: str, *, actor: int, note: str = "") -> None:
+        app.moves.append((moment, app.status, to, note, actor))
+        app.status = to
+
+    def change_application(self, site: Site, mem: Mem, kind: str, *, approved: bool) -> App | None:
+        start = self.day_between((mem.activated or mem.decided) + days(20), self.today - days(15))
+        if start >= self.today - days(14):
+            return None
+        if approved:
+            decided = min(start + days(self.rng.randint(15, 50)), self.today - days(1))
+            app = self.new_application(site, "APPROVED", start=start, decided=decided, kind=kind)
+            if kind == "ADD_CLASSIFICATION":
+                extra = [c for c in app.codes if c not in mem.codes]
+                app.codes = extra or self.pick_codes(tuple({c[:2] for c in mem.codes}), 1)
+                mem.codes = sorted(set(mem.codes) | set(app.codes))
+            app.mem = mem
+            return app
+        state = self.rng.choice(["SUBMITTED", "IN_REVIEW", "SUBMITTED"])
+        app = self.new_application(site, state, start=self.today - days(self.rng.randint(2, 40)), kind=kind)
+        app.mem = mem
+        if kind == "ADD_CLASSIFICATION":
+            app.codes = [c for c in app.codes if c not in mem.codes] or app.codes
+        if kind == "WITHDRAWAL":
+            app.codes = []
+            app.fields.update(
+                withdrawal_on=self.today + days(self.rng.randint(20, 120)),
+                withdrawal_reason=self.rng.choice(WITHDRAWAL_REASONS),
+                addon_summary="",
+                sme_claimed=False,
+            )
+        return app
+
+    # --- membership ---------------------------------------------------------------------------------------
+
+    def membership(self, site: Site, app: App, decided: dt.date) -> Mem:
+        reviewer = app.fields.get("decided_by_id")
+        mem = Mem(
+            id=self.next("membership"),
+            site=site,
+            status="AWAITING_PAYMENT",
+            codes=list(app.codes),
+            decided=decided,
+        )
+        mem.moves.append((app.moves[-1][0], "", "AWAITING_PAYMENT", "", reviewer))
+        app.mem = mem
+        site.memberships.append(mem)
+        org = site.org
+        if org.sme_verified_on is None and app.fields.get("sme_claimed") and self.rng.random() < 0.85:
+            org.sme_verified_on = decided
+        self.invoice(mem, fy=fiscal_year_of(decided), first_year=True, issue=decided, by=reviewer,
+                     application_date=app.submitted.date() if app.submitted else decided)  # fmt: skip
+        return mem
+
+    def move(self, mem: Mem, moment: dt.datetime, to: str, *, note: str = "", actor=None) -> None:
+        mem.moves.append((moment, mem.status, to, note, actor))
+        mem.status = to
+
+    def activate(self, mem: Mem) -> None:
+        rng = self.rng
+        paid = min(mem.decided + days(rng.randint(5, 40)), self.today - days(1))
+        paid = max(paid, mem.decided)
+        inv = mem.invoices[-1]
+        org = mem.site.org
+        self.pay(
+            inv, paid, method="TRANSFER", payer_name=self.names.payer_kana(org.kana), by=self.ctx.finance_id
+        )
+        mem.activated = paid
+        self.move(mem, inv.events[-1][0], "ACTIVE", actor=self.ctx.finance_id)
+
+    def pay(self, inv: Inv, on: dt.date, *, method: str, payer_name: str, by, reference: str = "") -> None:
+        moment = self.moment(on)
+        if inv.events and moment <= inv.events[-1][0]:
+            moment = inv.events[-1][0] + dt.timedelta(minutes=5)
+        inv.payment = (method, on, payer_name, reference, by)
+        method_label = "銀行振込" if method == "TRANSFER" else "口座振替"
+        inv.events.append((moment, "payment", "", "", f"{inv.total} ({method_label} {on})", by))
+        inv.events.append((moment, "status:PAID", inv.status, "PAID", "", by))
+        inv.status, inv.paid_on = "PAID", on
+
+    def renewals(self, mem: Mem, *, failing: bool) -> None:
+        """Each February since joining: next year's invoice by direct debit (F7), collected (or not)."""
+        site, rng = mem.site, self.rng
+        for fy in self.renewal_years:
+            run_day = dt.date(fy, 2, 2)
+            if mem.activated is None or fiscal_year_of(mem.decided) >= fy:
+                continue
+            catch_up = mem.activated >= run_day
+            issue = mem.activated + days(1) if catch_up else run_day
+            if issue > self.today:
+                continue
+            if mem.status != "ACTIVE" or (mem.withdrawn and mem.withdrawn <= issue):
+                continue
+            mem.terms.append((fy - 1, "CONTINUE", self.moment(run_day + days(rng.randint(1, 20)))))
+            if site.mandate is None:
+                self.mandate(site, mem, before=issue)
+            inv = self.invoice(mem, fy=fy, first_year=False, issue=issue, by=None)
+            collection = self.ctx.debit_dates[fy]
+            if catch_up:  # the next monthly collection at least 20 days after the late invoice
+                c = issue + days(20)
+                collection = dt.date(c.year, c.month, 27) if c.day <= 27 else (
+                    dt.date(c.year + (c.month == 12), c.month % 12 + 1, 27))  # fmt: skip
+            if mem.withdrawn and collection >= mem.withdrawn:
+                continue
+            if collection > self.today:
+                continue
+            if failing and fy == self.renewal_years[0]:
+                inv.debit = (collection, "1")
+                inv.events.append((self.moment(collection + days(3)), "status:DEBIT_FAILED", "ISSUED",
+                                   "DEBIT_FAILED", "資金不足", self.ctx.finance_id))  # fmt: skip
+                inv.status = "DEBIT_FAILED"
+                continue
+            inv.debit = (collection, "0")
+            self.pay(inv, collection, method="DEBIT", payer_name=site.mandate.holder,
+                     reference=f"口座振替 {collection}", by=self.ctx.finance_id)  # fmt: skip
+            site.mandate.first_done = True
+
+    def mandate(self, site: Site, mem: Mem, *, before: dt.date) -> None:
+        bank, bank_kana, branch, branch_kana = self.rng.choice(self.ctx.banks)
+        payer = site.org.payer_id if site.org.payer_id and self.rng.random() < 0.5 else None
+        holder = _holder(("カ)" if site.org.kind == "CORPORATION" else "") + site.org.kana)
+        created = self.moment(
+            max((mem.activated or mem.decided) + days(3), before - days(self.rng.randint(5, 40)))
+        )
+        site.mandate = Mandate(
+            id=self.next("mandate"), site=site, bank=bank, bank_kana=bank_kana, branch=branch,
+            branch_kana=branch_kana, account=f"{self.rng.randint(0, 9_999_999):07d}", holder=holder,
+            payer_id=payer, created=min(created, at(before, 8 * 60)),
+        )  # fmt: skip
+
+    def lapse(self, mem: Mem) -> None:
+        failed = next(i for i in mem.invoices if i.status == "DEBIT_FAILED")
+        lapsed = min(failed.due + days(self.rng.randint(60, 100)), self.today - days(1))
+        mem.lapsed = lapsed
+        self.move(mem, at(lapsed, 6 * 60), "LAPSED", note="会費未納", actor=None)
+
+    def reinstate(self, mem: Mem) -> None:
+        failed = next(i for i in mem.invoices if i.status == "DEBIT_FAILED")
+        day = min(mem.lapsed + days(self.rng.randint(5, 60)), self.today)
+        self.pay(failed, day, method="TRANSFER", payer_name=self.names.payer_kana(mem.site.org.kana),
+                 by=self.ctx.finance_id)  # fmt: skip
+        mem.lapsed = None
+        self.move(mem, failed.events[-1][0] + dt.timedelta(minutes=1), "ACTIVE", note="入金確認による復活",
+                  actor=self.ctx.finance_id)  # fmt: skip
+
+    def request_withdrawal(self, mem: Mem) -> None:
+        requested = self.moment(self.day_between(max(mem.activated, self.today - days(60)), self.today))
+        mem.requested_at = requested
+        mem.effective_on = self.today + days(self.rng.randint(10, 120))
+        mem.reason = self.rng.choice(WITHDRAWAL_REASONS)
+        self.move(mem, requested, "WITHDRAWAL_REQUESTED", actor=mem.site.org.user_id)
+
+    def withdraw(self, mem: Mem) -> None:
+        """At the end of a fiscal year (answered 'withdraw' at renewal, F8: no next-year fee), or during the year
+        through a withdrawal application (R11); one in ten re-joins later with a new application (R12)."""
+        rng, site = self.rng, mem.site
+        years = [
+            fy
+            for fy in self.renewal_years
+            if fiscal_year_of(mem.activated) < fy and dt.date(fy, 3, 31) <= self.today
+        ]
+        if years and rng.random() < 0.5:
+            fy = years[0]
+            mem.terms.append((fy - 1, "WITHDRAW", self.moment(dt.date(fy, 2, 2) + days(rng.randint(1, 20)))))
+            mem.withdrawn = dt.date(fy, 3, 31)
+            mem.reason = rng.choice(WITHDRAWAL_REASONS)
+            self.move(mem, at(mem.withdrawn, 6 * 60), "WITHDRAWN", note=mem.reason, actor=None)
+        else:
+            start = self.day_between(mem.activated + days(30), self.today - days(20))
+            start = min(start, self.today - days(20))
+            wanted = min(start + days(rng.randint(20, 60)), self.today - days(1))
+            if wanted.month in (2, 3):  # not between a renewal invoice and its collection
+                wanted = (
+                    dt.date(wanted.year, 4, 10)
+                    if dt.date(wanted.year, 4, 10) < self.today
+                    else dt.date(wanted.year, 1, 25)
+                )
+            wanted = max(wanted, mem.activated + days(1))
+            start = min(start, wanted - days(12))
+            mem.withdrawn = wanted  # renewals stop before it
+            self.renewals(mem, failing=False)
+            app = self.new_application(site, "APPROVED", start=start, decided=wanted, kind="WITHDRAWAL")
+            reason = rng.choice(WITHDRAWAL_REASONS)
+            app.codes, app.mem = [], mem
+            app.fields.update(withdrawal_on=wanted, withdrawal_reason=reason, addon_summary="", sme_claimed=False,
+                              capital_yen=None, regular_employees=None, sme_proof_type="")  # fmt: skip
+            for key in ("association_id", "association_applied_on", "association_complete_on", "payer_id"):
+                app.fields.pop(key, None)
+            mem.reason = reason
+            self.move(mem, app.moves[-1][0], "WITHDRAWN", note=reason, actor=app.moves[-1][4])
+        if rng.random() < 0.1 and mem.withdrawn + days(90) < self.today - days(20):
+            start = self.day_between(mem.withdrawn + days(10), self.today - days(80))
+            decided = min(start + days(rng.randint(45, 70)), self.today - days(2))
+            app = self.new_application(site, "APPROVED", start=start, decided=decided)
+            again = self.membership(site, app, decided)
+            self.activate(again)
+
+    def identity_change(self, site: Site, mem: Mem, kind: str, *, complete: bool) -> None:
+        rng, org = self.rng, site.org
+        start = self.day_between(mem.activated + days(20), self.today - days(70 if complete else 20))
+        decided = min(start + days(rng.randint(20, 40)), self.today - days(1))
+        app = self.new_application(site, "APPROVED", start=start, decided=decided, kind=kind)
+        app.codes, app.mem = [], mem
+        app.fields.update(addon_summary="", sme_claimed=False, capital_yen=None, regular_employees=None,
+                          sme_proof_type="")  # fmt: skip
+        for key in ("association_id", "association_applied_on", "association_complete_on", "payer_id"):
+            app.fields.pop(key, None)
+        old_address = f"{_pref_name(site.address.prefecture)}{site.address.city}{site.line}"
+        new_org_kana = org.kana
+        if kind == "NAME_CHANGE":
+            new_org, new_org_kana = self.names.company()[:2]
+            new_est, new_kana, new_address, new_line = site.name, site.kana, None, ""
+        else:
+            new_org = org.name
+            new_address = self.names.address(site.address.prefecture if rng.random() < 0.7 else None)
+            new_line = new_address.line(rng)
+            new_est, new_kana = self.names.site(new_address, 2)
+        expected = decided + days(rng.randint(15, 60))
+        effective = min(expected, self.today - days(1)) if complete else None
+        app.fields.update(
+            new_organisation_name=new_org if kind == "NAME_CHANGE" else "",
+            new_establishment_name=new_est,
+            new_postal_code=new_address.postal_code if new_address else "",
+            new_prefecture=new_address.prefecture if new_address else "",
+            new_city=new_address.city if new_address else "",
+            new_address_line=new_line,
+            change_expected_on=expected,
+            change_description="合併に伴う社名変更" if kind == "NAME_CHANGE" else "工場の移転",
+        )
+        due = expected + days(30)
+        site.change = Change(
+            id=self.next("change"), site=site, kind=kind, old_org=org.name, old_est=site.name,
+            old_address=old_address, new_org=new_org, new_est=new_est, new_address=new_address, new_line=new_line,
+            accepted=decided, effective=effective, due=due,
+            done=effective + days(rng.randint(3, 25)) if effective and rng.random() < 0.6 else None,
+            new_kana=new_kana,
+        )  # fmt: skip
+        if site.change.done and site.change.done > self.today:
+            site.change.done = None
+        if effective:
+            moment = at(effective, 7 * 60)
+            if kind == "NAME_CHANGE":
+                org.renamed = (org.name, org.kana, moment)
+                org.name, org.kana = new_org, new_org_kana
+            else:
+                site.old = (site.name, site.kana, site.address, site.line, moment)
+                site.name, site.kana, site.address, site.line = new_est, new_kana, new_address, new_line
+            for inv in mem.invoices:  # invoices issued after the change carry the new names
+                if inv.issue >= effective:
+                    inv.est_name = f"{org.name} {site.name}"
+                    if kind == "NAME_CHANGE" and inv.buyer[0] == site.change.old_org:
+                        inv.buyer = (org.name, *inv.buyer[1:])
+
+    # --- invoices -----------------------------------------------------------------------------------------
+
+    def invoice(
+        self, mem: Mem, *, fy: int, first_year: bool, issue: dt.date, by, application_date=None
+    ) -> Inv:
+        from fees.services import group_discount_applies, transfer_due_date
+
+        site, org = mem.site, mem.site.org
+        sme = (
+            org.sme_verified_on is not None
+            and org.sme_verified_on <= issue
+            and ((org.capital is not None and org.capital <= 300_000_000) or (org.employees or 0) <= 300)
+        )
+        regular = self.regular_associations
+        group = bool(org.associations) and group_discount_applies(
+            [
+                _AssocRow(complete, regular.get(assoc_id, False))
+                for assoc_id, _applied, complete in org.associations
+            ],
+            fiscal_year=fy,
+            application_date=application_date if first_year else None,
+        )
+        payer_id = org.payer_id if first_year else (site.mandate.payer_id if site.mandate else None)
+        payer = next((s for s in self.support_orgs if s.id == payer_id), None) if payer_id else None
+        contact = site.contact or org.contact
+        if contact:
+            buyer = (contact["addressee"], contact["department"], contact["person_name"], contact["postal_code"],
+                     f"{_pref_name(contact['prefecture'])}{contact['city']}{contact['address_line']}")  # fmt: skip
+        else:
+            who = payer or org
+            buyer = (who.name, "", "", who.address.postal_code,
+                     f"{_pref_name(who.address.prefecture)}{who.address.city}{who.line}")  # fmt: skip
+        inv = Inv(
+            id=self.next("invoice"),
+            mem=mem,
+            fy=fy,
+            kind="FIRST_YEAR" if first_year else "ANNUAL",
+            method="TRANSFER" if first_year else "DEBIT",
+            issue=issue,
+            due=transfer_due_date(issue) if first_year else self.ctx.debit_dates[fy],
+            notice=issue if first_year else None,
+            sme=sme,
+            group=group,
+            quote=self.ctx.quote(fy, sme, group, issue if first_year else None),
+            buyer=buyer,
+            est_name=f"{org.name} {site.name}",
+            payer_id=payer_id,
+            issued_by=by,
+        )
+        inv.total = inv.quote.total_yen
+        inv.events.append((self.moment(issue), "issued", "", "ISSUED", str(inv.total), by))
+        mem.invoices.append(inv)
+        return inv
+
+
+@dataclass(slots=True)
+class _AssocRow:
+    """What fees.services.group_discount_applies reads of an association membership."""
+
+    complete_on: dt.date | None
+    regular: bool
+    ended_on: dt.date | None = None
+
+    @property
+    def association(self):
+        return self
+
+    @property
+    def is_regular_member(self) -> bool:
+        return self.regular
+
+
+@functools.cache
+def _holder(kana: str) -> str:
+    """The account holder's name as the banks spell it (half-width kana, 30 characters at most)."""
+    from fees.kana import to_zengin_kana
+
+    return to_zengin_kana(kana)[:30]
+
+
+def _pref_name(code: str) -> str:
+    from jaim.validators import PREFECTURE_NAMES
+
+    return PREFECTURE_NAMES[code]
