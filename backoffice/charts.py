@@ -6,6 +6,7 @@ import itertools
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 _ids = itertools.count(1)
 WIDTH = 520
@@ -52,7 +53,7 @@ def _svg(height, title: str, body: list[str], *, width: int = WIDTH) -> SafeStri
 
 
 def _empty() -> str:
-    return format_html('<text x="8" y="20" class="bo-muted">{}</text>', "データがありません")
+    return format_html('<text x="8" y="20" class="bo-muted">{}</text>', _("データがありません"))
 
 
 def hbars(

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Aggregate, Avg, Count, F, FloatField, Func, Max, Q, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from applications.models import Application, ReviewMessage
 from backoffice.selectors import MEMBER_STATUSES
@@ -19,11 +20,11 @@ from members.models import JsicCode, Membership
 
 WAITING = (Application.Status.SUBMITTED, Application.Status.IN_REVIEW)
 AGE_BUCKETS = [  # (from days, to days, label): R7 says 2–3 months is the normal lead time
-    (0, 14, "2週間未満"),
-    (14, 30, "2週間〜1か月"),
-    (30, 60, "1〜2か月"),
-    (60, 90, "2〜3か月"),
-    (90, None, "3か月以上"),
+    (0, 14, gettext_lazy("2週間未満")),
+    (14, 30, gettext_lazy("2週間〜1か月")),
+    (30, 60, gettext_lazy("1〜2か月")),
+    (60, 90, gettext_lazy("2〜3か月")),
+    (90, None, gettext_lazy("3か月以上")),
 ]
 
 
@@ -115,7 +116,7 @@ def waiting_applications(now: dt.datetime | None = None) -> dict:
     return {
         "total": counts["waiting"],
         "returned": counts["returned"],
-        "buckets": [(label, counts[f"b{i}"]) for i, (_lo, _hi, label) in enumerate(AGE_BUCKETS)],
+        "buckets": [(str(label), counts[f"b{i}"]) for i, (_lo, _hi, label) in enumerate(AGE_BUCKETS)],
         "oldest": oldest,
         "oldest_days": (timezone.localdate(now) - timezone.localtime(oldest.submitted_at).date()).days
         if oldest

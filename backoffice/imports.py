@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from backoffice.tabular import Column, Table, cell, map_columns, parse_bool, parse_date
 from jaim.text import search_key
@@ -14,11 +15,11 @@ from jaim.validators import PREFECTURE_CODES, PREFECTURE_NAMES, is_valid_corpora
 
 CREATED, UPDATED, UNCHANGED, SKIPPED, REJECTED = "created", "updated", "unchanged", "skipped", "rejected"
 OUTCOME_LABELS = {
-    CREATED: "新規",
-    UPDATED: "更新",
-    UNCHANGED: "変更なし",
-    SKIPPED: "対象外",
-    REJECTED: "エラー",
+    CREATED: gettext_lazy("新規"),
+    UPDATED: gettext_lazy("更新"),
+    UNCHANGED: gettext_lazy("変更なし"),
+    SKIPPED: gettext_lazy("対象外"),
+    REJECTED: gettext_lazy("エラー"),
 }
 
 

@@ -9,13 +9,15 @@ from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from applications.models import Application, ReviewMessage
 from backoffice import charts
 from backoffice.dashboard import DaysBetween, Percentile, percentile
 from backoffice.selectors import MEMBER_STATUSES
 from fees.models import CreditNote, Invoice, InvoiceLine, PaymentAllocation
-from jaim.dates import fiscal_year_end, fiscal_year_of, fiscal_year_start, today
+from jaim.dates import fiscal_year_end, fiscal_year_of, fiscal_year_start, japanese_date, today
 from members.models import Association
 
 
@@ -90,7 +92,7 @@ def review_time_per_reviewer(fiscal_year: int | None = None) -> Report:
         s = stats.get(person, {})
         rows.append(
             [
-                names.get(person, "（担当者なし）"),
+                names.get(person, _("（担当者なし）")),
                 s.get("n", 0),
                 s.get("approved", 0),
                 s.get("rejected", 0),
@@ -99,24 +101,32 @@ def review_time_per_reviewer(fiscal_year: int | None = None) -> Report:
                 _round(s.get("p90")),
             ]
         )
-    chart = charts.hbars([(r[0], r[5]) for r in rows], title="平均審査日数（担当者別）", unit="日")
+    chart = charts.hbars([(r[0], r[5]) for r in rows], title=_("平均審査日数（担当者別）"), unit=_("日"))
     return Report(
-        title="審査担当者別の審査日数",
-        header=["審査担当", "決定件数", "承認", "却下", "差戻し", "平均日数", "90%点（日）"],
+        title=_("審査担当者別の審査日数"),
+        header=[
+            _("審査担当"),
+            _("決定件数"),
+            _("承認"),
+            _("却下"),
+            _("差戻し"),
+            _("平均日数"),
+            _("90%点（日）"),
+        ],
         rows=rows,
         chart=chart,
         numeric={1, 2, 3, 4, 5, 6},
-        notes=["受付（初回提出）から承認・却下までの日数。差戻し後に申請者が修正していた期間を含みます。"],
+        notes=[_("受付（初回提出）から承認・却下までの日数。差戻し後に申請者が修正していた期間を含みます。")],
     )
 
 
 # --- revenue by fiscal year and discount type ------------------------------------------------------------------
 
 DISCOUNT_TYPES = {
-    (False, False): "割引なし",
-    (True, False): "中小企業割引",
-    (False, True): "正会員団体割引",
-    (True, True): "中小企業割引＋団体割引",
+    (False, False): gettext_lazy("割引なし"),
+    (True, False): gettext_lazy("中小企業割引"),
+    (False, True): gettext_lazy("正会員団体割引"),
+    (True, True): gettext_lazy("中小企業割引＋団体割引"),
 }
 
 
@@ -172,7 +182,7 @@ def revenue_by_fiscal_year() -> Report:
         rows.append(
             [
                 fy,
-                DISCOUNT_TYPES[(bool(s), bool(g))],
+                str(DISCOUNT_TYPES[(bool(s), bool(g))]),
                 inv.get("n", 0),
                 inv.get("yen") or 0,
                 received.get(key) or 0,
@@ -184,7 +194,7 @@ def revenue_by_fiscal_year() -> Report:
     chart = charts.stacked(
         [
             (
-                f"{fy}年度",
+                _("%(fy)s年度") % {"fy": fy},
                 [
                     sum(r[4] for r in rows if r[0] == fy),
                     max(0, sum(r[3] - r[4] - r[5] for r in rows if r[0] == fy)),
@@ -192,26 +202,26 @@ def revenue_by_fiscal_year() -> Report:
             )
             for fy in years
         ],
-        [("入金済み", "bo-s2"), ("未入金", "bo-s3")],
-        title="年度別の請求額（入金済み・未入金、円）",
+        [(_("入金済み"), "bo-s2"), (_("未入金"), "bo-s3")],
+        title=_("年度別の請求額（入金済み・未入金、円）"),
     )
     return Report(
-        title="年度別・割引種別の会費収入",
+        title=_("年度別・割引種別の会費収入"),
         header=[
-            "年度",
-            "割引の種類",
-            "請求書数",
-            "請求額（円）",
-            "入金額（円）",
-            "赤伝（円）",
-            "割引額（円）",
+            _("年度"),
+            _("割引の種類"),
+            _("請求書数"),
+            _("請求額（円）"),
+            _("入金額（円）"),
+            _("赤伝（円）"),
+            _("割引額（円）"),
         ],
         rows=rows,
         chart=chart,
         numeric={0, 2, 3, 4, 5, 6},
         notes=[
-            "取り消し（全額赤伝）済みの請求書を除きます。会費は不課税です（F9）。",
-            "割引額は請求書の割引行（中小企業割引・団体割引）の合計です。",
+            _("取り消し（全額赤伝）済みの請求書を除きます。会費は不課税です（F9）。"),
+            _("割引額は請求書の割引行（中小企業割引・団体割引）の合計です。"),
         ],
     )
 
@@ -246,17 +256,20 @@ def members_per_association(on: dt.date | None = None) -> Report:
     ]
     chart = charts.hbars(
         [(r[0], r[4]) for r in table if r[4]][:20],
-        title="団体別のJAIM会員事業所数",
-        unit="件",
+        title=_("団体別のJAIM会員事業所数"),
+        unit=_("件"),
         label_width=190,
     )
     return Report(
-        title="団体別の会員数",
-        header=["団体", "正会員団体", "所属法人数", "加入手続中", "JAIM会員の事業所数"],
+        title=_("団体別の会員数"),
+        header=[_("団体"), _("正会員団体"), _("所属法人数"), _("加入手続中"), _("JAIM会員の事業所数")],
         rows=table,
         chart=chart,
         numeric={2, 3, 4},
-        notes=[f"{on:%Y年%-m月%-d日}時点。所属法人は加入完了日を過ぎ、退会していない法人です。"],
+        notes=[
+            _("%(date)s時点。所属法人は加入完了日を過ぎ、退会していない法人です。")
+            % {"date": japanese_date(on)}
+        ],
     )
 
 
@@ -304,38 +317,38 @@ def wage_report_compliance() -> Report:
             ]
         )
     chart = charts.stacked(
-        [(f"{r[0]}年度", [r[2], r[3], r[4] + r[5]]) for r in rows],
-        [("期限内に提出", "bo-s2"), ("期限後に提出", "bo-s3"), ("未提出", "bo-warn")],
-        title="年度別の賃上げ報告の提出状況",
+        [(_("%(fy)s年度") % {"fy": r[0]}, [r[2], r[3], r[4] + r[5]]) for r in rows],
+        [(_("期限内に提出"), "bo-s2"), (_("期限後に提出"), "bo-s3"), (_("未提出"), "bo-warn")],
+        title=_("年度別の賃上げ報告の提出状況"),
     )
     return Report(
-        title="賃上げ報告の提出状況（年度別）",
+        title=_("賃上げ報告の提出状況（年度別）"),
         header=[
-            "報告の年度",
-            "報告対象の会員",
-            "期限内に提出",
-            "期限後に提出",
-            "未提出（期限超過）",
-            "未提出（受付中）",
-            "提出率（％）",
-            "目標未達",
-            "追加報告の未提出",
+            _("報告の年度"),
+            _("報告対象の会員"),
+            _("期限内に提出"),
+            _("期限後に提出"),
+            _("未提出（期限超過）"),
+            _("未提出（受付中）"),
+            _("提出率（％）"),
+            _("目標未達"),
+            _("追加報告の未提出"),
         ],
         rows=rows,
         chart=chart,
         numeric={0, 1, 2, 3, 4, 5, 6, 7, 8},
         notes=[
-            "報告対象は受付開始日までに入会（初回入金）した有効な会員です。",
-            "目標未達の会員は追加報告（理由と今後の取組）を提出します。",
+            _("報告対象は受付開始日までに入会（初回入金）した有効な会員です。"),
+            _("目標未達の会員は追加報告（理由と今後の取組）を提出します。"),
         ],
     )
 
 
 REPORTS = {
-    "review-time": ("審査担当者別の審査日数", review_time_per_reviewer),
-    "revenue": ("年度別・割引種別の会費収入", revenue_by_fiscal_year),
-    "associations": ("団体別の会員数", members_per_association),
-    "wage-reports": ("賃上げ報告の提出状況（年度別）", wage_report_compliance),
+    "review-time": (gettext_lazy("審査担当者別の審査日数"), review_time_per_reviewer),
+    "revenue": (gettext_lazy("年度別・割引種別の会費収入"), revenue_by_fiscal_year),
+    "associations": (gettext_lazy("団体別の会員数"), members_per_association),
+    "wage-reports": (gettext_lazy("賃上げ報告の提出状況（年度別）"), wage_report_compliance),
 }
 
 

@@ -106,7 +106,10 @@ def dashboard_context(request) -> dict:
         years = dashboard.invoices_by_fiscal_year()
         out["invoice_years"] = years
         out["invoice_chart"] = charts.stacked(
-            [(f"{y['fiscal_year']}年度", [y["paid"], y["open"], y["overdue"]]) for y in years],
+            [
+                (_("%(fy)s年度") % {"fy": y["fiscal_year"]}, [y["paid"], y["open"], y["overdue"]])
+                for y in years
+            ],
             [(_("入金済み"), "bo-s2"), (_("未入金（期限前）"), "bo-s1"), (_("期限超過"), "bo-warn")],
             title=_("年度別の請求書（入金済み・未入金・期限超過）"),
         )

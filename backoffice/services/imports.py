@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from backoffice import imports as parsing
 from backoffice.imports import CREATED, REJECTED, SKIPPED, UNCHANGED, UPDATED, Row
@@ -64,17 +65,17 @@ COUNCIL_FIELDS = [
     "information_migration_only",
 ]
 FIELD_LABELS = {
-    "council_number": "協議会会員番号",
-    "company_name": "法人名",
-    "establishment_name": "事業所名",
-    "corporate_number": "法人番号",
-    "jsic_codes": "産業分類",
-    "postal_code": "郵便番号",
-    "prefecture": "都道府県",
-    "address": "所在地",
-    "council_joined_on": "協議会加入日",
-    "council_left_on": "協議会退会日",
-    "information_migration_only": "情報移行のみ",
+    "council_number": gettext_lazy("協議会会員番号"),
+    "company_name": gettext_lazy("法人名"),
+    "establishment_name": gettext_lazy("事業所名"),
+    "corporate_number": gettext_lazy("法人番号"),
+    "jsic_codes": gettext_lazy("産業分類"),
+    "postal_code": gettext_lazy("郵便番号"),
+    "prefecture": gettext_lazy("都道府県"),
+    "address": gettext_lazy("所在地"),
+    "council_joined_on": gettext_lazy("協議会加入日"),
+    "council_left_on": gettext_lazy("協議会退会日"),
+    "information_migration_only": gettext_lazy("情報移行のみ"),
 }
 
 
@@ -160,7 +161,7 @@ def _apply_council(rows: list[Row], *, run, by) -> None:
             changed_fields.update(diff)
             row.outcome = UPDATED
             labels = [
-                FIELD_LABELS.get(f, {"organisation": "法人", "establishment": "事業所"}.get(f, f))
+                str(FIELD_LABELS.get(f, {"organisation": _("法人"), "establishment": _("事業所")}.get(f, f)))
                 for f in diff
             ]
             row.messages.append(_("変更：%(fields)s") % {"fields": "、".join(labels)})
@@ -324,7 +325,7 @@ def _bank(data: bytes, file_name: str, options: dict, *, run, by) -> Evaluation:
     except statements.StatementFormatError as exc:
         ev.errors.append(_("%(line)d行目：%(msg)s") % {"line": exc.line, "msg": exc.message})
         return ev
-    ev.columns = ["取引日", "入出金", "金額（円）", "振込依頼人", "摘要"]
+    ev.columns = [_("取引日"), _("入出金"), _("金額（円）"), _("振込依頼人"), _("摘要")]
     try:
         stmt = fee_services.import_bank_statement(
             data, file_name=file_name, bank_format=options["bank_format"], by=by
@@ -343,7 +344,7 @@ def _bank(data: bytes, file_name: str, options: dict, *, run, by) -> Evaluation:
             line=p.line_number,
             values=[
                 str(p.booked_on),
-                "入金" if p.direction == "in" else "出金",
+                _("入金") if p.direction == "in" else _("出金"),
                 str(p.amount_yen),
                 p.payer_name_raw,
                 p.description_raw,
@@ -467,17 +468,17 @@ def discard_import(run: ImportRun, *, by) -> ImportRun:
     return run
 
 
-REPORT_HEADER = ["行", "結果", "メッセージ"]
+REPORT_HEADER = [gettext_lazy("行"), gettext_lazy("結果"), gettext_lazy("メッセージ")]
 
 
 def report_rows(run: ImportRun):
     """The rows of the downloadable report: line, outcome, messages, then the file's own columns."""
     for message in run.errors:
-        yield ["", parsing.OUTCOME_LABELS[REJECTED], message, *[""] * len(run.columns)]
+        yield ["", str(parsing.OUTCOME_LABELS[REJECTED]), message, *[""] * len(run.columns)]
     for r in run.report:
         yield [
             r["line"],
-            parsing.OUTCOME_LABELS.get(r["outcome"], r["outcome"]),
+            str(parsing.OUTCOME_LABELS.get(r["outcome"], r["outcome"])),
             " ".join(r["messages"]),
             *r["values"],
         ]
