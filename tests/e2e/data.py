@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from jaim.dates import fiscal_year_of, today
+from jaim.dates import fiscal_year_of, today  # noqa: F401 - today re-exported for the journeys
 
 CORPORATE_NUMBER = "2120901007402"  # valid check digit (domain.md §8)
 OTHER_CORPORATE_NUMBER = "8700110005901"
@@ -100,3 +100,10 @@ def entry_token(establishment) -> str:
     from roster.models import RosterEntry
 
     return RosterEntry.objects.get(membership__establishment=establishment).token
+
+
+def jadate(day) -> str:
+    """How the portal writes a day: 2026年4月1日."""
+    from jaim.dates import japanese_date
+
+    return japanese_date(day)
