@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jaim.validators import normalise_digits
+from jaim.validators import normalise_digits, validate_phone
 
 
 class DateInput(forms.DateInput):
@@ -80,7 +80,9 @@ class WithdrawalForm(forms.Form):
             del self.fields["effective_on"]
 
     def clean_contact_phone(self):
-        return normalise_digits(self.cleaned_data["contact_phone"]).replace("-", "").replace(" ", "")
+        phone = normalise_digits(self.cleaned_data["contact_phone"])
+        validate_phone(phone)  # a Japanese message next to the field
+        return phone
 
 
 class WageReportForm(forms.Form):

@@ -130,6 +130,7 @@ def test_the_form_explains_what_is_missing_next_to_each_field_and_keeps_what_was
     html = r.content.decode()
     assert r.status_code == 400
     assert "退会の理由を入力してください。" in html and "確認のうえチェックしてください。" in html
+    assert "電話番号は0から始まる10桁または11桁の数字で入力してください。" in html
     assert 'value="総務 花子"' in html
     assert Membership.objects.get(pk=m.pk).status == Membership.Status.ACTIVE
     assert not WithdrawalRequest.objects.exists()
