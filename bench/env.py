@@ -71,6 +71,19 @@ def recreate_database(url: str, name: str, *, template: str | None = None) -> st
     return "created empty"
 
 
+def has_reference_data(url: str) -> bool:
+    """The data migrations' rows are there (JSIC list, staff groups): a test database a flush emptied is not."""
+    import psycopg
+
+    try:
+        with psycopg.connect(libpq_dsn(url)) as conn:
+            jsic = conn.execute("SELECT count(*) FROM members_jsiccode").fetchone()[0]
+            groups = conn.execute("SELECT count(*) FROM auth_group").fetchone()[0]
+    except psycopg.Error:
+        return False
+    return jsic > 0 and groups > 0
+
+
 def drop_database(url: str, name: str) -> None:
     import psycopg
     from psycopg import sql

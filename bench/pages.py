@@ -82,8 +82,8 @@ def count_queries(keys: dict[str, str]) -> dict[str, dict]:
     return out
 
 
-def time_pages(base: str, keys: dict[str, str], *, repeats: int) -> dict[str, dict]:
-    """Milliseconds per page over HTTP, one request at a time (two warm-ups, then `repeats`)."""
+def time_pages(base: str, keys: dict[str, str], *, repeats: int, warmups: int = 2) -> dict[str, dict]:
+    """Milliseconds per page over HTTP, one request at a time (`warmups` first, then `repeats`)."""
     from django.urls import reverse
 
     out = {}
@@ -91,7 +91,7 @@ def time_pages(base: str, keys: dict[str, str], *, repeats: int) -> dict[str, di
         url = base + reverse(name)
         headers = {"Cookie": cookie(keys[role])}
         samples = []
-        for i in range(repeats + 2):
+        for i in range(repeats + warmups):
             request = urllib.request.Request(url, headers=headers)  # noqa: S310 - http://127.0.0.1 only
             started = time.perf_counter()
             try:
@@ -104,7 +104,7 @@ def time_pages(base: str, keys: dict[str, str], *, repeats: int) -> dict[str, di
             elapsed = (time.perf_counter() - started) * 1000
             if status != 200 or final != url:
                 raise BenchError(f"{url} answered {status} at {final} (a login or 2FA redirect?)")
-            if i >= 2:
+            if i >= warmups:
                 samples.append(elapsed)
         out[key] = {
             "ms_median": round(statistics.median(samples), 1),

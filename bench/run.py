@@ -100,10 +100,14 @@ def run(args) -> dict:
             "django_env": "production",
         },
     }
-    log(f"database {name}: {benv.recreate_database(url, name, template=args.template or None)}")
-    t = time.perf_counter()
-    benv.manage("migrate", "--noinput", env=environment)
-    results["migrate_seconds"] = round(time.perf_counter() - t, 1)
+    how = benv.recreate_database(url, name, template=args.template or None)
+    if args.template and how.startswith("copied") and not benv.has_reference_data(url):
+        how = benv.recreate_database(url, name) + f" ({args.template} had no reference data)"
+    log(f"database {name}: {how}")
+    if not how.startswith("copied"):  # a copy of a migrated test database needs no migrate
+        t = time.perf_counter()
+        benv.manage("migrate", "--noinput", env=environment)
+        results["migrate_seconds"] = round(time.perf_counter() - t, 1)
     import django
 
     django.setup()
@@ -128,17 +132,17 @@ def run(args) -> dict:
         results["seed"] = {}
         results["pages"] = {}
         # --- N/10 --------------------------------------------------------------------------------------
-        results["seed"]["small"] = seed(small_n, environment)
+        results["seed"]["small"] = seed(small_n, environment, in_process=args.quick)
         vacuum()
         if "pages" not in args.skip:
-            measure_pages(results, server.base, "small", repeats=3 if args.quick else 10)
+            measure_pages(results, server.base, "small", repeats=1 if args.quick else 10)
         # --- N -----------------------------------------------------------------------------------------
-        results["seed"]["full"] = seed(args.n, environment)
+        results["seed"]["full"] = seed(args.n, environment, in_process=args.quick)
         vacuum()
         if "load" not in args.skip:
             results["http"] = roster_load(args, server.base, work)
         if "pages" not in args.skip:
-            measure_pages(results, server.base, "full", repeats=3 if args.quick else 10)
+            measure_pages(results, server.base, "full", repeats=1 if args.quick else 10)
     finally:
         if server:
             server.stop()
@@ -152,7 +156,8 @@ def run(args) -> dict:
         results["exports"] = inprocess.exports()
     if "renewal" not in args.skip:
         results["renewal"] = {}
-        for size, n in (("small", small_n), ("full", args.n)):
+        sizes = (max(10, args.n // 50), max(20, args.n // 10)) if args.quick else (small_n, args.n)
+        for size, n in zip(("small", "full"), sizes, strict=True):
             log(f"renewal job for {n:,} memberships")
             results["renewal"][size] = inprocess.renewal(n)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -168,12 +173,18 @@ def run(args) -> dict:
     return results
 
 
-def seed(n: int, environment: dict) -> dict:
+def seed(n: int, environment: dict, *, in_process: bool = False) -> dict:
+    """`manage.py seed_bench --n n` as a user runs it (quick mode: the same function in this process)."""
     from bench.env import manage
 
     log(f"seed_bench --n {n:,}")
-    done = manage("seed_bench", "--n", str(n), "--json", env=environment, timeout=7200)
-    stats = json.loads(done.stdout.strip().splitlines()[-1])
+    if in_process:
+        from bench.seeding import seed as seed_data
+
+        stats = seed_data(n, log=lambda _m: None)
+    else:
+        done = manage("seed_bench", "--n", str(n), "--json", env=environment, timeout=7200)
+        stats = json.loads(done.stdout.strip().splitlines()[-1])
     log(f"seeded: {stats['seconds']}")
     return stats
 
@@ -192,7 +203,7 @@ def measure_pages(results: dict, base: str, size: str, *, repeats: int) -> None:
     log(f"pages at {size}")
     keys = pages.sessions()
     counted = pages.count_queries(keys)
-    timed = pages.time_pages(base, keys, repeats=repeats)
+    timed = pages.time_pages(base, keys, repeats=repeats, warmups=1 if repeats == 1 else 2)
     for key, page in counted.items():
         entry = results["pages"].setdefault(key, {"label": page["label"], "url": page["url"]})
         entry[size] = {**page, **timed[key]}
@@ -216,10 +227,10 @@ def roster_load(args, base: str, work: Path) -> dict:
     for s in scenarios:
         load.preflight(base, s.paths)
     # Warm every worker (imports, per-process caches) with paths the measured runs will not reach first.
-    for s in scenarios:
+    for s in scenarios if not args.quick else []:
         warm = load.Scenario(s.key, s.label, list(reversed(s.paths)))
         load.run_wrk(
-            base, warm.slice_file(work), duration=1, threads=args.threads, connections=args.connections
+            base, warm.slice_file(work), duration=2, threads=args.threads, connections=args.connections
         )
     for r in range(args.rounds):
         for s in scenarios:

@@ -26,9 +26,10 @@ FINANCE_EMAIL = "bench-finance@example.jp"
 REVIEWER_EMAILS = [f"bench-reviewer{i}@example.jp" for i in range(1, 6)]
 MY_PAGE_SITES = 50
 # The 50 sites of the My Page company: mostly active members, and one of each other situation.
-MY_PAGE_STORIES = ["active"] * 42 + [
+MY_PAGE_STORIES = ["active"] * 41 + [
     "awaiting_payment",
     "withdrawn",
+    "rejoined",
     "relocated",
     "change_pending",
     "withdrawal_requested",

@@ -18,7 +18,7 @@ import random
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from bench.names import Address, NameMaker, corporate_number
+from bench.names import PREFECTURE_WEIGHTS, Address, NameMaker, corporate_number
 from jaim.dates import fiscal_year_of
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -71,6 +71,7 @@ class Org:
     associations: list = field(default_factory=list)  # [(association id, applied_on, complete_on)]
     contact: dict | None = None
     payer_id: int | None = None  # a support organisation that pays for it (F12)
+    anchored: bool = False  # its first site stands at its own address (the prefecture round)
 
 
 @dataclass(slots=True, eq=False)
@@ -213,7 +214,8 @@ STORIES = [
     ("active", 74.5),
     ("awaiting_payment", 3.0),
     ("withdrawal_requested", 2.0),
-    ("withdrawn", 5.0),
+    ("withdrawn", 4.5),
+    ("rejoined", 0.5),
     ("lapsed", 3.5),
     ("reinstated", 1.0),
     ("applicant", 6.0),
@@ -238,6 +240,7 @@ SUPPORT_PLACES = [
 ]
 SUPPORT_WORDS = [("人材サポート", "ジンザイサポート"), ("国際人材センター", "コクサイジンザイセンター"),
                  ("外国人支援協会", "ガイコクジンシエンキョウカイ"), ("グローバル人材", "グローバルジンザイ")]  # fmt: skip
+PREFECTURE_ORDER = sorted(PREFECTURE_WEIGHTS)
 _APPLICANT_NAMES = [s for s, _w in APPLICANT_STATES]
 _APPLICANT_WEIGHTS = [w for _s, w in APPLICANT_STATES]
 COMPANY_SIZES = [(1, 72), (2, 14), (3, 6), (4, 3), (5, 2), (7, 1.2), (10, 0.8), (16, 0.6), (25, 0.4)]
@@ -313,7 +316,10 @@ class Planner:
             (place, place_kana), (head, head_kana) = rng.choice(SUPPORT_PLACES), rng.choice(SUPPORT_WORDS)
             form = rng.choice(["株式会社", "一般社団法人", "協同組合"])
             name, kana, title = f"{form}{place}{head}", place_kana + head_kana, "代表理事"
-        address = self.names.address()
+        # The first 47 companies of a run go round the prefectures, so every prefecture occurs in any data set.
+        cycle = len(self.orgs) - len(self.support_orgs)
+        anchored = not support and cycle < len(PREFECTURE_ORDER)
+        address = self.names.address(PREFECTURE_ORDER[cycle] if anchored else None)
         rep, _rep_kana = self.names.person()
         employees = int(min(3000, max(3, rng.lognormvariate(3.4, 1.1))))
         capital = None if sole else int(rng.choice([3, 5, 10, 20, 30, 50, 100, 300, 1000, 5000]) * 1_000_000)
@@ -335,6 +341,7 @@ class Planner:
             is_support=support,
             support_reg=f"{rng.randint(19, 25)}登-{rng.randint(1, 999999):06d}" if support else "",
         )
+        org.anchored = anchored
         org.user_id = self.next("user")
         org.user_name = self.names.person()[0]
         org.email = f"org{org.id}@bench.example.jp"
@@ -389,7 +396,7 @@ class Planner:
 
     def site(self, org: Org, ordinal: int, *, story: str | None = None) -> Site:
         rng = self.rng
-        if ordinal == 1 and rng.random() < 0.5:
+        if ordinal == 1 and (org.anchored or rng.random() < 0.5):
             address, line = org.address, org.line
         else:
             pref = org.address.prefecture if rng.random() < 0.7 else None
@@ -437,6 +444,8 @@ class Planner:
             return
         if story == "awaiting_payment":
             decided = today - days(rng.randint(2, 40))
+        elif story == "rejoined":
+            decided = self.day_between(dt.date(2025, 8, 20), dt.date(2025, 11, 30))
         elif story in ("lapsed", "reinstated", "withdrawn"):
             decided = self.day_between(dt.date(2025, 8, 20), renewal_cut or today - days(120))
         else:
@@ -454,8 +463,8 @@ class Planner:
         if story == "awaiting_payment":
             return
         self.activate(mem)
-        if story == "withdrawn":
-            self.withdraw(mem)
+        if story in ("withdrawn", "rejoined"):
+            self.withdraw(mem, rejoin=story == "rejoined")
             return
         self.renewals(mem, failing=story in ("lapsed", "reinstated"))
         if story == "lapsed":
@@ -735,16 +744,16 @@ class Planner:
         mem.reason = self.rng.choice(WITHDRAWAL_REASONS)
         self.move(mem, requested, "WITHDRAWAL_REQUESTED", actor=mem.site.org.user_id)
 
-    def withdraw(self, mem: Mem) -> None:
+    def withdraw(self, mem: Mem, *, rejoin: bool = False) -> None:
         """At the end of a fiscal year (answered 'withdraw' at renewal, F8: no next-year fee), or during the year
-        through a withdrawal application (R11); one in ten re-joins later with a new application (R12)."""
+        through a withdrawal application (R11); `rejoin`: later a new application and membership (R12)."""
         rng, site = self.rng, mem.site
         years = [
             fy
             for fy in self.renewal_years
             if fiscal_year_of(mem.activated) < fy and dt.date(fy, 3, 31) <= self.today
         ]
-        if years and rng.random() < 0.5:
+        if years and (rejoin or rng.random() < 0.5):
             fy = years[0]
             mem.terms.append((fy - 1, "WITHDRAW", self.moment(dt.date(fy, 2, 2) + days(rng.randint(1, 20)))))
             mem.withdrawn = dt.date(fy, 3, 31)
@@ -773,7 +782,7 @@ class Planner:
                 app.fields.pop(key, None)
             mem.reason = reason
             self.move(mem, app.moves[-1][0], "WITHDRAWN", note=reason, actor=app.moves[-1][4])
-        if rng.random() < 0.1 and mem.withdrawn + days(90) < self.today - days(20):
+        if rejoin and mem.withdrawn + days(90) < self.today - days(20):
             start = self.day_between(mem.withdrawn + days(10), self.today - days(80))
             decided = min(start + days(rng.randint(45, 70)), self.today - days(2))
             app = self.new_application(site, "APPROVED", start=start, decided=decided)
@@ -797,7 +806,9 @@ class Planner:
             new_est, new_kana, new_address, new_line = site.name, site.kana, None, ""
         else:
             new_org = org.name
-            new_address = self.names.address(site.address.prefecture if rng.random() < 0.7 else None)
+            new_address = self.names.address(
+                site.address.prefecture if org.anchored or rng.random() < 0.7 else None
+            )
             new_line = new_address.line(rng)
             new_est, new_kana = self.names.site(new_address, 2)
         expected = decided + days(rng.randint(15, 60))
