@@ -21,4 +21,4 @@ def deliver_announcement(dispatch_id: int):
 def purge_exports():
     from backoffice import services
 
-    return services.purge_exports()
+    return {"exports": services.purge_exports(), "imports": services.purge_import_files()}

@@ -435,6 +435,10 @@ def commit_import(run: ImportRun, *, by) -> ImportRun:
         raise DomainError(
             _("この取込は既に処理済みです（%(s)s）。") % {"s": run.get_status_display()}, code="done"
         )
+    if not run.stored_file or not default_storage.exists(run.stored_file):
+        raise DomainError(
+            _("この確認画面は期限切れです。ファイルをもう一度アップロードしてください。"), code="expired"
+        )
     with default_storage.open(run.stored_file, "rb") as fh:
         data = fh.read()
     point = transaction.savepoint()
@@ -466,6 +470,25 @@ def discard_import(run: ImportRun, *, by) -> ImportRun:
     move(run, ImportRun.Status.DISCARDED, transitions=ImportRun.TRANSITIONS, actor=by)
     run.save(update_fields=["status"])
     return run
+
+
+def purge_import_files(*, older_than_days: int = 7, now=None) -> int:
+    """Delete uploaded files older than the given days (the report stays); a preview nobody imported by then
+    expires (DISCARDED)."""
+    import datetime as dt
+
+    cutoff = (now or timezone.now()) - dt.timedelta(days=older_than_days)
+    removed = 0
+    for run in ImportRun.objects.filter(created_at__lt=cutoff).exclude(stored_file=""):
+        with transaction.atomic():
+            locked = ImportRun.objects.select_for_update().get(pk=run.pk)
+            if locked.status == ImportRun.Status.PREVIEWED:
+                move(locked, ImportRun.Status.DISCARDED, transitions=ImportRun.TRANSITIONS, note="expired")
+            default_storage.delete(locked.stored_file)
+            locked.stored_file = ""
+            locked.save(update_fields=["status", "stored_file"])
+        removed += 1
+    return removed
 
 
 REPORT_HEADER = [gettext_lazy("行"), gettext_lazy("結果"), gettext_lazy("メッセージ")]

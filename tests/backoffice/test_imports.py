@@ -444,3 +444,24 @@ def test_relink_command_links_records_whose_company_registered_later():
     call_command("relink_council_records", stdout=out)
     assert "linked 1" in out.getvalue()
     assert CouncilRecord.objects.get().establishment == est
+
+
+def test_an_unimported_preview_expires_and_its_file_is_deleted(company):
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from jaim.errors import DomainError
+
+    run = preview(council_csv(ROW_LINKED))
+    stored = run.stored_file
+    assert default_storage.exists(stored)
+    assert services.purge_import_files(now=timezone.now() + dt.timedelta(days=8)) == 1
+    run.refresh_from_db()
+    assert (
+        run.status == ImportRun.Status.DISCARDED
+        and run.stored_file == ""
+        and not default_storage.exists(stored)
+    )
+    assert run.report  # the report stays
+    with pytest.raises(DomainError):
+        services.commit_import(run, by=None)

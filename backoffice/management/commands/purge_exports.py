@@ -1,4 +1,4 @@
-"""Delete export files older than N days (the daily beat job, by hand)."""
+"""Delete export files and uploaded import files older than N days (the daily beat job, by hand)."""
 
 from django.core.management.base import BaseCommand
 
@@ -6,11 +6,14 @@ from backoffice import services
 
 
 class Command(BaseCommand):
-    help = "一覧の出力ファイルのうち保存期間（既定7日）を過ぎたものを削除します。Delete old export files."
+    help = "保存期間（既定7日）を過ぎた出力ファイルと取込ファイルを削除します。Delete old export and import files."
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=7)
 
     def handle(self, *args, days, **options):
         n = services.purge_exports(older_than_days=days)
-        self.stdout.write(f"deleted {n} export file(s) older than {days} days")
+        m = services.purge_import_files(older_than_days=days)
+        self.stdout.write(
+            f"deleted {n} export file(s) and {m} uploaded import file(s) older than {days} days"
+        )
