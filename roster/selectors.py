@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -211,6 +212,14 @@ class ResultPage:
 
 
 def entry_by_token(token: str) -> RosterEntry:
+    # Tokens are URL-safe base64 (models.new_token): anything else (a NUL byte would make PostgreSQL raise) is 404.
+    if (
+        not token
+        or len(token) > 64
+        or not token.isascii()
+        or not token.replace("-", "").replace("_", "").isalnum()
+    ):
+        raise Http404
     return get_object_or_404(RosterEntry, token=token)
 
 
