@@ -51,7 +51,7 @@ class World:
         ]
 
 
-def build_world() -> World:
+def build_world(*, org_name="株式会社アクセス検査甲", est_name="甲第一工場") -> World:
     from fees import services as fees
     from lifecycle import services as lifecycle
     from members import services as members
@@ -59,8 +59,8 @@ def build_world() -> World:
 
     fee_schedules()
     period = wage_period()
-    owner, org = head_office(name="株式会社アクセス検査甲")
-    est = EstablishmentFactory(organisation=org, name="甲第一工場")
+    owner, org = head_office(name=org_name)
+    est = EstablishmentFactory(organisation=org, name=est_name)
     other_est = EstablishmentFactory(organisation=org, name="甲第二工場")
 
     application = draft(est, owner)
