@@ -105,6 +105,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["TEST"].pop("NAME")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# Throwaway databases (CI, the bench) may trade durability for speed: commits return before the WAL is flushed.
+if USING_POSTGRES and env("DB_SYNCHRONOUS_COMMIT", default="") == "off":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
 
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [

@@ -85,3 +85,14 @@ def staff_client(client, db):
     verified_login(client, user)
     client.user = user
     return client
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every transactional test restores the migrated data (JSIC list, staff groups, requirement rules…) by
+    serialized rollback. Mixing flush-with-post_migrate tests and serialized ones makes the second kind collide
+    with rows the first re-created (e.g. auth_group names), depending on order; one rule for all avoids it."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}),
+                            append=False)
