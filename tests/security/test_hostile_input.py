@@ -168,7 +168,7 @@ def test_public_roster_page_and_api_never_answer_500(client, world, settings):
             assert response.status_code < 500, (url, param)
             assert SCRIPT not in response.content.decode("utf-8", "replace")
         response = client.get(
-            reverse("roster:roster_api:check_entry", kwargs={"token": token + value[:100]}),
+            reverse("roster:roster_api:check_entry", kwargs={"token": token + value[:100].replace("/", "")}),
             REMOTE_ADDR="10.9.9.8",
         )
         assert response.status_code < 500
