@@ -86,3 +86,12 @@ def log_output():
     finally:
         for h, stream in zip(handlers, old, strict=True):
             h.setStream(stream)
+
+
+def fresh_code_for(device) -> str:
+    """A code the device will accept now: the current step's, unless that step was already used (then the next
+    one, within the device's tolerance). Safe on a slow machine that crosses a 30-second boundary mid-test."""
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return code_for(device, offset_steps=0 if totp.t() > device.last_t else 1)
