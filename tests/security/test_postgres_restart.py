@@ -169,7 +169,15 @@ def test_a_postgres_restart_during_a_burst_of_signups_loses_or_duplicates_nothin
         threads = [threading.Thread(target=worker) for _ in range(8)]
         for t in threads:
             t.start()
-        time.sleep(2.5)
+        # Restart only once the burst is really under way (a loaded machine may need a while for the first
+        # sign-up: password hashing is slow on purpose), bounded so the test cannot hang.
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with lock:
+                if any(status == 200 and SUCCESS in body for _e, status, body in results):
+                    break
+            time.sleep(0.2)
+        time.sleep(1.0)
         private_cluster["restart"]()
         time.sleep(2.5)
         stop.set()
