@@ -33,6 +33,32 @@
     postal.addEventListener("change", lookup);
     postal.addEventListener("blur", lookup);
   });
+  // A form sent back with errors: move the focus (and a screen reader) to the summary at the top, whose links
+  // lead to each field.
+  // (After load: a #fragment in the URL — e.g. from the skip link — would otherwise take the focus back.)
+  var summary = document.querySelector(".error-summary");
+  if (summary && !document.querySelector("[autofocus]")) {
+    summary.focus();
+    window.addEventListener("load", function () { setTimeout(function () { summary.focus(); }, 0); });
+  }
+  // Work done in the background (PDFs rendered by a task) shows "作成中" instead of a page that hangs; the page
+  // reloads itself every few seconds while something is pending, for two minutes at most.
+  var pending = document.querySelector("[data-refresh]");
+  var refreshKey = "jaim-refresh:" + location.pathname;
+  try {
+    if (pending) {
+      var tries = +(sessionStorage.getItem(refreshKey) || 0);
+      document.querySelectorAll("[data-refresh-help]").forEach(function (el) { el.hidden = false; });
+      if (tries < 24) {
+        setTimeout(function () {
+          sessionStorage.setItem(refreshKey, String(tries + 1));
+          location.reload();
+        }, (+pending.dataset.refresh || 5) * 1000);
+      }
+    } else {
+      sessionStorage.removeItem(refreshKey);
+    }
+  } catch (e) { /* storage disabled: no automatic reload, the page still says 作成中 */ }
   // Forms that must not be sent twice (double-clicked submit).
   document.querySelectorAll("form[data-once]").forEach(function (f) {
     f.addEventListener("submit", function () {

@@ -193,9 +193,16 @@ class Visitor:
         finally:
             self.page.set_viewport_size(self.viewport)
 
+    def assert_japanese_dates(self, label: str):
+        """Days are written 2026年4月1日 (never 2026-04-01 or 04/01/2026) in what the page shows."""
+        shown = self.page.locator("main").inner_text()
+        iso = re.findall(r"\b20\d\d[-/]\d{1,2}[-/]\d{1,2}\b|\b\d{1,2}/\d{1,2}/20\d\d\b", shown)
+        assert iso == [], f"{label}: dates not in Japanese style: {iso}"
+
     def check_page(self, label: str, *, phone: bool = True, axe: bool = True):
-        """The usual evidence for a key page: screenshot, axe-core, phone width."""
+        """The usual evidence for a key page: screenshot, axe-core, phone width, Japanese dates."""
         self.shot(label)
+        self.assert_japanese_dates(label)
         if axe:
             self.assert_accessible(label)
         if phone:

@@ -8,12 +8,16 @@ import pytest
 
 from tests.e2e.browser import _SHOTS, CHROMIUM, CHROMIUM_ARGS, LiveServer, Visitor, artifacts_dir
 
+_CLEANED: set[str] = set()
+
 
 @pytest.fixture
 def server(settings):
     """The project over HTTP; links in e-mails and PDFs (SITE_URL) point at it."""
     live = LiveServer()
     settings.SITE_URL = live.url
+    # The journeys sign people up and in; the production hasher's cost belongs to the benchmark, not here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     try:
         yield live
     finally:
@@ -32,15 +36,21 @@ def chromium(monkeypatch):
             yield browser
         finally:
             browser.close()
+            # Inside Playwright's context the test's ORM calls got their own connection (Django keys connections
+            # by context, not only by thread): close it here, or the test database cannot be dropped at the end.
+            from django.db import connections
+
+            connections.close_all()
 
 
 @pytest.fixture
 def visitor(request, chromium, server):
     """visitor("applicant") → a Visitor for this journey (named after the test module)."""
     journey = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
-    folder = artifacts_dir() / journey
-    shutil.rmtree(folder, ignore_errors=True)
-    _SHOTS[journey] = 0
+    if journey not in _CLEANED:  # a fresh folder per run; tests of one module add to it
+        shutil.rmtree(artifacts_dir() / journey, ignore_errors=True)
+        _SHOTS[journey] = 0
+        _CLEANED.add(journey)
     opened: list[Visitor] = []
 
     def open_visitor(who: str, **kwargs) -> Visitor:

@@ -144,6 +144,7 @@ def test_establishment_signs_up_applies_for_printing_is_returned_resubmits_pays_
     me.shot("start")
     me.submit("下書きを作成して始める")
     me.check_page("wizard-establishment")
+    expect(page.locator("#draft-note")).to_contain_text("下書きとして保存されます")
     assert page.locator("ol.steps li[aria-current=step]").inner_text().startswith("事業所")
     next_step = lambda: me.submit("保存して次へ")  # noqa: E731
     next_step()

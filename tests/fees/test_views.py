@@ -21,14 +21,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def owner_invoice(db):
+def owner_invoice(db, django_capture_on_commit_callbacks):
     FeeScheduleFactory(fiscal_year=2026)
     user, org = head_office()
     est = EstablishmentFactory(organisation=org)
     m = membership_for(est, fee_notice_date=dt.date(2026, 6, 10))
-    inv = services.bill_new_membership(
-        m, notice_date=dt.date(2026, 6, 10), application_date=dt.date(2026, 5, 1)
-    )
+    # execute: the PDF task has run (until it has, the page shows 作成中 instead of the links — issue 9)
+    with django_capture_on_commit_callbacks(execute=True):
+        inv = services.bill_new_membership(
+            m, notice_date=dt.date(2026, 6, 10), application_date=dt.date(2026, 5, 1)
+        )
     return user, est, inv
 
 
