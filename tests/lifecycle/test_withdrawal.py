@@ -282,3 +282,20 @@ def test_a_member_leaving_at_year_end_gets_no_renewal_notice_or_invoice(paid_mem
     services.run_renewal(on=NOTICE_ON)
     assert not Invoice.objects.filter(membership=m, fiscal_year=2027).exists()
     assert not OutboxMessage.objects.filter(kind="lifecycle_renewal_notice").exists()
+
+
+def test_until_the_deadline_the_member_may_switch_a_confirmed_year_end_withdrawal_back_to_continue(
+    client, renewed
+):
+    user, m = renewed
+    with at(dt.date(2027, 2, 3)):
+        req = _request(m, user, effective_on=None, source=WithdrawalRequest.Source.RENEWAL)
+        services.confirm_withdrawal(req, by=UserFactory(is_staff=True))
+    with at(dt.date(2027, 2, 10)):
+        client.force_login(user)
+        page = client.get(reverse("members:establishment_detail", args=[m.establishment_id])).content.decode()
+        assert "やはり継続する" in page
+        client.post(reverse("lifecycle:renewal_continue", args=[m.establishment_id]))
+    assert Membership.objects.get(pk=m.pk).status == Membership.Status.ACTIVE
+    assert WithdrawalRequest.objects.get(pk=req.pk).status == WithdrawalRequest.Status.CANCELLED
+    assert Invoice.objects.filter(membership=m, fiscal_year=2027, status="ISSUED").count() == 1
