@@ -21,6 +21,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--lang=ja-JP",  # as a Japanese user's browser: date inputs read yyyy/mm/dd
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE_WIDTH = 390
