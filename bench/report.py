@@ -10,6 +10,7 @@ ROSTER_TARGETS = [
     ("corporate_number", "法人番号 lookup", 0.50),
     ("as_of", "as-of-date lookup (法人番号 + date)", None),
     ("filters", "roster page with filters (prefecture, JSIC, pages)", None),
+    ("name_cached", "roster name search, 20 repeated queries (response cache hits; for comparison)", None),
 ]
 P99_LIMIT_MS = 100.0  # issue 5: p99 under 100 ms
 PDF_RATIO_LIMIT = 1.5  # issue 4: one invoice PDF at most 1.5× the same layout in Latin script
@@ -46,8 +47,11 @@ def checks(results: dict) -> list[dict]:
                 INFO,
                 "issue 5",
             )
-        add(f"{label}: p99", f"{s['p99_ms']} ms (p50 {s['p50_ms']} ms)", f"< {P99_LIMIT_MS:.0f} ms",
-            PASS if s["p99_ms"] < P99_LIMIT_MS else FAIL, "issue 5")  # fmt: skip
+        if key == "name_cached":  # a comparison, not one of the issue's searches
+            add(f"{label}: p99", f"{s['p99_ms']} ms (p50 {s['p50_ms']} ms)", "no target", INFO, "issue 5")
+        else:
+            add(f"{label}: p99", f"{s['p99_ms']} ms (p50 {s['p50_ms']} ms)", f"< {P99_LIMIT_MS:.0f} ms",
+                PASS if s["p99_ms"] < P99_LIMIT_MS else FAIL, "issue 5")  # fmt: skip
         if s.get("non200") or s.get("errors"):
             add(
                 f"{label}: answers other than 200",
@@ -288,3 +292,20 @@ def write(results: dict, out_dir: Path, notes_path: Path | None = None) -> None:
     )
     notes = notes_path.read_text() if notes_path and notes_path.exists() else ""
     (out_dir / "RESULTS.md").write_text(markdown(results, notes))
+
+
+def rerender(results_path: Path, notes_path: Path | None = None) -> None:
+    """Write RESULTS.md again from results.json (e.g. after editing the notes), verdicts recomputed."""
+    import json
+
+    results = json.loads(results_path.read_text())
+    results["checks"] = checks(results)
+    write(results, results_path.parent, notes_path)
+
+
+if __name__ == "__main__":  # python -m bench.report [bench/results.json]
+    import sys
+
+    here = Path(__file__).resolve().parent
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else here / "results.json"
+    rerender(target, here / "NOTES.md")

@@ -17,7 +17,8 @@ from django.db import connection, transaction
 
 from bench import bulk
 from bench.names import FastRandom, NameMaker, corporate_number, load_addresses
-from bench.seeding.plan import Context, Planner
+from bench.seeding.plan import Planner
+from bench.seeding.records import Context
 from jaim.dates import fiscal_year_of, today
 
 MY_PAGE_EMAIL = "bench-mypage@example.jp"

@@ -13,201 +13,23 @@ Numbers (member numbers, invoice numbers per fiscal year, application receipt nu
 given afterwards in date order from the jaim.Sequence counters, so they are gapless and chronological."""
 
 import datetime as dt
-import functools
 import random
-from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from bench.names import PREFECTURE_WEIGHTS, Address, NameMaker, corporate_number
+from bench.seeding.money import Money
+from bench.seeding.records import (
+    OPENED,
+    App,
+    Change,
+    Context,
+    Mem,
+    Org,
+    Site,
+    at,
+    days,
+    pref_name,
+)
 from jaim.dates import fiscal_year_of
-
-TOKYO = ZoneInfo("Asia/Tokyo")
-OPENED = dt.date(2025, 7, 1)  # JAIM applications open
-
-
-@functools.cache
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=TOKYO)
-
-
-_MINUTES = [dt.timedelta(minutes=m) for m in range(24 * 60)]
-_DAYS = [dt.timedelta(days=d) for d in range(800)]
-
-
-def at(day: dt.date, minutes: int = 600) -> dt.datetime:
-    """A moment on `day` in Tokyo, `minutes` after midnight (default 10:00)."""
-    return _midnight(day) + _MINUTES[minutes]
-
-
-def days(n: int) -> dt.timedelta:
-    return _DAYS[n] if 0 <= n < 800 else dt.timedelta(days=n)
-
-
-@dataclass(slots=True, eq=False)
-class Org:
-    id: int
-    kind: str
-    corporate_number: str | None
-    name: str
-    kana: str
-    title: str
-    representative: str
-    address: Address
-    line: str
-    phone: str
-    capital: int | None
-    employees: int | None
-    created: dt.datetime
-    middles: tuple
-    user_id: int = 0
-    user_name: str = ""
-    email: str = ""
-    access_id: int = 0
-    is_support: bool = False
-    support_reg: str = ""
-    sme_verified_on: dt.date | None = None
-    renamed: tuple | None = None  # (old name, old furigana, moment) when a merger renamed it
-    sites: list = field(default_factory=list)
-    associations: list = field(default_factory=list)  # [(association id, applied_on, complete_on)]
-    contact: dict | None = None
-    payer_id: int | None = None  # a support organisation that pays for it (F12)
-    anchored: bool = False  # its first site stands at its own address (the prefecture round)
-
-
-@dataclass(slots=True, eq=False)
-class Site:
-    id: int
-    org: Org
-    name: str
-    kana: str
-    address: Address
-    line: str
-    phone: str
-    created: dt.datetime
-    eins: str
-    operating_since: dt.date | None
-    old: tuple | None = None  # (name, address, line, moment) before a completed relocation/rename took effect
-    memberships: list = field(default_factory=list)
-    apps: list = field(default_factory=list)
-    change: "Change | None" = None
-    grant: tuple | None = None  # (support organisation id, granted_at)
-    contact: dict | None = None
-    mandate: "Mandate | None" = None
-
-
-@dataclass(slots=True, eq=False)
-class Mem:
-    id: int
-    site: Site
-    status: str
-    codes: list
-    decided: dt.date
-    activated: dt.date | None = None
-    requested_at: dt.datetime | None = None
-    effective_on: dt.date | None = None
-    reason: str = ""
-    withdrawn: dt.date | None = None
-    lapsed: dt.date | None = None
-    number: str = ""
-    moves: list = field(default_factory=list)  # [(moment, from, to, note, actor id)]
-    invoices: list = field(default_factory=list)
-    terms: list = field(default_factory=list)  # [(fiscal year, answer, answered_at)]
-
-
-@dataclass(slots=True, eq=False)
-class App:
-    id: int
-    site: Site
-    kind: str
-    status: str
-    created: dt.datetime
-    codes: list = field(default_factory=list)
-    moves: list = field(default_factory=list)  # [(moment, from, to, note, actor id)]
-    messages: list = field(default_factory=list)  # [(kind, message, deadline, moment, author id)]
-    fields: dict = field(default_factory=dict)  # other Application fields by attname
-    submitted: dt.datetime | None = None
-    receipt: str = ""
-    pledged: bool = False
-    mem: "Mem | None" = None  # the membership it created or changed
-
-
-@dataclass(slots=True, eq=False)
-class Inv:
-    id: int
-    mem: Mem
-    fy: int
-    kind: str
-    method: str
-    issue: dt.date
-    due: dt.date
-    notice: dt.date | None
-    sme: bool
-    group: bool
-    quote: object  # fees.services.Quote: lines and total
-    buyer: tuple  # name, department, person, postal code, address
-    est_name: str
-    payer_id: int | None
-    issued_by: int | None
-    status: str = "ISSUED"
-    paid_on: dt.date | None = None
-    number: str = ""
-    payment: tuple | None = None  # (method, received_on, payer name, reference, recorded_by)
-    debit: tuple | None = None  # (collection date, result code)
-    events: list = field(default_factory=list)  # [(moment, action, from, to, note, actor)]
-    total: int = 0  # the quote's total (yen)
-
-
-@dataclass(slots=True, eq=False)
-class Change:
-    id: int
-    site: Site
-    kind: str
-    old_org: str
-    old_est: str
-    old_address: str
-    new_org: str
-    new_est: str
-    new_address: Address | None
-    new_line: str
-    accepted: dt.date
-    effective: dt.date | None
-    due: dt.date
-    done: dt.date | None
-    new_kana: str = ""
-
-
-@dataclass(slots=True, eq=False)
-class Mandate:
-    id: int
-    site: Site
-    bank: str
-    bank_kana: str
-    branch: str
-    branch_kana: str
-    account: str
-    holder: str
-    payer_id: int | None
-    created: dt.datetime
-    first_done: bool = False
-
-
-@dataclass
-class Context:
-    """What the planner needs from the database: ids to start from, staff, reference data, today."""
-
-    today: dt.date
-    ids: dict  # model label -> next id
-    reviewers: list
-    finance_id: int
-    codes_by_middle: dict  # "24" -> [eligible detail codes]
-    code_addons: dict  # code -> "textile" / "printing" / "packing" / ""
-    associations: list  # [(id, is_regular_member)]
-    pledges: dict  # kind -> [pledge ids]
-    banks: list  # [(bank code, bank kana, branch code, branch kana)]
-    debit_dates: dict  # fiscal year -> renewal debit date of that year's fee
-    corporate_serial: int  # serials below this are taken (earlier seeds)
-    quote: object  # (fiscal year, sme, group, notice date) -> fees.services.Quote
-
 
 # Story weights per establishment (the rest of the fields vary inside each story).
 STORIES = [
@@ -263,7 +85,7 @@ WITHDRAWAL_REASONS = [
 ]
 
 
-class Planner:
+class Planner(Money):
     """Plans `count` establishments (grouped into companies) from one seeded random generator."""
 
     def __init__(self, rng: random.Random, names: NameMaker, ctx: Context):
@@ -627,116 +449,6 @@ class Planner:
 
     # --- membership ---------------------------------------------------------------------------------------
 
-    def membership(self, site: Site, app: App, decided: dt.date) -> Mem:
-        reviewer = app.fields.get("decided_by_id")
-        mem = Mem(
-            id=self.next("membership"),
-            site=site,
-            status="AWAITING_PAYMENT",
-            codes=list(app.codes),
-            decided=decided,
-        )
-        mem.moves.append((app.moves[-1][0], "", "AWAITING_PAYMENT", "", reviewer))
-        app.mem = mem
-        site.memberships.append(mem)
-        org = site.org
-        if org.sme_verified_on is None and app.fields.get("sme_claimed") and self.rng.random() < 0.85:
-            org.sme_verified_on = decided
-        self.invoice(mem, fy=fiscal_year_of(decided), first_year=True, issue=decided, by=reviewer,
-                     application_date=app.submitted.date() if app.submitted else decided)  # fmt: skip
-        return mem
-
-    def move(self, mem: Mem, moment: dt.datetime, to: str, *, note: str = "", actor=None) -> None:
-        mem.moves.append((moment, mem.status, to, note, actor))
-        mem.status = to
-
-    def activate(self, mem: Mem) -> None:
-        rng = self.rng
-        paid = min(mem.decided + days(rng.randint(5, 40)), self.today - days(1))
-        paid = max(paid, mem.decided)
-        inv = mem.invoices[-1]
-        org = mem.site.org
-        self.pay(
-            inv, paid, method="TRANSFER", payer_name=self.names.payer_kana(org.kana), by=self.ctx.finance_id
-        )
-        mem.activated = paid
-        self.move(mem, inv.events[-1][0], "ACTIVE", actor=self.ctx.finance_id)
-
-    def pay(self, inv: Inv, on: dt.date, *, method: str, payer_name: str, by, reference: str = "") -> None:
-        moment = self.moment(on)
-        if inv.events and moment <= inv.events[-1][0]:
-            moment = inv.events[-1][0] + dt.timedelta(minutes=5)
-        inv.payment = (method, on, payer_name, reference, by)
-        method_label = "銀行振込" if method == "TRANSFER" else "口座振替"
-        inv.events.append((moment, "payment", "", "", f"{inv.total} ({method_label} {on})", by))
-        inv.events.append((moment, "status:PAID", inv.status, "PAID", "", by))
-        inv.status, inv.paid_on = "PAID", on
-
-    def renewals(self, mem: Mem, *, failing: bool) -> None:
-        """Each February since joining: next year's invoice by direct debit (F7), collected (or not)."""
-        site, rng = mem.site, self.rng
-        for fy in self.renewal_years:
-            run_day = dt.date(fy, 2, 2)
-            if mem.activated is None or fiscal_year_of(mem.decided) >= fy:
-                continue
-            catch_up = mem.activated >= run_day
-            issue = mem.activated + days(1) if catch_up else run_day
-            if issue > self.today:
-                continue
-            if mem.status != "ACTIVE" or (mem.withdrawn and mem.withdrawn <= issue):
-                continue
-            mem.terms.append((fy - 1, "CONTINUE", self.moment(run_day + days(rng.randint(1, 20)))))
-            if site.mandate is None:
-                self.mandate(site, mem, before=issue)
-            inv = self.invoice(mem, fy=fy, first_year=False, issue=issue, by=None)
-            collection = self.ctx.debit_dates[fy]
-            if catch_up:  # the next monthly collection at least 20 days after the late invoice
-                c = issue + days(20)
-                collection = dt.date(c.year, c.month, 27) if c.day <= 27 else (
-                    dt.date(c.year + (c.month == 12), c.month % 12 + 1, 27))  # fmt: skip
-            if mem.withdrawn and collection >= mem.withdrawn:
-                continue
-            if collection > self.today:
-                continue
-            if failing and fy == self.renewal_years[0]:
-                inv.debit = (collection, "1")
-                inv.events.append((self.moment(collection + days(3)), "status:DEBIT_FAILED", "ISSUED",
-                                   "DEBIT_FAILED", "資金不足", self.ctx.finance_id))  # fmt: skip
-                inv.status = "DEBIT_FAILED"
-                continue
-            inv.debit = (collection, "0")
-            self.pay(inv, collection, method="DEBIT", payer_name=site.mandate.holder,
-                     reference=f"口座振替 {collection}", by=self.ctx.finance_id)  # fmt: skip
-            site.mandate.first_done = True
-
-    def mandate(self, site: Site, mem: Mem, *, before: dt.date) -> None:
-        bank, bank_kana, branch, branch_kana = self.rng.choice(self.ctx.banks)
-        payer = site.org.payer_id if site.org.payer_id and self.rng.random() < 0.5 else None
-        holder = _holder(("カ)" if site.org.kind == "CORPORATION" else "") + site.org.kana)
-        created = self.moment(
-            max((mem.activated or mem.decided) + days(3), before - days(self.rng.randint(5, 40)))
-        )
-        site.mandate = Mandate(
-            id=self.next("mandate"), site=site, bank=bank, bank_kana=bank_kana, branch=branch,
-            branch_kana=branch_kana, account=f"{self.rng.randint(0, 9_999_999):07d}", holder=holder,
-            payer_id=payer, created=min(created, at(before, 8 * 60)),
-        )  # fmt: skip
-
-    def lapse(self, mem: Mem) -> None:
-        failed = next(i for i in mem.invoices if i.status == "DEBIT_FAILED")
-        lapsed = min(failed.due + days(self.rng.randint(60, 100)), self.today - days(1))
-        mem.lapsed = lapsed
-        self.move(mem, at(lapsed, 6 * 60), "LAPSED", note="会費未納", actor=None)
-
-    def reinstate(self, mem: Mem) -> None:
-        failed = next(i for i in mem.invoices if i.status == "DEBIT_FAILED")
-        day = min(mem.lapsed + days(self.rng.randint(5, 60)), self.today)
-        self.pay(failed, day, method="TRANSFER", payer_name=self.names.payer_kana(mem.site.org.kana),
-                 by=self.ctx.finance_id)  # fmt: skip
-        mem.lapsed = None
-        self.move(mem, failed.events[-1][0] + dt.timedelta(minutes=1), "ACTIVE", note="入金確認による復活",
-                  actor=self.ctx.finance_id)  # fmt: skip
-
     def request_withdrawal(self, mem: Mem) -> None:
         requested = self.moment(self.day_between(max(mem.activated, self.today - days(60)), self.today))
         mem.requested_at = requested
@@ -799,7 +511,7 @@ class Planner:
                           sme_proof_type="")  # fmt: skip
         for key in ("association_id", "association_applied_on", "association_complete_on", "payer_id"):
             app.fields.pop(key, None)
-        old_address = f"{_pref_name(site.address.prefecture)}{site.address.city}{site.line}"
+        old_address = f"{pref_name(site.address.prefecture)}{site.address.city}{site.line}"
         new_org_kana = org.kana
         if kind == "NAME_CHANGE":
             new_org, new_org_kana = self.names.company()[:2]
@@ -848,86 +560,3 @@ class Planner:
                         inv.buyer = (org.name, *inv.buyer[1:])
 
     # --- invoices -----------------------------------------------------------------------------------------
-
-    def invoice(
-        self, mem: Mem, *, fy: int, first_year: bool, issue: dt.date, by, application_date=None
-    ) -> Inv:
-        from fees.services import group_discount_applies, transfer_due_date
-
-        site, org = mem.site, mem.site.org
-        sme = (
-            org.sme_verified_on is not None
-            and org.sme_verified_on <= issue
-            and ((org.capital is not None and org.capital <= 300_000_000) or (org.employees or 0) <= 300)
-        )
-        regular = self.regular_associations
-        group = bool(org.associations) and group_discount_applies(
-            [
-                _AssocRow(complete, regular.get(assoc_id, False))
-                for assoc_id, _applied, complete in org.associations
-            ],
-            fiscal_year=fy,
-            application_date=application_date if first_year else None,
-        )
-        payer_id = org.payer_id if first_year else (site.mandate.payer_id if site.mandate else None)
-        payer = next((s for s in self.support_orgs if s.id == payer_id), None) if payer_id else None
-        contact = site.contact or org.contact
-        if contact:
-            buyer = (contact["addressee"], contact["department"], contact["person_name"], contact["postal_code"],
-                     f"{_pref_name(contact['prefecture'])}{contact['city']}{contact['address_line']}")  # fmt: skip
-        else:
-            who = payer or org
-            buyer = (who.name, "", "", who.address.postal_code,
-                     f"{_pref_name(who.address.prefecture)}{who.address.city}{who.line}")  # fmt: skip
-        inv = Inv(
-            id=self.next("invoice"),
-            mem=mem,
-            fy=fy,
-            kind="FIRST_YEAR" if first_year else "ANNUAL",
-            method="TRANSFER" if first_year else "DEBIT",
-            issue=issue,
-            due=transfer_due_date(issue) if first_year else self.ctx.debit_dates[fy],
-            notice=issue if first_year else None,
-            sme=sme,
-            group=group,
-            quote=self.ctx.quote(fy, sme, group, issue if first_year else None),
-            buyer=buyer,
-            est_name=f"{org.name} {site.name}",
-            payer_id=payer_id,
-            issued_by=by,
-        )
-        inv.total = inv.quote.total_yen
-        inv.events.append((self.moment(issue), "issued", "", "ISSUED", str(inv.total), by))
-        mem.invoices.append(inv)
-        return inv
-
-
-@dataclass(slots=True)
-class _AssocRow:
-    """What fees.services.group_discount_applies reads of an association membership."""
-
-    complete_on: dt.date | None
-    regular: bool
-    ended_on: dt.date | None = None
-
-    @property
-    def association(self):
-        return self
-
-    @property
-    def is_regular_member(self) -> bool:
-        return self.regular
-
-
-@functools.cache
-def _holder(kana: str) -> str:
-    """The account holder's name as the banks spell it (half-width kana, 30 characters at most)."""
-    from fees.kana import to_zengin_kana
-
-    return to_zengin_kana(kana)[:30]
-
-
-def _pref_name(code: str) -> str:
-    from jaim.validators import PREFECTURE_NAMES
-
-    return PREFECTURE_NAMES[code]

@@ -13,7 +13,8 @@ from django.contrib.contenttypes.models import ContentType
 from applications.models import Application, PledgeAcceptance, ReviewMessage
 from bench import bulk
 from bench.bulk import Table
-from bench.seeding.plan import Planner, at
+from bench.seeding.plan import Planner
+from bench.seeding.records import at
 from fees.models import (
     BillingContact,
     DebitItem,
@@ -204,7 +205,7 @@ def write_all(plan: Planner, *, log) -> dict:
                                   state["req"], state["eff"], state["reason"], state["withdrawn"], state["lapsed"],
                                   created)  # fmt: skip
 
-    from bench.seeding.plan import TOKYO as plan_tz
+    from bench.seeding.records import TOKYO as plan_tz
 
     def mem_rows():
         for m in mems:
