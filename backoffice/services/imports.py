@@ -2,6 +2,7 @@
 shown row by row; only then does staff import it, in one transaction for the whole file. A file with any rejected
 row is never imported. Importing the same file again changes nothing."""
 
+import csv
 import hashlib
 import uuid
 from collections import defaultdict
@@ -324,6 +325,9 @@ def _bank(data: bytes, file_name: str, options: dict, *, run, by) -> Evaluation:
         return ev
     except statements.StatementFormatError as exc:
         ev.errors.append(_("%(line)d行目：%(msg)s") % {"line": exc.line, "msg": exc.message})
+        return ev
+    except csv.Error:  # e.g. a cell longer than the csv module's limit (fees' parser does not catch it)
+        ev.errors.append(_("CSV の形式が正しくありません（長すぎる項目があります）。"))
         return ev
     ev.columns = [_("取引日"), _("入出金"), _("金額（円）"), _("振込依頼人"), _("摘要")]
     try:
