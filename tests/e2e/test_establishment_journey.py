@@ -220,6 +220,9 @@ def test_establishment_signs_up_applies_for_printing_is_returned_resubmits_pays_
     assert app.status == Application.Status.SUBMITTED
     assert f"受付番号：{app.receipt_number}" in me.text()
     me.shot("submitted")
+    me.goto("/mypage/applications/")
+    expect(page.get_by_role("table")).to_contain_text(app.receipt_number)
+    me.check_page("applications-list")
     assert OutboxMessage.objects.filter(to=EMAIL, kind__contains="received").exists()
 
     # The secretariat asks for a correction (the staff journey drives this in the admin)
