@@ -255,7 +255,8 @@ def markdown(results: dict, notes: str = "") -> str:
             rows.append([phase, f"{s['n']:,}", f"{s['added']:,}", f"{sum(s.get('rows', {}).values()):,}",
                          sec.get("plan", ""), sec.get("write", ""), sec.get("roster_rebuild", ""),
                          s.get("roster", {}).get("workers", ""), sec.get("analyze", ""), sec["total"],
-                         s.get("python_cpu_seconds", ""), s.get("load_average", "")])  # fmt: skip
+                         s.get("python_cpu_seconds", ""), s.get("postgres_cpu_seconds", ""),
+                         s.get("load_average", "")])  # fmt: skip
         lines += [
             "## Seeding (`manage.py seed_bench`)",
             "",
@@ -272,6 +273,7 @@ def markdown(results: dict, notes: str = "") -> str:
                     "ANALYZE s",
                     "total s",
                     "Python CPU s",
+                    "PostgreSQL CPU s",
                     "load average",
                 ],
                 rows,

@@ -12,6 +12,7 @@ import resource
 import time
 from collections import defaultdict
 from functools import cache
+from pathlib import Path
 
 from django.db import connection, transaction
 
@@ -77,6 +78,8 @@ def seed(
         log(f"{existing:,} establishments already; nothing to add")
         stats["seconds"]["total"] = round(time.perf_counter() - started, 2)
         return stats
+    pg_cpu = 0.0
+    pg_start = backend_cpu_seconds()
     with transaction.atomic():
         ctx = context()
         rng = FastRandom(f"{seed_value}:{existing}")
@@ -93,12 +96,15 @@ def seed(
         stats["rows"] = write_rows(planner, log)
         stats["seconds"]["write"] = round(time.perf_counter() - t, 2)
         log(f"wrote {sum(stats['rows'].values()):,} rows in {stats['seconds']['write']} s")
+    pg_cpu += _delta(pg_start)
     stats["added"] = to_add
     if rebuild:
         listed = [m.number for o in planner.orgs for s in o.sites for m in s.memberships if m.activated]
         t = time.perf_counter()
         workers = max(1, min(os.cpu_count() or 1, len(listed) // 5000 or 1)) if parallel else 1
+        before = backend_cpu_seconds() if workers <= 1 else None
         stats["roster"] = rebuild_roster(listed, workers=workers)
+        pg_cpu += stats["roster"].pop("postgres_cpu_seconds", 0.0) + _delta(before)
         stats["roster"]["workers"] = workers
         stats["seconds"]["roster_rebuild"] = round(time.perf_counter() - t, 2)
         log(
@@ -106,18 +112,41 @@ def seed(
         )
     if analyze and connection.vendor == "postgresql":
         t = time.perf_counter()
+        before = backend_cpu_seconds()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+        pg_cpu += _delta(before)
         stats["seconds"]["analyze"] = round(time.perf_counter() - t, 2)
     stats["seconds"]["total"] = round(time.perf_counter() - started, 2)
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     stats["python_cpu_seconds"] = round(
         own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime, 1
     )
+    stats["postgres_cpu_seconds"] = round(pg_cpu, 1) if pg_start is not None else None
     stats["load_average"] = [round(x, 2) for x in os.getloadavg()]
     log(f"seed_bench: {n:,} establishments ({to_add:,} added) in {stats['seconds']['total']} s "
-        f"(Python CPU {stats['python_cpu_seconds']} s; load average {stats['load_average']})")  # fmt: skip
+        f"(CPU: Python {stats['python_cpu_seconds']} s, PostgreSQL {stats['postgres_cpu_seconds']} s; "
+        f"load average {stats['load_average']})")  # fmt: skip
     return stats
+
+
+def backend_cpu_seconds() -> float | None:
+    """CPU used so far by this connection's PostgreSQL backend process (from /proc; a local server only)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _delta(before: float | None) -> float:
+    after = backend_cpu_seconds() if before is not None else None
+    return (after - before) if (before is not None and after is not None) else 0.0
 
 
 def rebuild_roster(member_numbers: list[str], *, workers: int) -> dict:
@@ -144,7 +173,10 @@ def _rebuild_slice(member_numbers: list[str]) -> dict:
     from roster.services import rebuild_roster as rebuild
 
     try:
-        return rebuild(member_numbers=sorted(member_numbers), batch_size=1000)
+        before = backend_cpu_seconds()
+        counts = rebuild(member_numbers=sorted(member_numbers), batch_size=1000)
+        counts["postgres_cpu_seconds"] = _delta(before)
+        return counts
     finally:
         connection.close()
 

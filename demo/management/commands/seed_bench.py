@@ -1,7 +1,7 @@
 """manage.py seed_bench --n 100000: the benchmark's data set, in bulk (see bench.seeding)."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, n, seed, no_rebuild, any_database, json, **opts):
         from bench.seeding import seed as seed_data
 
-        name = str(settings.DATABASES["default"]["NAME"])
+        name = str(connection.settings_dict["NAME"])
         if not any_database and "bench" not in name:
             raise CommandError(
                 f"seed_bench writes tens of thousands of fictitious members; the database '{name}' is not named "
