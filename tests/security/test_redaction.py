@@ -160,3 +160,74 @@ def test_staff_reading_the_outbox_in_the_admin_never_see_a_live_reset_or_verific
     html = client.get(reverse("admin:jaim_outboxmessage_change", args=[message.pk])).content.decode()
     assert "/accounts/reset/[redacted]/[redacted]/" in html
     assert token_path not in html and token_path.split("/")[-2] not in html
+
+
+# Shapes that made the old patterns rescan the text from every position: long runs of address characters with
+# no "@" (a long URL path), many "@" or "." among them, many openings of a database message and no closing.
+ADVERSARIAL = {
+    "long path": "/" + "a" * 200_000,
+    "token paths": "/accounts/verify/" * 12_000,
+    "at signs": "a@" * 100_000,
+    "dotted": "x." * 100_000,
+    "address characters": "a.b-c" * 40_000,
+    "63 and an at": ("a" * 63 + "@") * 3_200,
+    "one address, a huge domain": "a" * 64 + "@" + "b" * 200_000,
+    "key openings": "Key (" * 40_000,
+    "failing rows": "Failing row contains (" * 9_000,
+}
+
+
+@pytest.mark.parametrize("shape", ADVERSARIAL)
+def test_redact_is_fast_on_a_long_hostile_message_and_still_redacts_its_end(shape):
+    # Before: 20,000 characters took seconds and 100,000 over a minute (a log line for a 404 on a long URL).
+    import time
+
+    text = ADVERSARIAL[shape] + " for kanari.7731@example.jp and /accounts/reset/MTA/cx3k-9999/"
+    started = time.perf_counter()
+    out = redact(text)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, f"{shape}: {elapsed:.2f} s"
+    # Nothing is cut off: the address and the token at the very end are found and removed.
+    assert "kanari.7731@example.jp" not in out and "cx3k-9999" not in out
+    assert out.endswith(" for [email] and /accounts/reset/[redacted]/[redacted]/")
+
+
+def test_redact_removes_an_address_at_the_end_of_a_long_run_of_address_characters():
+    out = redact("GET /search/" + "p" * 5_000 + "?q=kanari.7731@example.jp HTTP/1.1")
+    assert "kanari" not in out and "@example.jp" not in out
+    assert out.startswith("GET /search/ppp") and out.endswith("[email] HTTP/1.1")
+
+
+def test_redact_database_values_line_by_line():
+    text = (
+        "Failing row contains (1, 山田, x) and more\n"
+        "Failing row contains (no closing on this line\n"
+        "Key (email)=(a.b@c.jp) already exists; Key (member_id, year)=(5, 2026) too"
+    )
+    assert redact(text).splitlines() == [
+        "Failing row contains ([redacted]) and more",
+        "Failing row contains (no closing on this line",
+        "Key (email)=([redacted]) already exists; Key (member_id, year)=([redacted]) too",
+    ]
+
+
+def test_the_log_filter_handles_a_huge_request_path_quickly():
+    import logging
+    import time
+
+    from jaim.security import RedactingLogFilter
+
+    record = logging.LogRecord(
+        "django.request",
+        logging.WARNING,
+        __file__,
+        1,
+        "Not Found: %s",
+        ("/" + "a/" * 100_000 + "x@y.jp",),
+        None,
+    )
+    started = time.perf_counter()
+    assert RedactingLogFilter().filter(record)
+    assert time.perf_counter() - started < 2.0
+    message = record.getMessage()
+    assert message.startswith("Not Found: /a/a/") and message.endswith("[email]") and "y.jp" not in message
