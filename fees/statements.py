@@ -58,7 +58,18 @@ def _decode(data: bytes) -> str:
 def _rows(data: bytes):
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""))
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except (
+            csv.Error
+        ) as exc:  # e.g. a cell longer than csv.field_size_limit(): a malformed file like any other
+            raise StatementFormatError(
+                max(reader.line_num, 1),
+                _("CSV として読み取れません（長すぎる項目があるか、形式が崩れています）。"),
+            ) from exc
         yield reader.line_num, [c.strip() for c in row]
 
 

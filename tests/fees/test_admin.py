@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from fees import services
-from fees.models import BankStatementLine, CreditNote, DebitRun, FeeSchedule, Invoice
+from fees.models import BankStatementImport, BankStatementLine, CreditNote, DebitRun, FeeSchedule, Invoice
 from tests.factories import EstablishmentFactory, OrganisationFactory, membership_for
 from tests.fees.factories import FeeScheduleFactory, originator
 from tests.security.helpers import staff_user, verified_login
@@ -117,6 +117,23 @@ def test_statement_upload_in_the_admin_matches_and_reports_malformed_lines(clien
     r = client.post(url, {"bank_format": "canonical", "file": good})
     assert r.status_code == 302
     assert Invoice.objects.get(pk=invoice.pk).status == "PAID"
+
+
+def test_statement_upload_with_a_cell_over_the_csv_limit_is_reported_and_nothing_is_imported(
+    client, finance, invoice
+):
+    # A cell longer than csv.field_size_limit() (131,072 characters) made the csv module raise: a 500 before.
+    header = "booked_on,direction,amount_yen,payer_name_raw,description_raw\n"
+    good = f"2026-07-01,in,{invoice.total_yen},ｶ)ﾔﾏﾀﾞｾｲｻｸｼﾖ,\n"  # would match and settle the invoice
+    huge = "2026-07-02,in,1000," + "ｱ" * 140_000 + ",\n"
+    upload = SimpleUploadedFile("huge.csv", (header + good + huge).encode())
+    r = client.post(reverse("admin:fees_statement_upload"), {"bank_format": "canonical", "file": upload})
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert "3行目：CSV として読み取れません（長すぎる項目があるか、形式が崩れています）。" in page
+    assert "ファイルは取り込んでいません。" in page
+    assert not BankStatementImport.objects.exists() and not BankStatementLine.objects.exists()
+    assert Invoice.objects.get(pk=invoice.pk).status != "PAID"
 
 
 def test_unmatched_line_is_settled_from_the_review_screen(client, finance, invoice):
