@@ -8,17 +8,13 @@ class BackofficeConfig(AppConfig):
 
     def ready(self):
         from django.contrib import admin
-        from django.db.models.signals import post_migrate
 
-        from backoffice import exports, permissions, staff_views, views
+        from backoffice import exports, staff_views, views
         from members import panels
 
         # Every admin list gets CSV / Excel buttons; the admin index shows the dashboard.
         exports.install(admin.site)
         staff_views.install_dashboard(admin.site)
-        post_migrate.connect(
-            permissions.grant_backoffice_permissions, dispatch_uid="backoffice.grant_permissions"
-        )
         panels.register_mypage_panel(views.resources_panel, order=20)
         panels.register_mypage_panel(views.information_panel, order=90)
         panels.register_establishment_panel(views.council_panel, order=60)

@@ -3,7 +3,9 @@ step with this table after every migrate (new models get their permissions witho
 
 from django.utils.translation import gettext_lazy as _
 
-# group -> list of (app_label, actions) ; actions among view/add/change/delete, "*" = all
+# group -> list of (app_label, grants). A grant is an action (the part of the codename before "_": view, add,
+# change, delete, …), one exact codename (it has a "_": "import_association"), or "*" for every permission of the
+# app. The group gets exactly these: anything else it holds is taken away at the next migrate.
 STAFF_GROUPS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "reviewer": [
         ("applications", ("view", "add", "change")),
@@ -11,6 +13,7 @@ STAFF_GROUPS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("roster", ("view",)),
         ("fees", ("view",)),
         ("jaim", ("view",)),
+        ("backoffice", ("view_importrun", "view_councilrecord", "view_exportjob", "view_reports")),
     ],
     "finance": [
         ("fees", ("view", "add", "change")),
@@ -18,6 +21,10 @@ STAFF_GROUPS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("applications", ("view",)),
         ("roster", ("view",)),
         ("jaim", ("view",)),
+        (
+            "backoffice",
+            ("view_importrun", "import_association", "view_councilrecord", "view_exportjob", "view_reports"),
+        ),
     ],
     "administrator": [
         ("applications", ("view", "add", "change", "delete")),
@@ -28,6 +35,7 @@ STAFF_GROUPS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("auth", ("view", "add", "change")),
         ("axes", ("view", "delete")),
         ("otp_totp", ("view", "add", "change", "delete")),
+        ("backoffice", ("*",)),
     ],
 }
 GROUP_LABELS = {"reviewer": _("審査担当"), "finance": _("経理担当"), "administrator": _("管理者")}
@@ -41,7 +49,7 @@ def sync_staff_groups(sender=None, **kwargs):
         wanted = set()
         for app_label, actions in rules:
             for perm in Permission.objects.filter(content_type__app_label=app_label):
-                if perm.codename.split("_", 1)[0] in actions:
+                if "*" in actions or perm.codename in actions or perm.codename.split("_", 1)[0] in actions:
                     wanted.add(perm.pk)
         current = set(group.permissions.values_list("pk", flat=True))
         if wanted != current:
