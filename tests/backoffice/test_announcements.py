@@ -289,3 +289,22 @@ def test_publish_and_withdraw_from_the_admin_actions(admin_client):
     admin_client.post(changelist, {"action": "withdraw", "_selected_action": [a.pk]})
     a.refresh_from_db()
     assert a.status == Announcement.Status.WITHDRAWN
+
+
+def test_the_archive_is_linked_from_the_home_page_menu_footer_and_sections(client):
+    archive = reverse("backoffice:archive")
+    page = client.get(reverse("home")).content.decode()
+    # the main menu, the footer and the home page's card for notices
+    assert page.count(f'href="{archive}"') == 3
+    assert f'<a href="{archive}">お知らせ</a>' in page
+    assert f'href="{reverse("backoffice:subscribe")}"' in page
+    # the menu and footer are on every page, signed in or not; the link leads to the archive
+    client.force_login(UserFactory())
+    mypage = client.get(reverse("members:mypage")).content.decode()
+    assert (
+        f'<a href="{archive}">お知らせ</a>' in mypage
+        and f'<a href="{archive}">制度情報（お知らせ）</a></p>' in mypage
+    )
+    assert client.get(archive).status_code == 200
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert f'<a href="{archive}">Notices</a>' in client.get(reverse("home")).content.decode()
