@@ -312,6 +312,13 @@ from jaim.schedule import BEAT_SCHEDULE  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
+# --- applications (review of applications and changes) -----------------------------------------------------
+# After an approved name change or relocation, the member has this many days from the change date (the decision
+# date when none was given) to send the follow-up documents; the reviewer may set another date.
+JAIM_IDENTITY_FOLLOW_UP_DAYS = env.int("JAIM_IDENTITY_FOLLOW_UP_DAYS", default=30)
+# An application sent back for correction: the deadline the return form suggests, in days from today.
+JAIM_RETURN_DEADLINE_DAYS = env.int("JAIM_RETURN_DEADLINE_DAYS", default=30)
+
 # --- fees (issue 4: fees, invoices, payments, direct debit) ----------------------------------------------
 # Issuer block printed on invoices, notices, credit notes and receipts.
 JAIM_ISSUER = {
