@@ -28,8 +28,8 @@ def test_the_subscription_form_never_answers_500(client):
 
 
 def test_token_links_never_answer_500(client):
-    # Tokens up to 4,000 characters: longer URLs are refused by the reverse proxy (and a 4xx on a very long URL
-    # is slow to log today: jaim.security's redaction is super-linear in the message length — reported).
+    # Tokens up to 4,000 characters: longer URLs are refused by the reverse proxy. (Logging a 4xx on a very long
+    # URL is linear now: tests/security/test_redaction.py.)
     @HYPOTHESIS
     @given(token=hostile.filter(lambda t: t and len(t) <= 4000 and "/" not in t and "\x00" not in t))
     def run(token):
