@@ -195,6 +195,8 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "jaim"}
     )
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "jaim.cache.RedisCache"  # one Redis client per pool (see jaim.cache)
 
 LOGGING = {
     "version": 1,

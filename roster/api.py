@@ -144,15 +144,14 @@ def _errors(form) -> dict:
 )
 def search_entries(request, params: Query[SearchParams]):
     # A repeated search is served from the cache under the roster's version (see roster.selectors).
-    key = selectors.response_cache_key("api", request.GET)
-    cached = selectors.cache_get(key)
-    if cached is not None:
-        return HttpResponse(cached, content_type="application/json; charset=utf-8")
+    answer = selectors.cached_answer("api", request.GET)
+    if answer.value is not None:
+        return HttpResponse(answer.value, content_type="application/json; charset=utf-8")
     result = _search(params)
     if result.status_code != 200:
         return result
     body = SearchResult.model_validate(result.value).model_dump_json()
-    selectors.cache_set(key, body)
+    selectors.store_answer(answer, body)
     return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
@@ -166,7 +165,7 @@ def _search(params: SearchParams) -> Status:
     if not query.has_criteria:
         return Status(400, {"detail": _("検索条件を指定してください。"), "errors": {}})
     page_size = max(1, min(params.page_size, 50))
-    page = selectors.ResultPage(selectors.search(query), params.page, per_page=page_size, cap=MAX_RESULTS)
+    page = selectors.ResultPage(query, params.page, per_page=page_size, cap=MAX_RESULTS)
     return Status(
         200,
         {

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from jaim.validators import PREFECTURES
+from jaim.validators import PREFECTURE_NAMES, PREFECTURES
 from members.models import Membership
 
 
@@ -145,13 +145,17 @@ class IdentityFields(models.Model):
     def has_pending_change(self) -> bool:
         return bool(self.change_kind)
 
+    # Prefecture names from the dict, not get_FOO_display (which rebuilds a dict of the 47 choices per call):
+    # every result card of the roster shows them.
     @property
     def location(self) -> str:
-        return f"{self.get_prefecture_display()}{self.city}"
+        return f"{PREFECTURE_NAMES.get(self.prefecture, self.prefecture)}{self.city}"
 
     @property
     def new_location(self) -> str:
-        return f"{self.get_new_prefecture_display()}{self.new_city}" if self.new_prefecture else ""
+        if not self.new_prefecture:
+            return ""
+        return f"{PREFECTURE_NAMES.get(self.new_prefecture, self.new_prefecture)}{self.new_city}"
 
     @property
     def jsic_code_list(self) -> list[str]:

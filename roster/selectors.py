@@ -94,17 +94,44 @@ def bump_roster_version() -> None:
         log.warning("cache unavailable; roster version not bumped")
 
 
-def response_cache_key(kind: str, params, *extra) -> str | None:
-    """A key for a public answer: kind, roster version, today, language, the sorted query parameters.
-    None when the cache is unreachable."""
-    version = roster_version()
-    if version is None:
-        return None
+@dataclass(frozen=True)
+class CachedAnswer:
+    """A public answer looked up in the cache: `value` is None on a miss; `key` is None when the cache is
+    unreachable (then nothing is stored either)."""
+
+    key: str | None
+    version: int | None
+    value: object = None
+
+
+def cached_answer(kind: str, params, *extra) -> CachedAnswer:
+    """The roster's version and the answer cached for `kind` and the query parameters, in one round trip.
+    Answers are stored with the version they were computed under (store_answer): one from an older version is
+    a miss, so nothing is served after a change even if it was stored while the change was being made. "Today"
+    and the language are in the key."""
     items = (
         sorted((k, v) for k in params for v in params.getlist(k)) if hasattr(params, "getlist") else params
     )
     digest = hashlib.sha256(repr((items, extra)).encode()).hexdigest()[:32]
-    return f"roster:{kind}:{version}:{jaim_today().isoformat()}:{get_language()}:{digest}"
+    key = f"roster:{kind}:{jaim_today().isoformat()}:{get_language()}:{digest}"
+    try:
+        found = cache.get_many([VERSION_KEY, key])
+    except Exception:  # noqa: BLE001
+        log.warning("cache unavailable; roster answers are computed without it")
+        return CachedAnswer(None, None)
+    version = found.get(VERSION_KEY)
+    if version is None:
+        version = roster_version()
+        if version is None:
+            return CachedAnswer(None, None)
+    stored = found.get(key)
+    hit = isinstance(stored, tuple) and len(stored) == 2 and stored[0] == version
+    return CachedAnswer(key, version, stored[1] if hit else None)
+
+
+def store_answer(answer: CachedAnswer, value) -> None:
+    if answer.key is not None:
+        cache_set(answer.key, (answer.version, value))
 
 
 def lines_on(day: dt.date) -> QuerySet[RosterLine]:
@@ -116,67 +143,112 @@ def lines_on(day: dt.date) -> QuerySet[RosterLine]:
 
 PARTIAL_MIN_LENGTH = 3  # a trigram index needs three characters to find a part of a name
 
-
-def name_filter(key: str) -> Q:
-    """Three characters or more: any part of a name. Two: the start of a name (花王, 東レ) — the key is
-    'company establishment …' separated by spaces, so that is the key's start or right after a space.
-
-    PostgreSQL: LIKE on search_key, served by the pg_trgm GIN index (migration 0002) in both cases (pg_trgm
-    treats the start of the key and a space as a word start). The key is already lower case, so no UPPER()
-    that would bypass the index. SQLite has no trigram index: the case-insensitive lookups."""
-    pg = connection.vendor == "postgresql"
-    contains, startswith = ("contains", "startswith") if pg else ("icontains", "istartswith")
-    if len(key) >= PARTIAL_MIN_LENGTH:
-        return Q(**{f"search_key__{contains}": key})
-    return Q(**{f"search_key__{startswith}": key}) | Q(**{f"search_key__{contains}": " " + key})
+# What a result shows (cards, API): every column but the search helpers.
+RESULT_COLUMNS = (
+    "id", "entry_id", "valid_from", "valid_until", "listed_since", "token", "member_number", "corporate_number",
+    "organisation_name", "establishment_name", "prefecture", "city", "change_kind", "new_organisation_name",
+    "new_establishment_name", "new_prefecture", "new_city", "jsic",
+)  # fmt: skip
+_ORDER = "member_number, valid_from"
 
 
-def jsic_filter(code: str) -> Q:
-    """A code matches itself and everything under it: '25' matches 2592, '259' matches 2592 and 2599.
-    A major letter (E) matches all its middle classifications."""
-    if code.isalpha():
-        middles = [c for c, _n, level, parent in _jsic_rows() if level == "middle" and parent == code]
-        q = Q(pk__in=[])
-        for middle in middles:
-            q |= Q(jsic_codes__contains="|" + middle)
-        return q
-    return Q(jsic_codes__contains="|" + code)
+def _like(value: str) -> str:
+    """`value` taken literally in a LIKE pattern (backslash is the escape character: ESCAPE below)."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search(query: RosterQuery) -> QuerySet[RosterLine]:
-    qs = lines_on(query.as_of)
+def _where(query: RosterQuery) -> tuple[str, list]:
+    """The WHERE clause of a search, in SQL: the search is the roster's hot path, and building it through the
+    ORM cost more than running it (measured in bench/RESULTS.md). One place defines what a search matches.
+
+    Name: three characters or more, any part of a name; two, the start of a name (花王, 東レ) — the key is
+    'company establishment …' separated by spaces, so that is the key's start or right after a space. On
+    PostgreSQL both are LIKE on search_key, served by the pg_trgm GIN index (migration 0002; pg_trgm treats the
+    start of the key and a space as a word start). The key is already lower case: no UPPER() that would bypass
+    the index. JSIC: a code matches itself and everything under it ('25' matches 2592), a major letter (E) all
+    its middle classifications. Prefecture: the current or, while a relocation is pending, the new one."""
+    like = "LIKE %s ESCAPE '\\'"
+    clauses = ["valid_from <= %s", "(valid_until IS NULL OR valid_until > %s)"]
+    params: list = [query.as_of, query.as_of]
     if query.name:
-        qs = qs.filter(name_filter(query.name))
+        key = _like(query.name)
+        if len(query.name) >= PARTIAL_MIN_LENGTH:
+            clauses.append(f"search_key {like}")
+            params.append(f"%{key}%")
+        else:
+            clauses.append(f"(search_key {like} OR search_key {like})")
+            params += [f"{key}%", f"% {key}%"]
     if query.corporate_number:
-        qs = qs.filter(corporate_number=query.corporate_number)
+        clauses.append("corporate_number = %s")
+        params.append(query.corporate_number)
     if query.member_number:
-        qs = qs.filter(member_number=query.member_number)
+        clauses.append("member_number = %s")
+        params.append(query.member_number)
     if query.prefecture:
-        qs = qs.filter(Q(prefecture=query.prefecture) | Q(new_prefecture=query.prefecture))
+        clauses.append("(prefecture = %s OR new_prefecture = %s)")
+        params += [query.prefecture, query.prefecture]
     if query.jsic:
-        qs = qs.filter(jsic_filter(query.jsic))
-    return qs.defer("search_key", "jsic_codes").order_by("member_number", "valid_from")
+        codes = (
+            [c for c, _n, level, parent in _jsic_rows() if level == "middle" and parent == query.jsic]
+            if query.jsic.isalpha()
+            else [query.jsic]
+        )
+        if codes:
+            clauses.append("(" + " OR ".join([f"jsic_codes {like}"] * len(codes)) + ")")
+            params += [f"%|{_like(code)}%" for code in codes]
+        else:
+            clauses.append("1 = 0")
+    return " AND ".join(clauses), params
+
+
+def search(query: RosterQuery):
+    """Every line the query matches, in member-number order (a RawQuerySet of RosterLine)."""
+    where, params = _where(query)
+    columns = ", ".join(RESULT_COLUMNS)
+    table = RosterLine._meta.db_table
+    sql = f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {_ORDER}"  # noqa: S608 - fixed SQL, values as parameters
+    return RosterLine.objects.raw(sql, params)  # noqa: S611
 
 
 class ResultPage:
     """One page of results with a count capped at `cap` (a broad search does not pay for counting the whole
-    roster, and pages beyond the cap are not offered: narrow the search, or use the export). A first page with
-    fewer rows than a page holds is the whole answer: no count query."""
+    roster, and pages beyond the cap are not offered: narrow the search, or use the export). One query gives
+    the page and the capped count (a window count over the first cap + 1 matches); a page beyond the last one
+    costs a second query for the last page."""
 
-    def __init__(self, qs, number: int, *, per_page: int, cap: int):
+    def __init__(self, query: RosterQuery, number: int, *, per_page: int, cap: int):
         self.per_page, self.cap = per_page, cap
         max_pages = -(-cap // per_page)
         number = max(1, min(number, max_pages))
-        rows = list(qs[(number - 1) * per_page : number * per_page])
-        if number == 1 and len(rows) < per_page:
-            count = len(rows)
-        else:
-            count = qs[: cap + 1].count()
+        rows, count = self._fetch(query, number)
+        last = max(1, -(-min(count, cap) // per_page))
+        if not rows and number > 1:  # asked beyond the last page: the count comes from a count query
+            count = self._count(query)
             last = max(1, -(-min(count, cap) // per_page))
-            if not rows and number > last:  # asked beyond the last page
-                number = last
-                rows = list(qs[(number - 1) * per_page : number * per_page])
+            number = last
+            rows, count = self._fetch(query, number) if count else ([], 0)
         self.number, self.object_list, self.count = number, rows, count
+
+    def _fetch(self, query: RosterQuery, number: int) -> tuple[list, int]:
+        where, params = _where(query)
+        columns = ", ".join(RESULT_COLUMNS)
+        table = RosterLine._meta.db_table
+        sql = (
+            f"SELECT {columns}, COUNT(*) OVER () AS result_count FROM ("  # noqa: S608 - fixed SQL
+            f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {_ORDER} LIMIT %s"
+            f") capped ORDER BY {_ORDER} LIMIT %s OFFSET %s"
+        )
+        offset = (number - 1) * self.per_page
+        rows = list(RosterLine.objects.raw(sql, [*params, self.cap + 1, self.per_page, offset]))  # noqa: S611 - fixed SQL
+        return rows, (rows[0].result_count if rows else 0)
+
+    def _count(self, query: RosterQuery) -> int:
+        where, params = _where(query)
+        table = RosterLine._meta.db_table
+        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {where} LIMIT %s) capped"  # noqa: S608 - fixed SQL, values as parameters
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, self.cap + 1])
+            return cursor.fetchone()[0]
 
     @property
     def capped(self) -> bool:
@@ -238,17 +310,21 @@ def current_line_for_establishment(establishment, *, on: dt.date) -> RosterLine 
     )
 
 
-def latest_exports() -> dict[str, RosterExport]:
-    """The newest export of each format: one query, then from the cache until the roster version changes
-    (the exports job bumps it)."""
-    version = roster_version()
-    key = f"roster:latest-exports:{version}" if version is not None else None
-    latest = cache_get(key)
-    if latest is None:
+_LATEST_EXPORTS: tuple = (None, {})
+
+
+def latest_exports(version: int | None = None) -> dict[str, RosterExport]:
+    """The newest export of each format: one query per process and roster version (the exports job bumps the
+    version), so a page that already knows the version reads no cache and no database for them."""
+    global _LATEST_EXPORTS
+    version = version if version is not None else roster_version()
+    known_version, latest = _LATEST_EXPORTS
+    if version is None or known_version != version:
         latest = {}
         for export in RosterExport.objects.order_by("-created_at", "-id")[: 3 * 4]:
             latest.setdefault(export.format, export)
-        cache_set(key, latest)
+        if version is not None:
+            _LATEST_EXPORTS = (version, latest)
     return latest
 
 

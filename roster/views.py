@@ -1,20 +1,25 @@
 """The public roster (no login): search, permanent entry pages, export downloads. And the member's
 confirmation PDF, requested from My Page (access checked through members.selectors)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages import get_messages
 from django.http import FileResponse, Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 
 from jaim.dates import today
 from jaim.errors import DomainError
 from members import selectors as member_selectors
-from roster import cards, exports, selectors, services
-from roster.forms import MAX_PAGES, PAGE_SIZE, RosterSearchForm
+from roster import exports, page, selectors, services
+from roster.forms import MAX_PAGES, RosterSearchForm
 from roster.models import RosterExport
 from roster.ratelimit import limit_page
 
@@ -29,57 +34,48 @@ def _page_number(request) -> int:
 @require_GET
 @limit_page("page")
 def search(request):
-    """The public search. The page body is cached per query under the roster's version (see selectors), so a
-    repeated search costs two cache reads; base.html (with its CSRF token) is rendered per request."""
-    searched = any(request.GET.get(k) for k in SEARCH_PARAMS)
-    key = selectors.response_cache_key("page", request.GET)
-    body = selectors.cache_get(key)
+    """The public search. The page body is cached per query under the roster's version (see selectors), found
+    with the version in one cache read; the page around it is the process's pre-rendered shell (_page)."""
+    searched = any(request.GET.get(k) for k in page.SEARCH_PARAMS)
+    answer = selectors.cached_answer("page", request.GET)
+    body = answer.value
     if body is None:
-        body = render_to_string(
-            "roster/_search_body.html", _search_context(request, searched), request=request
-        )
-        selectors.cache_set(key, body)
-    body = mark_safe(body)  # noqa: S308 - our own auto-escaped template output, cached as a string
-    return render(request, "roster/search.html", {"body": body, "searched": searched})
+        body = page.search_body(request.GET, page_number=_page_number(request), version=answer.version)
+        selectors.store_answer(answer, body)
+    return _page(request, body, searched)
 
 
-SEARCH_PARAMS = ("q", "prefecture", "jsic", "as_of")
+# The page around the body depends only on the language and (for a visitor) nothing else but the CSRF token
+# and the current path in the header's forms: it is rendered once per process with markers in their place. A
+# signed-in user, a pending message or DEBUG (templates edited while running) get the ordinary render.
+_SHELLS: dict[tuple[str, bool], str] = {}
+_BODY, _CSRF, _NEXT = "\x00jaim-body\x00", "\x00jaim-csrf\x00", "\x00jaim-next\x00"
 
 
-def _search_context(request, searched: bool) -> dict:
-    form = RosterSearchForm(request.GET if searched else None)
-    context = {
-        "form": form,
-        "as_of": today(),
-        "is_today": True,
-        "page": None,
-        "searched": searched,
-        "filtered": any(request.GET.get(k) for k in ("prefecture", "jsic", "as_of")),
-    }
-    if searched and form.is_valid():
-        query = form.query()
-        context.update(as_of=query.as_of, is_today=query.as_of == today())
-        if query.has_criteria:
-            page = selectors.ResultPage(
-                selectors.search(query), _page_number(request), per_page=PAGE_SIZE, cap=MAX_PAGES * PAGE_SIZE
-            )
-            as_of_param = "" if query.as_of == today() else query.as_of.isoformat()
-            context.update(
-                page=page,
-                cards=cards.line_cards(page.object_list, as_of_param=as_of_param),
-                truncated=page.capped,
-                query=query,
-            )
-        else:
-            context["needs_criteria"] = True
-    latest = selectors.latest_exports()
-    labels = {"csv": _("CSV（Excelで開けます）"), "xlsx": _("Excel（.xlsx）"), "pdf": _("PDF（印刷用）")}
-    context["export_list"] = [(labels[f], latest[f]) for f in ("csv", "xlsx", "pdf") if f in latest]
-    params = request.GET.copy()
-    params.pop("page", None)
-    context["querystring"] = params.urlencode()
-    context["filter_fields"] = [form["prefecture"], form["jsic"], form["as_of"]]
-    return context
+class _ShellRequest:
+    def get_full_path(self):
+        return _NEXT
+
+
+def _page(request, body: str, searched: bool) -> HttpResponse:
+    if settings.DEBUG or request.user.is_authenticated or len(get_messages(request)):
+        body = mark_safe(body)  # noqa: S308 - our own auto-escaped template output, cached as a string
+        return render(request, "roster/search.html", {"body": body, "searched": searched})
+    key = (get_language(), searched)
+    shell = _SHELLS.get(key)
+    if shell is None:
+        context = {
+            "body": mark_safe(_BODY),  # noqa: S308 - a marker
+            "searched": searched,
+            "csrf_token": _CSRF,
+            "request": _ShellRequest(),
+            "user": AnonymousUser(),
+            "messages": (),
+        }
+        shell = _SHELLS[key] = render_to_string("roster/search.html", context)
+    before, after = shell.split(_BODY, 1)
+    head = before.replace(_CSRF, get_token(request)).replace(_NEXT, escape(request.get_full_path()))
+    return HttpResponse(head + body + after)
 
 
 @require_GET

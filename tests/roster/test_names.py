@@ -22,11 +22,7 @@ def line_on(membership, day):
 
 
 def found(name, day):
-    return list(
-        selectors.search(RosterQuery(as_of=day, name=search_key(name))).values_list(
-            "member_number", flat=True
-        )
-    )
+    return [line.member_number for line in selectors.search(RosterQuery(as_of=day, name=search_key(name)))]
 
 
 @pytest.fixture
