@@ -106,7 +106,7 @@ def _table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(out)
 
 
-def markdown(results: dict, notes: str = "") -> str:
+def markdown(results: dict, notes: str = "", before: dict | None = None) -> str:
     m = results["machine"]
     settings = results["settings"]
     lines = [
@@ -280,9 +280,45 @@ def markdown(results: dict, notes: str = "") -> str:
             ),  # fmt: skip
             "",
         ]
+    if before:
+        lines += before_after(results, before)
     if notes.strip():
         lines += [notes.strip(), ""]
     return "\n".join(lines)
+
+
+def before_after(results: dict, before: dict) -> list[str]:
+    """The same figures from an earlier run (bench/results-before.json: the run before a fix) beside these."""
+    rows = []
+    old_http = before.get("http", {}).get("scenarios", {})
+    for key, s in results.get("http", {}).get("scenarios", {}).items():
+        o = old_http.get(key)
+        if not o:
+            continue
+        ratio = (
+            f"{o['ratio']:.1%} → {s['ratio']:.1%}"
+            if o.get("ratio") is not None and s.get("ratio") is not None
+            else "—"
+        )
+        rows.append([s["label"], f"{o['rps']:.0f} → {s['rps']:.0f}", ratio, f"{o['p50_ms']} → {s['p50_ms']}",
+                     f"{o['p99_ms']} → {s['p99_ms']}"])  # fmt: skip
+    old_pages = before.get("pages", {})
+    for key, page in results.get("pages", {}).items():
+        o, s = old_pages.get(key, {}).get("full"), page.get("full")
+        if o and s:
+            rows.append([f"{page['label']} at {results['n']:,}", "—", "—", f"{o['ms_median']} → {s['ms_median']} ms",
+                         f"{o['queries']} → {s['queries']} queries"])  # fmt: skip
+    if not rows:
+        return []
+    return [
+        "## Before → after",
+        "",
+        f"The run before the fixes described below ({before.get('finished_at', '?')}, same machine, same N; "
+        "`results-before.json`) against this one.",
+        "",
+        _table(["figure", "req/s", "÷ trivial", "p50 ms", "p99 ms / queries"], rows),
+        "",
+    ]
 
 
 def write(results: dict, out_dir: Path, notes_path: Path | None = None) -> None:
@@ -293,7 +329,9 @@ def write(results: dict, out_dir: Path, notes_path: Path | None = None) -> None:
         json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n"
     )
     notes = notes_path.read_text() if notes_path and notes_path.exists() else ""
-    (out_dir / "RESULTS.md").write_text(markdown(results, notes))
+    before_path = out_dir / "results-before.json"
+    before = json.loads(before_path.read_text()) if before_path.exists() else None
+    (out_dir / "RESULTS.md").write_text(markdown(results, notes, before))
 
 
 def rerender(results_path: Path, notes_path: Path | None = None) -> None:
