@@ -147,6 +147,15 @@ def markdown(results: dict, notes: str = "", before: dict | None = None) -> str:
         "",
         "## Conditions",
         "",
+        *(
+            [
+                f"- **Carried over** from the run of {results['carried_over']['from']} "
+                f"(`{results['carried_over']['file']}`, same machine and N; the code they measure did not change "
+                f"in between): {', '.join(results['carried_over']['sections'])}.",
+            ]
+            if results.get("carried_over", {}).get("sections")
+            else []
+        ),
         f"- Server: gunicorn {settings['gunicorn_workers']} sync workers on 127.0.0.1, `DJANGO_ENV=production` "
         "(DEBUG off), `DJANGO_SECURE_SSL_REDIRECT=false` (plain HTTP on loopback), `DB_CONN_MAX_AGE=60` "
         "(as in .env.example), cache and broker on Redis "

@@ -42,6 +42,12 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--skip", action="append", default=[], choices=["load", "pages", "pdf", "exports", "renewal"]
     )
+    p.add_argument(
+        "--carry-over",
+        type=Path,
+        default=None,
+        help="results.json of an earlier full run: skipped sections are taken from it, marked as such",
+    )
     args = p.parse_args(argv)
     args.duration = args.duration or (1 if args.quick else 10)
     args.rounds = args.rounds or (1 if args.quick else 3)
@@ -160,6 +166,8 @@ def run(args) -> dict:
         for size, n in zip(("small", "full"), sizes, strict=True):
             log(f"renewal job for {n:,} memberships")
             results["renewal"][size] = inprocess.renewal(n)
+    if args.carry_over:
+        carry_over(results, args)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["finished_at"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     results["checks"] = report.checks(results)
@@ -171,6 +179,23 @@ def run(args) -> dict:
         benv.drop_database(url, name)
     benv.redis_flush(args.cache_url)
     return results
+
+
+def carry_over(results: dict, args) -> None:
+    """Sections skipped in this run, from an earlier run at the same N (code they measure unchanged since):
+    recorded under results["carried_over"] with that run's date, and said in RESULTS.md."""
+    earlier = json.loads(args.carry_over.read_text())
+    if earlier.get("n") != args.n:
+        raise BenchError(f"{args.carry_over} was run at N={earlier.get('n')}, not {args.n}")
+    taken = [key for key in ("pdf", "exports", "renewal") if key in args.skip and key in earlier]
+    for key in taken:
+        results[key] = earlier[key]
+    results["carried_over"] = {
+        "sections": taken,
+        "from": earlier.get("finished_at"),
+        "file": args.carry_over.name,
+    }
+    log(f"carried over from {args.carry_over}: {', '.join(taken) or 'nothing'}")
 
 
 def seed(n: int, environment: dict, *, in_process: bool = False) -> dict:
