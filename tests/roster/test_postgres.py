@@ -86,3 +86,11 @@ def test_a_page_of_a_rare_name_is_not_found_by_walking_the_roster_in_member_orde
         cursor.execute("EXPLAIN " + query["sql"])
         explained = "\n".join(row[0] for row in cursor.fetchall())
     assert "rosterline_search_key_trgm" in explained and "rosterline_member_number" not in explained
+
+
+def test_a_prefecture_search_can_use_an_index_for_both_the_prefecture_and_a_pending_new_one():
+    _many_lines()
+    qs = selectors.search(RosterQuery(as_of=dt.date(2026, 11, 2), prefecture="21"))
+    explained = plan(qs)
+    # (prefecture = X OR new_prefecture = X): a bitmap OR of the two indexes, not a filter over every line.
+    assert "rosterline_prefecture" in explained and "rosterline_new_prefecture" in explained
