@@ -6,7 +6,8 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,9 +29,29 @@ from applications.models import (
 )
 from jaim.dates import today
 from jaim.errors import DomainError
-from members.models import AddOn, JsicCode
+from members.models import AddOn, Establishment, JsicCode
 
 S = Application.Status
+
+
+def once_per_request(request, key, compute):
+    """The admin builds the filters again for every facet count (seven times a page): their choices are read once."""
+    memo = request.__dict__.setdefault("_jaim_filter_choices", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def filtered_for_facets(list_filter, changelist):
+    """The queue as the other filters leave it (Django's own starting point for a filter's facet counts)."""
+    return changelist.get_queryset(
+        list_filter.request, exclude_parameters=list_filter.expected_parameters()
+    ).order_by()
+
+
+def count_applications(queryset):
+    """Count applications once each: DISTINCT only when a filter or search joined rows that repeat them."""
+    return Count("pk", distinct=queryset.query.distinct)
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -62,21 +83,58 @@ class StatusFilter(admin.SimpleListFilter):
             return queryset.filter(status=value)
         return queryset.exclude(status=S.DRAFT)  # drafts are the applicant's business until submitted
 
+    def get_facet_queryset(self, changelist):
+        """One GROUP BY status instead of one COUNT … FILTER (id IN subquery) per choice over every application."""
+        queryset = filtered_for_facets(self, changelist)
+        rows = queryset.values("status").annotate(n=count_applications(queryset))
+        by_status = {row["status"]: row["n"] for row in rows}
+        counts = {}
+        for i, (lookup, _title) in enumerate(self.lookup_choices):
+            if lookup == "queue":
+                counts[f"{i}__c"] = by_status.get(S.SUBMITTED, 0) + by_status.get(S.IN_REVIEW, 0)
+            elif lookup == "all":
+                counts[f"{i}__c"] = sum(n for status, n in by_status.items() if status != S.DRAFT)
+            else:
+                counts[f"{i}__c"] = by_status.get(lookup, 0)
+        return counts
+
 
 class PrefectureFilter(admin.SimpleListFilter):
     title = gettext_lazy("都道府県")
     parameter_name = "pref"
 
     def lookups(self, request, model_admin):
+        return once_per_request(request, "prefectures", self.present_prefectures)
+
+    @staticmethod
+    def present_prefectures():
+        """Prefectures with at least one application: one EXISTS per prefecture, each stopping at its first
+        application (index on the establishment's prefecture), read on one application row — not a DISTINCT over
+        every application, which grew with the table (190 ms at 110,000 applications)."""
         from jaim.validators import PREFECTURE_NAMES
 
-        present = Application.objects.values_list("establishment__prefecture", flat=True).distinct()
-        return [(code, PREFECTURE_NAMES.get(code, code)) for code in sorted(set(present))]
+        probes = {
+            f"p{code}": Exists(Application.objects.filter(establishment__prefecture=code))
+            for code in PREFECTURE_NAMES
+        }
+        row = Application.objects.order_by().annotate(**probes).values(*probes).first() or {}
+        return [(code, name) for code, name in sorted(PREFECTURE_NAMES.items()) if row.get(f"p{code}")]
 
     def queryset(self, request, queryset):
         if self.value():
             return queryset.filter(establishment__prefecture=self.value())
         return queryset
+
+    def get_facet_queryset(self, changelist):
+        """One GROUP BY prefecture over the filtered queue instead of 47 subqueries (4.3 s at 100,000). The
+        prefecture is looked up per application (primary key): a join made PostgreSQL hash every establishment."""
+        queryset = filtered_for_facets(self, changelist)
+        prefecture = Subquery(
+            Establishment.objects.filter(pk=OuterRef("establishment_id")).order_by().values("prefecture")
+        )
+        rows = queryset.values(code=prefecture).annotate(n=count_applications(queryset))
+        by_code = {row["code"]: row["n"] for row in rows}
+        return {f"{i}__c": by_code.get(code, 0) for i, (code, _name) in enumerate(self.lookup_choices)}
 
 
 class JsicFilter(admin.SimpleListFilter):
@@ -84,7 +142,16 @@ class JsicFilter(admin.SimpleListFilter):
     parameter_name = "jsic"
 
     def lookups(self, request, model_admin):
-        codes = Application.requested_codes.through.objects.values_list("jsiccode_id", flat=True).distinct()
+        return once_per_request(request, "jsic_middles", self.requested_middles)
+
+    @staticmethod
+    def requested_middles():
+        """Middle classifications of the codes some application requested: one index probe per JSIC code (about
+        2,000) rather than a DISTINCT over every requested code."""
+        through = Application.requested_codes.through.objects
+        codes = JsicCode.objects.filter(Exists(through.filter(jsiccode_id=OuterRef("code")))).values_list(
+            "code", flat=True
+        )
         middles = sorted({c[:2] for c in codes})
         names = dict(JsicCode.objects.filter(code__in=middles).values_list("code", "name_ja"))
         return [(m, f"{m} {names.get(m, '')}") for m in middles]
@@ -93,6 +160,18 @@ class JsicFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(requested_codes__code__startswith=self.value()).distinct()
         return queryset
+
+    def get_facet_queryset(self, changelist):
+        """Applications per middle classification in one GROUP BY over the filtered queue's requested codes."""
+        through = Application.requested_codes.through.objects
+        rows = (
+            through.filter(application_id__in=filtered_for_facets(self, changelist).values("pk"))
+            .values(middle=Substr("jsiccode_id", 1, 2))
+            .annotate(n=Count("application_id", distinct=True))
+            .order_by()
+        )
+        by_middle = {row["middle"]: row["n"] for row in rows}
+        return {f"{i}__c": by_middle.get(m, 0) for i, (m, _name) in enumerate(self.lookup_choices)}
 
 
 class AddonFilter(admin.SimpleListFilter):
@@ -293,6 +372,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         DaysWaitingFilter,
     ]
     show_facets = admin.ShowFacets.ALWAYS
+    show_full_result_count = False  # "(110,000 total)" counted every application ever decided on each page
     search_fields = [
         "receipt_number",
         "establishment__name",

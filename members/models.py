@@ -168,6 +168,8 @@ class Establishment(AddressFields):
         verbose_name = _("事業所")
         verbose_name_plural = _("事業所")
         ordering = ["organisation_id", "name_kana", "id"]
+        # The application queue's prefecture choices probe each prefecture for one application.
+        indexes = [models.Index(fields=["prefecture"], name="establishment_prefecture")]
 
     def __str__(self) -> str:
         return f"{self.organisation.name} {self.name}"
