@@ -6,9 +6,11 @@ import datetime as dt
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.db import connection, models
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -174,6 +176,46 @@ class DebitItemForInvoiceInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
 
 
+def distinct_values_by_index(model, column: str) -> list:
+    """The distinct values of an indexed column, smallest first, hopping the index one value at a time (a loose
+    index scan: one probe per value) instead of a DISTINCT that reads every row of the table."""
+    table, col = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name(column)
+    # Fixed SQL: our own table and column names, quoted; no values.
+    first = f"SELECT MIN({col}) FROM {table}"  # noqa: S608
+    hop = f"SELECT (SELECT MIN({col}) FROM {table} WHERE {col} > hops.v) FROM hops WHERE hops.v IS NOT NULL"  # noqa: S608
+    sql = f"WITH RECURSIVE hops(v) AS ({first} UNION ALL {hop}) SELECT v FROM hops WHERE v IS NOT NULL"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
+
+
+class FiscalYearFilter(admin.AllValuesFieldListFilter):
+    """The fiscal years invoices exist for, read from the (fiscal_year, status) index (a DISTINCT over all invoices
+    grew with the table: 60–80 ms at 267,000). fiscal_year is never empty, so there is no "empty" choice to find."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = SimpleLazyObject(lambda: distinct_values_by_index(model, field.column))
+
+
+class InvoiceListQuerySet(models.QuerySet):
+    """The admin list's invoices. The date hierarchy's years are found by one EXISTS per year between the first and
+    last issue date (index on issue_date) instead of a DISTINCT DATE_TRUNC over every invoice (80–150 ms)."""
+
+    def dates(self, field_name, kind, order="ASC"):
+        if kind != "year":
+            return super().dates(field_name, kind, order)
+        plain = self.order_by()
+        bounds = plain.aggregate(first=models.Min(field_name), last=models.Max(field_name))
+        if bounds["first"] is None:
+            return []
+        years = range(bounds["first"].year, bounds["last"].year + 1)
+        probes = {f"y{y}": models.Exists(plain.filter(**{f"{field_name}__year": y})) for y in years}
+        found = plain.annotate(**probes).values(*probes).first() or {}
+        dates = [dt.date(y, 1, 1) for y in years if found.get(f"y{y}")]
+        return dates if order == "ASC" else dates[::-1]
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
@@ -188,16 +230,21 @@ class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "due_date",
         "paid_on",
     ]
-    list_filter = ["status", "method", "kind", "fiscal_year", "is_sample"]
+    list_filter = ["status", "method", "kind", ("fiscal_year", FiscalYearFilter), "is_sample"]
     search_fields = ["number", "member_number", "buyer_name", "establishment_name"]
     date_hierarchy = "issue_date"
     list_select_related = ["membership"]
+    show_full_result_count = False  # the unfiltered total counted every invoice a second time on each page
     readonly_fields = [f.name for f in Invoice._meta.fields if f.name not in ("pdf", "notice_pdf")] + [
         "operations"
     ]
     exclude = ["pdf", "notice_pdf"]  # private files: downloaded through the operations links
     inlines = [InvoiceLineInline, CreditNoteInline, AllocationInline, DebitItemForInvoiceInline]
     actions = ["rerender_pdfs"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return InvoiceListQuerySet(model=queryset.model, query=queryset.query, using=queryset.db)
 
     @admin.display(description=gettext_lazy("操作"))
     def operations(self, obj):

@@ -273,7 +273,13 @@ class Invoice(models.Model):
                 name="invoice_paid_has_date", condition=~Q(status="PAID") | Q(paid_on__isnull=False)
             ),
         ]
-        indexes = [models.Index(fields=["status", "method"]), models.Index(fields=["fiscal_year", "status"])]
+        indexes = [
+            models.Index(fields=["status", "method"]),
+            models.Index(fields=["fiscal_year", "status"]),
+            # The admin list in its default order, a page at a time (and the date hierarchy's first and last date):
+            # without it every invoice was sorted to show 100 (570 ms at 267,000 invoices).
+            models.Index(fields=["-issue_date", "-number"], name="invoice_issue_order"),
+        ]
 
     def __str__(self) -> str:
         return self.number
