@@ -58,7 +58,32 @@ def _has_error(field) -> str:
     return " has-error" if field.errors else ""
 
 
+_FORMS: dict[tuple, str] = {}
+_Q_MARKER = "QJAIMQMARKERQ"  # escapes to itself; a valid name query, so the marker form has no errors
+
+
 def _form(form: RosterSearchForm, params) -> str:
+    """The search form. Without errors its HTML depends only on the language and the submitted filter values,
+    but for the query typed in: it is rendered once per such combination (with a marker for the query) and the
+    escaped query put in."""
+    if form.is_bound and form.errors:
+        return _form_html(form, params)
+    raw = {name: params.get(name) for name in SEARCH_PARAMS}  # None: not submitted at all
+    key = (get_language(), form.is_bound, raw["q"] and True, raw["prefecture"], raw["jsic"], raw["as_of"])
+    html = _FORMS.get(key)
+    if html is None:
+        data = {name: value for name, value in raw.items() if value is not None}
+        if raw["q"]:
+            data["q"] = _Q_MARKER
+        marked = RosterSearchForm(data) if form.is_bound else form
+        html = _form_html(marked, params)
+        if len(_FORMS) > 512:
+            _FORMS.clear()
+        _FORMS[key] = html
+    return html.replace(_Q_MARKER, escape(raw["q"]), 1) if raw["q"] else html
+
+
+def _form_html(form: RosterSearchForm, params) -> str:
     q = form["q"]
     filtered = any(params.get(k) for k in ("prefecture", "jsic", "as_of"))
     filters = []

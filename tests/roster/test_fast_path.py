@@ -149,3 +149,18 @@ def test_the_redis_cache_keeps_one_client_and_works(settings):
     assert backend.get("answer-count") == 2
     backend.delete_many(["answer", "answer-count"])
     assert backend.get("answer") is None
+
+
+def test_the_form_is_reused_per_filters_with_each_query_put_in_escaped(client):
+    from roster import page
+
+    page._FORMS.clear()
+    first = client.get(URL, {"q": "最初の工業", "prefecture": "21"}).content.decode()
+    second = client.get(URL, {"q": 'つぎ"<b>工業', "prefecture": "21"}).content.decode()
+    assert len(page._FORMS) == 1  # one form HTML for both queries
+    assert 'value="最初の工業"' in first and "最初の工業" not in second
+    assert 'value="つぎ&quot;&lt;b&gt;工業"' in second and page._Q_MARKER not in first + second
+    assert '<option value="21" selected>' in second
+    # A form with errors is rendered as it is, never from the reused HTML.
+    broken = client.get(URL, {"q": "株式会社 サ", "prefecture": "21"}).content.decode()
+    assert "2文字以上" in broken and 'value="株式会社 サ"' in broken and len(page._FORMS) == 1
