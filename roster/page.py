@@ -7,6 +7,7 @@ bench/RESULTS.md); built here they cost a fraction of one. The parts that do not
 templates, rendered once per process: the introduction per language, the downloads per language and roster
 version. Every value is escaped; see roster/cards.py for the result cards."""
 
+from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,7 +31,7 @@ def _static(name: str, *key, context=None) -> str:
     html = _STATIC.get(cache_key)
     if html is None:
         html = render_to_string(name, context or {})
-        if None not in key:
+        if None not in key and not settings.DEBUG:  # DEBUG: templates may be edited while the server runs
             if len(_STATIC) > 64:  # old roster versions
                 _STATIC.clear()
             _STATIC[cache_key] = html
