@@ -202,7 +202,50 @@ def test_staff_edit_requirement_rules_in_the_admin(client, admin_user):
 def test_queue_and_application_page_queries_do_not_grow_with_the_queue(client, django_assert_max_num_queries):
     apps = [submitted() for _ in range(6)]
     verified_login(client, reviewer())
-    with django_assert_max_num_queries(45):  # measured 35 with 3 rows
+    # measured 16 (35 when every facet count built the filters' choices again)
+    with django_assert_max_num_queries(22):
         assert client.get(QUEUE, {"status": "all"}).status_code == 200
     with django_assert_max_num_queries(60):  # measured 45
         assert client.get(change_url(apps[0])).status_code == 200
+
+
+def test_queue_facet_counts_and_choices_match_djangos_own_per_choice_counts(client):
+    """The filters count each choice in one GROUP BY (not a subquery per choice): the counts and the choices offered
+    are those Django's generic facets and a DISTINCT over every application give, with and without other filters."""
+    from django.contrib import admin as django_admin
+
+    from applications.admin import JsicFilter, PrefectureFilter, StatusFilter
+    from members.models import JsicCode
+
+    a = submitted(codes=("2592", "2593"))
+    b = submitted(codes=("2592",))
+    b.requested_codes.add(JsicCode.objects.filter(code__startswith="24", code__regex=r"^\d{4}$").first())
+    c = submitted(codes=("2592",))
+    for app, pref in ((a, "13"), (b, "13"), (c, "27")):
+        app.establishment.prefecture = pref
+        app.establishment.save()
+    staff = reviewer()
+    services.start_review(c, reviewer=staff)
+    services.approve_application(c, reviewer=staff)
+    user, est = applicant()
+    draft(est, user, codes=("1121",))
+    verified_login(client, staff)
+
+    present = sorted({p for p in Application.objects.values_list("establishment__prefecture", flat=True)})
+    middles = sorted(
+        {
+            code[:2]
+            for code in Application.requested_codes.through.objects.values_list("jsiccode_id", flat=True)
+        }
+    )
+    for params in ({}, {"status": "all"}, {"jsic": "25"}, {"pref": "13", "status": "all"}, {"q": "テスト"}):
+        cl = client.get(QUEUE, params).context["cl"]
+        specs = {type(spec): spec for spec in cl.filter_specs}
+        assert [code for code, _name in specs[PrefectureFilter].lookup_choices] == present
+        assert [m for m, _name in specs[JsicFilter].lookup_choices] == middles
+        for kind in (StatusFilter, PrefectureFilter, JsicFilter):
+            spec = specs[kind]
+            generic = django_admin.SimpleListFilter.get_facet_queryset(spec, cl)
+            assert spec.get_facet_queryset(cl) == generic, (kind.__name__, params)
+    html = client.get(QUEUE).content.decode()
+    assert "(2)" in html  # two waiting applications, both in Tokyo

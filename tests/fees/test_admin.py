@@ -178,3 +178,39 @@ def test_debit_export_in_the_admin_downloads_a_zengin_file(client, finance):
         len(data) == 4 * 122 and data.startswith(b"191") and r["Content-Disposition"].startswith("attachment")
     )
     assert FeeSchedule.objects.count() == 1
+
+
+def test_invoice_list_years_and_fiscal_years_are_those_a_distinct_over_every_invoice_gives(
+    client, finance, invoice
+):
+    """The date hierarchy's years and the fiscal-year choices come from index probes, not from a DISTINCT over every
+    invoice (issue 7); they must offer the same years, filtered or not."""
+    from fees.admin import InvoiceListQuerySet, distinct_values_by_index
+
+    FeeScheduleFactory(fiscal_year=2028)
+    later = membership_for(EstablishmentFactory(), fee_notice_date=dt.date(2028, 6, 10))
+    services.issue_invoice(
+        later,
+        fiscal_year=2028,
+        notice_date=dt.date(2028, 6, 10),
+        application_date=dt.date(2028, 5, 1),
+        issue_date=dt.date(2028, 6, 10),
+    )
+    everything = Invoice.objects.all()
+    assert distinct_values_by_index(Invoice, "fiscal_year") == list(
+        everything.order_by("fiscal_year").values_list("fiscal_year", flat=True).distinct()
+    )
+    assert len(distinct_values_by_index(Invoice, "fiscal_year")) == 2
+    assert len(everything.dates("issue_date", "year")) == 2
+    probed = InvoiceListQuerySet(Invoice)
+    for filters in ({}, {"status": invoice.status}, {"fiscal_year": 2028}, {"status": "CREDITED"}):
+        for order in ("ASC", "DESC"):
+            expected = list(everything.filter(**filters).dates("issue_date", "year", order))
+            assert list(probed.filter(**filters).dates("issue_date", "year", order)) == expected, (
+                filters,
+                order,
+            )
+    html = client.get(reverse("admin:fees_invoice_changelist")).content.decode()
+    for year in (invoice.issue_date.year, Invoice.objects.get(membership=later).issue_date.year):
+        assert f"issue_date__year={year}" in html
+    assert "fiscal_year=2026" in html and "fiscal_year=2028" in html
