@@ -76,6 +76,18 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's default language (Japanese): a test that rendered a page in English
+    must not leave English active for the next one in the same worker (labels built with gettext)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def staff_client(client, db):
     """A client logged in as an administrator who passed the second factor (the admin requires it)."""
