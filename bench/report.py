@@ -140,10 +140,11 @@ def markdown(results: dict, notes: str = "", before: dict | None = None) -> str:
             ],
         ),  # fmt: skip
         "",
-        "**Shared machine.** Other engineers' test suites ran on the same 2 cores during the run (see the load "
-        "averages above: a load above 2 means processes were waiting for a CPU). Wall times and requests per "
-        "second are therefore pessimistic and noisy; ratios measured in the same round (roster vs trivial view) "
-        "and query counts are the robust figures.",
+        "**Two cores, shared.** wrk, gunicorn, PostgreSQL and Redis share the machine's 2 cores, and other work "
+        "on the machine may run beside the benchmark (load averages are recorded at the start, the end and for "
+        "every load run: above 2, processes were waiting for a CPU). Wall times and requests per second are "
+        "noisy; ratios measured in the same round (roster vs trivial view) and query counts are the robust "
+        "figures.",
         "",
         "## Conditions",
         "",

@@ -124,7 +124,7 @@ def run(args) -> dict:
         pg_version = cursor.fetchone()[0]
     results["machine"] = benv.machine(pg_version)
     results["machine"]["note"] = (
-        "shared with other engineers' test runs during the benchmark (load averages recorded)"
+        "2 cores shared by wrk, gunicorn, PostgreSQL and Redis (load averages recorded)"
     )
     server = None
     try:
