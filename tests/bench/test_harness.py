@@ -144,7 +144,7 @@ def test_results_markdown_states_conditions_and_verdicts():
     text = report.markdown(results, notes="## Profiling\n\nbefore/after")
     assert "| nproc | memory | CPU | PostgreSQL" in text
     assert "Roster rate limits switched off for the benchmark" in text
-    assert "**PASS**" in text and "Shared machine" in text
+    assert "**PASS**" in text and "Two cores, shared" in text
     assert "| roster name search | 400 | 40.0% |" in text
     assert text.rstrip().endswith("before/after")
 
