@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from applications import forms, selectors, services
+from applications import forms, review, selectors, services
 from applications.models import (
     AddonAssociation,
     Application,
@@ -303,6 +303,7 @@ ANSWER_FIELDSETS = [
         {
             "fields": [
                 "codes_view",
+                "other_records",
                 "had_shipments",
                 "ships_within_company",
                 "amounts_unavailable",
@@ -464,6 +465,15 @@ class ApplicationAdmin(admin.ModelAdmin):
             _("従業員"),
             org.regular_employees if org.regular_employees is not None else "—",
         )
+
+    @admin.display(description=gettext_lazy("関連する記録"))
+    def other_records(self, obj):
+        """What other apps know about this applicant (e.g. former council records, R17), via applications.review."""
+
+        sections = review.review_sections(obj)
+        if not sections:
+            return _("なし")
+        return format_html_join("", "<div>{}</div>", ((html,) for html in sections))
 
     @admin.display(description=gettext_lazy("申請する産業分類"))
     def codes_view(self, obj):

@@ -9,6 +9,7 @@ class BackofficeConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
+        from applications import review
         from backoffice import exports, staff_views, views
         from members import panels
 
@@ -18,3 +19,4 @@ class BackofficeConfig(AppConfig):
         panels.register_mypage_panel(views.resources_panel, order=20)
         panels.register_mypage_panel(views.information_panel, order=90)
         panels.register_establishment_panel(views.council_panel, order=60)
+        review.register_review_section(staff_views.council_review_section, order=20)

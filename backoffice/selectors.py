@@ -115,3 +115,15 @@ def get_resource_for(user, pk) -> MemberResource:
 
 def subscriber_for_email(email: str) -> InfoSubscriber | None:
     return InfoSubscriber.objects.filter(email__iexact=email).first()
+
+
+def council_records_for(establishment, *, limit: int = 10) -> list:
+    """Former council (協議会) records that may concern an establishment (R17): linked to it, or of the same 法人番号
+    and not yet linked to another site. Newest first."""
+    from backoffice.models import CouncilRecord
+
+    match = Q(establishment=establishment)
+    corporate_number = establishment.organisation.corporate_number
+    if corporate_number:
+        match |= Q(corporate_number=corporate_number, establishment__isnull=True)
+    return list(CouncilRecord.objects.filter(match).order_by("-council_joined_on", "-pk")[:limit])

@@ -249,3 +249,43 @@ def test_queue_facet_counts_and_choices_match_djangos_own_per_choice_counts(clie
             assert spec.get_facet_queryset(cl) == generic, (kind.__name__, params)
     html = client.get(QUEUE).content.decode()
     assert "(2)" in html  # two waiting applications, both in Tokyo
+
+
+def test_review_screen_shows_former_council_records_of_the_applicant_R17(client):
+    from backoffice.models import CouncilRecord
+    from tests.factories import EstablishmentFactory
+
+    app = submitted_on(dt.date(2026, 3, 1))
+    est = app.establishment
+    org = est.organisation
+    other_site = EstablishmentFactory(organisation=org)
+    assert org.corporate_number
+
+    def record(number, **fields):
+        defaults = dict(
+            company_name="株式会社旧協議会", establishment_name="本社工場", prefecture="21", address="岐阜市"
+        )
+        return CouncilRecord.objects.create(
+            source_key=number,
+            council_number=number,
+            council_joined_on=dt.date(2020, 4, 1),
+            **{**defaults, **fields},
+        )
+
+    record("K-LINKED", establishment=est, organisation=org, jsic_codes=["2592"])
+    record("K-SAMECORP", corporate_number=org.corporate_number, information_migration_only=True)
+    record("K-OTHER", corporate_number="4011001098993")
+    record("K-OTHERSITE", corporate_number=org.corporate_number, establishment=other_site, organisation=org)
+    verified_login(client, reviewer())
+    page = client.get(change_url(app)).content.decode()
+    assert "協議会の記録" in page and "K-LINKED" in page and "産業分類：2592" in page
+    assert page.count("この事業所に照合済み") == 1  # the linked record only, each record says its own state
+    assert "K-SAMECORP" in page and "情報移行のみ" in page and "法人番号が一致（未照合）" in page
+    assert "K-OTHER<" not in page and "K-OTHERSITE" not in page
+
+
+def test_review_screen_says_none_without_council_records(client):
+    app = submitted_on(dt.date(2026, 3, 1))
+    verified_login(client, reviewer())
+    page = client.get(change_url(app)).content.decode()
+    assert "関連する記録" in page and "協議会の記録" not in page
