@@ -3,11 +3,14 @@ factor (TOTP), works the queue oldest first (R7: in order of receipt), returns o
 deficiencies and approves the next; finance records the bank transfer (F7) and the membership becomes active and
 listed (R9). The applications were filled and submitted through the services (journey 1 drives the portal)."""
 
+import datetime as dt
+
 import pytest
 from playwright.sync_api import expect
 
 from applications import services
 from applications.models import Application
+from backoffice.models import CouncilRecord
 from fees.models import Invoice
 from members.models import Membership
 from roster import selectors as roster_selectors
@@ -49,6 +52,12 @@ def test_reviewer_returns_the_oldest_and_approves_the_next_finance_records_the_t
     first = services.submit_application(first, by=applicant)
     later = services.submit_application(later, by=applicant)
     assert first.submitted_at < later.submitted_at and first.pk > later.pk
+    # The first site was a member of the former council (R17): the reviewer sees its record on the review screen.
+    CouncilRecord.objects.create(
+        source_key="e2e-k-1", council_number="K-000777", company_name=org.name, establishment_name="大垣工場",
+        corporate_number=org.corporate_number, prefecture=first_site.prefecture, address=first_site.city,
+        council_joined_on=dt.date(2020, 4, 1), jsic_codes=["2592"], organisation=org, establishment=first_site,
+    )  # fmt: skip
 
     reviewer, finance = data.reviewer(), data.finance()
     reviewer_device, finance_device = totp_device(reviewer), totp_device(finance)
@@ -69,6 +78,8 @@ def test_reviewer_returns_the_oldest_and_approves_the_next_finance_records_the_t
     # Oldest: start the review, return it with what is missing
     with page.expect_navigation():
         rows.nth(0).get_by_role("link", name=first.receipt_number).click()
+    expect(page.locator("#content")).to_contain_text("協議会の記録")
+    expect(page.locator("#content")).to_contain_text("K-000777")
     rev.shot("application-submitted")
     rev.submit("審査を開始する（自分を担当にする）", within="#content")
     rev.follow("差し戻す", within="#content")
