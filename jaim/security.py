@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
+from jaim.cache import count_hit
+
 log = logging.getLogger(__name__)
 
 # Session flag: this signed-in user has a confirmed second factor and must pass it before anything else.
@@ -53,13 +55,7 @@ def hit_rate_limit(scope: str, key: str, *, limit: int, window: int) -> bool:
     bucket = int(time.time() // window)
     cache_key = f"jaim:rl:{scope}:{digest}:{bucket}"
     try:
-        if cache.add(cache_key, 1, timeout=window):
-            return 1 > limit
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(cache_key, 1, timeout=window)
-            count = 1
+        count = count_hit(cache, cache_key, window)
     except Exception:  # noqa: BLE001 - cache (Redis) down: the page keeps working, unlimited meanwhile
         log.warning("rate limit %s not counted: the cache is unavailable", scope)
         return False

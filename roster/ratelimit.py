@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.shortcuts import render
 from ninja.throttling import BaseThrottle
 
+from jaim.cache import count_hit
 from jaim.security import client_ip as proxy_aware_client_ip
 
 log = logging.getLogger(__name__)
@@ -52,12 +53,7 @@ def hit(scope: str, ident: str, rate: str) -> int | None:
     slot = int(now // window)
     key = f"ratelimit:{scope}:{ident}:{slot}"
     try:
-        cache.add(key, 0, timeout=window + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window + 1)
-            count = 1
+        count = count_hit(cache, key, window + 1)
     except Exception:  # noqa: BLE001 - the cache (Redis) is down: fail open, the roster stays available
         log.warning("rate limit cache unavailable; request allowed")
         return None
