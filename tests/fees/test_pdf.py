@@ -1,10 +1,8 @@
 """PDFs: pinned Japanese TrueType font, no URL fetched, user text escaped, rendered after commit, idempotent."""
 
 import datetime as dt
-import http.server
 import shutil
 import subprocess
-import threading
 
 import pytest
 from django.core.files.storage import default_storage
@@ -13,6 +11,7 @@ from weasyprint import HTML
 from fees import services
 from fees.models import Invoice
 from fees.pdf import SafeFetcher, font_path, render_pdf
+from tests.canary import counting_server
 from tests.factories import EstablishmentFactory, OrganisationFactory, membership_for
 from tests.fees.factories import FeeScheduleFactory
 
@@ -25,24 +24,8 @@ pytestmark = [
 @pytest.fixture
 def trap():
     """A local HTTP server that counts every request made to it."""
-    hits: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            hits.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    server.shutdown()
-    server.server_close()
+    with counting_server("image/png", b"") as server:
+        yield server
 
 
 def _text(pdf: bytes) -> str:

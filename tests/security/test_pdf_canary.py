@@ -4,15 +4,14 @@ credit note, the roster confirmation and the roster export PDF are rendered: the
 nothing from /etc/passwd is printed and the PDF embeds no more images than with a plain name. (Invoice and fee
 notice: tests/fees/test_pdf.py.)"""
 
-import http.server
 import io
-import threading
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from fees import services as fees
+from tests.canary import counting_server
 from tests.lifecycle.conftest import at
 from tests.security.access_world import WORLD_DAY, build_world
 
@@ -21,25 +20,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def canary():
-    hits: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            hits.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/css")
-            self.end_headers()
-            self.wfile.write(b"body{background:url(/leak)}")
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    server.shutdown()
-    server.server_close()
+    with counting_server("text/css", b"body{background:url(/leak)}") as server:
+        yield server
 
 
 def _images(pdf: bytes) -> int:
@@ -93,3 +75,13 @@ def test_hostile_names_in_pdfs_fetch_nothing_and_embed_nothing(client, canary, s
     for kind in ("receipt", "roster confirmation"):
         text = _text(pdfs[kind]).replace(" ", "").replace("\n", "")
         assert "カナリア" in text, kind
+
+
+def test_the_canary_records_a_fetch(canary):
+    """The zero-request assertions above mean something only if the canary sees a request when one is made."""
+    import urllib.request
+
+    url, hits = canary
+    with urllib.request.urlopen(url + "/leak") as response:  # noqa: S310 - loopback test server
+        assert response.read() == b"body{background:url(/leak)}"
+    assert hits == ["/leak"]
