@@ -6,8 +6,9 @@ import os
 
 import pytest
 
-from tests.security.helpers import PASSWORD, code_for, staff_user, totp_device
-from tests.security.test_browser_csp import CHROMIUM_ARGS, portal_server  # noqa: F401 - fixture
+from tests.e2e.browser import CHROMIUM_ARGS
+from tests.security.helpers import browser_admin_sign_in, staff_user, totp_device
+from tests.security.test_browser_csp import portal_server  # noqa: F401 - fixture
 
 PAGES = [
     "/admin/",
@@ -52,14 +53,7 @@ def test_dashboard_charts_render_and_backoffice_pages_raise_no_csp_violation(por
             "request",
             lambda r: external.append(r.url) if not r.url.startswith(portal_server.url) else None,
         )
-        page.goto(portal_server.url + "/admin/")
-        page.fill("#id_username", staff.email)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url("**/accounts/2fa/verify/**")
-        page.fill("#id_code", code_for(device))
-        page.click("main button.btn[type=submit]")
-        page.wait_for_url(portal_server.url + "/admin/")
+        browser_admin_sign_in(page, portal_server.url, staff, device)
         charts = page.locator("svg.bo-chart")
         assert charts.count() >= 6
         box = page.locator("section[aria-labelledby=bo-pref] svg.bo-chart").bounding_box()

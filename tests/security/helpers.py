@@ -95,3 +95,16 @@ def fresh_code_for(device) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time()
     return code_for(device, offset_steps=0 if totp.t() > device.last_t else 1)
+
+
+def browser_admin_sign_in(page, base_url: str, user, device) -> None:
+    """In a real browser (Playwright page): the admin's sign-in with e-mail and password, then the TOTP code;
+    ends on the admin index."""
+    page.goto(base_url + "/admin/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/accounts/2fa/verify/**")
+    page.fill("#id_code", code_for(device))
+    page.click("main button.btn[type=submit]")
+    page.wait_for_url(base_url + "/admin/")

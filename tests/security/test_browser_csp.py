@@ -8,16 +8,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from tests.security.helpers import PASSWORD, code_for, staff_user, totp_device
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.e2e.browser import CHROMIUM_ARGS
+from tests.security.helpers import browser_admin_sign_in, staff_user, totp_device
 
 ADMIN_PAGES = [
     "/admin/",
@@ -86,14 +78,7 @@ def test_admin_and_two_factor_pages_raise_no_csp_violation_in_chromium(portal_se
             "console",
             lambda m: violations.append((page.url, m.text)) if "Content Security Policy" in m.text else None,
         )
-        page.goto(portal_server.url + "/admin/")
-        page.fill("#id_username", staff.email)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url("**/accounts/2fa/verify/**")
-        page.fill("#id_code", code_for(device))
-        page.click("main button.btn[type=submit]")
-        page.wait_for_url(portal_server.url + "/admin/")
+        browser_admin_sign_in(page, portal_server.url, staff, device)
         for path in ADMIN_PAGES:
             url = portal_server.url + path.format(staff=staff.pk)
             response = page.goto(url)
