@@ -36,7 +36,9 @@ def ensure_schedules() -> dict[int, FeeSchedule]:
         )
         for month in range(1, 13):
             FirstYearRate.objects.get_or_create(
-                schedule=schedule, month=month, defaults={"numerator": (15 - month) % 12 + 1, "denominator": 12}
+                schedule=schedule,
+                month=month,
+                defaults={"numerator": (15 - month) % 12 + 1, "denominator": 12},
             )
         out[fy] = schedule
     return out
@@ -104,7 +106,11 @@ def seed(ctx):
         services.register_debit_mandate(
             sites[0],
             data=dict(
-                bank_code="0001", branch_code="210", account_type="1", account_number="7654321", holder_kana="ｶ)ｻﾝﾌﾟﾙｾｲｺｳ"
+                bank_code="0001",
+                branch_code="210",
+                account_type="1",
+                account_number="7654321",
+                holder_kana="ｶ)ｻﾝﾌﾟﾙｾｲｺｳ",
             ),
             by=owner,
         )
@@ -115,6 +121,9 @@ def seed(ctx):
         unpaid = Invoice.objects.filter(membership=second).exclude(status="CREDITED").first()
         if unpaid is None and fiscal_year_of(second.fee_notice_date) in SAMPLE_AMOUNTS:
             unpaid = services.bill_new_membership(
-                second, notice_date=second.fee_notice_date, application_date=second.fee_notice_date, by=finance
+                second,
+                notice_date=second.fee_notice_date,
+                application_date=second.fee_notice_date,
+                by=finance,
             )
     return {"paid_invoice": paid, "unpaid_invoice": unpaid}

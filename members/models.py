@@ -116,9 +116,13 @@ class Organisation(AddressFields):
     capital_yen = models.PositiveBigIntegerField(_("資本金（円）"), null=True, blank=True)
     regular_employees = models.PositiveIntegerField(_("常時雇用する従業員数（人）"), null=True, blank=True)
     sme_verified_on = models.DateField(
-        _("中小企業の確認日"), null=True, blank=True,
-        help_text=_("中小企業の証明書類（労働保険申告書・徴収高計算書・決算書）を事務局が確認した日。"
-                    "確認済みの場合のみ中小企業割引が適用されます。"),
+        _("中小企業の確認日"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "中小企業の証明書類（労働保険申告書・徴収高計算書・決算書）を事務局が確認した日。"
+            "確認済みの場合のみ中小企業割引が適用されます。"
+        ),
     )
     is_support_organisation = models.BooleanField(_("登録支援機関"), default=False)
     support_registration_number = models.CharField(

@@ -43,9 +43,14 @@ def register_user(*, email: str, password: str, full_name: str = "") -> User | N
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
         queue_mail(
-            to=existing.email, template="signup_existing", kind="signup_existing",
-            context={"user": existing, "login_url": settings.SITE_URL + reverse("login"),
-                     "reset_url": settings.SITE_URL + reverse("password_reset")},
+            to=existing.email,
+            template="signup_existing",
+            kind="signup_existing",
+            context={
+                "user": existing,
+                "login_url": settings.SITE_URL + reverse("login"),
+                "reset_url": settings.SITE_URL + reverse("password_reset"),
+            },
             dedupe_key=f"signup-existing:{existing.pk}:{today().isoformat()}",
         )
         return None

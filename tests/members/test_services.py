@@ -55,8 +55,9 @@ def test_verification_link_activates_the_account_once_and_rejects_tampering():
     assert User.objects.get(pk=user.pk).email_verified_at == first
 
 
-def test_signup_with_a_registered_address_sends_a_notice_and_creates_nothing(mailoutbox,
-        django_capture_on_commit_callbacks):
+def test_signup_with_a_registered_address_sends_a_notice_and_creates_nothing(
+    mailoutbox, django_capture_on_commit_callbacks
+):
     existing = UserFactory(email="dup@example.jp")
     with django_capture_on_commit_callbacks(execute=True):
         assert services.register_user(email="DUP@example.jp", password="a-long-password-1") is None

@@ -50,6 +50,7 @@ def test_signup_answers_the_same_for_a_registered_address(client):
     post = {"full_name": "誰か", "password1": "sufficiently-long-pw", "password2": "sufficiently-long-pw"}
     known = client.post(reverse("signup"), {**post, "email": "taken@example.jp"}).content.decode()
     unknown = client.post(reverse("signup"), {**post, "email": "fresh@example.jp"}).content.decode()
+
     def _normalised(html, email):
         return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html).replace(email, "X")
 
@@ -142,6 +143,7 @@ def test_mypage_lists_only_my_establishments_with_constant_queries(client):
         assert all(e.name in html for e in mine) and "他社の工場" not in html
     assert counts[0] == counts[1], counts  # does not grow with the number of establishments
     assert counts[1] <= 30
+
 
 def _urls_for(org, est, access, grant):
     get = [

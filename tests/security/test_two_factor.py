@@ -173,9 +173,7 @@ def test_a_portal_user_who_turned_it_on_must_pass_it_before_any_page(client):
     for url in [reverse("members:mypage"), reverse("security:overview"), reverse("password_change")]:
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("security:verify")), url
-    ok = client.post(
-        reverse("security:verify"), {"code": fresh_code_for(device), "next": "/mypage/"}
-    )
+    ok = client.post(reverse("security:verify"), {"code": fresh_code_for(device), "next": "/mypage/"})
     assert ok.url == "/mypage/"
     html = client.get("/mypage/").content.decode()
     assert "2段階認証は有効です" in html

@@ -6,7 +6,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Each app that has something to show adds a module to demo/ and its name here, in dependency order.
-STEPS = ["demo.members", "demo.applications", "demo.fees", "demo.roster", "demo.lifecycle", "demo.backoffice", "demo.finish"]
+STEPS = [
+    "demo.members",
+    "demo.applications",
+    "demo.fees",
+    "demo.roster",
+    "demo.lifecycle",
+    "demo.backoffice",
+    "demo.finish",
+]
 
 
 class Command(BaseCommand):
