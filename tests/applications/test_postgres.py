@@ -10,16 +10,10 @@ from django.utils import timezone
 from applications.admin import PrefectureFilter
 from applications.models import Application
 from tests.applications.factories import applicant, reviewer, submitted
+from tests.pg import plan
 from tests.security.helpers import verified_login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-
-def plan(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def decided_history(n=20000):

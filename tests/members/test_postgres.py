@@ -7,15 +7,9 @@ from django.db import connection
 from members import selectors
 from members.models import Establishment, Organisation
 from tests.factories import EstablishmentFactory, OrganisationFactory, head_office
+from tests.pg import plan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-
-def plan(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def test_my_page_establishments_are_found_by_index_not_by_a_scan_of_every_establishment():

@@ -8,6 +8,7 @@ from django.db import connection
 from roster import selectors
 from roster.models import RosterEntry, RosterLine
 from roster.selectors import RosterQuery
+from tests.pg import explain
 from tests.roster.factories import listed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -16,10 +17,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 def plan(qs) -> str:
     """EXPLAIN of a search (a RawQuerySet: selectors.search builds its SQL itself)."""
     sql, params = qs.query.sql.split(" ORDER BY ")[0], qs.query.params  # ordering aside (see below)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # the test table is small; production's is not
-        cursor.execute("EXPLAIN " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
+    return explain(sql, params, disable=("seqscan",))
 
 
 def test_trigram_index_exists_on_the_search_key():
@@ -81,10 +79,7 @@ def test_a_page_of_a_rare_name_is_not_found_by_walking_the_roster_in_member_orde
         )
     assert page.count == 1
     (query,) = queries.captured_queries
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + query["sql"])
-        explained = "\n".join(row[0] for row in cursor.fetchall())
+    explained = explain(query["sql"], disable=("seqscan",))
     assert "rosterline_search_key_trgm" in explained and "rosterline_member_number" not in explained
 
 
