@@ -50,26 +50,6 @@ VERSION_KEY = "roster:version"
 RESPONSE_TTL = 600
 
 
-def cache_get(key):
-    """The cache never takes the roster down: when it fails (Redis unreachable) answers are computed."""
-    if key is None:
-        return None
-    try:
-        return cache.get(key)
-    except Exception:  # noqa: BLE001
-        log.warning("cache unavailable; roster answers are computed without it")
-        return None
-
-
-def cache_set(key, value, timeout=RESPONSE_TTL) -> None:
-    if key is None:
-        return
-    try:
-        cache.set(key, value, timeout)
-    except Exception:  # noqa: BLE001
-        log.warning("cache unavailable; roster answer not cached")
-
-
 def roster_version() -> int | None:
     """The roster's version (None when the cache is unreachable: then nothing is cached)."""
     try:
@@ -130,8 +110,14 @@ def cached_answer(kind: str, params, *extra) -> CachedAnswer:
 
 
 def store_answer(answer: CachedAnswer, value) -> None:
-    if answer.key is not None:
-        cache_set(answer.key, (answer.version, value))
+    """Keep an answer with the version it was computed under. The cache never takes the roster down: when it
+    fails (Redis unreachable) the answer is just not kept."""
+    if answer.key is None:
+        return
+    try:
+        cache.set(answer.key, (answer.version, value), RESPONSE_TTL)
+    except Exception:  # noqa: BLE001
+        log.warning("cache unavailable; roster answer not cached")
 
 
 def lines_on(day: dt.date) -> QuerySet[RosterLine]:

@@ -203,3 +203,30 @@ def test_the_bench_environment_is_production_with_the_rate_limit_off():
     assert e["DJANGO_SECURE_SSL_REDIRECT"] == "false"  # plain HTTP on loopback
     assert e["JAIM_ROSTER_RATE_LIMIT"] == e["JAIM_ROSTER_API_RATE_LIMIT"] == "0/60"
     assert e["CACHE_URL"] == "redis://r/6" and e["DB_CONN_MAX_AGE"] == "60"
+
+
+def test_carry_over_takes_only_skipped_sections_of_a_run_at_the_same_n_and_says_so(tmp_path):
+    import argparse
+    import json
+
+    from bench import run
+    from bench.env import BenchError
+
+    earlier = _results()
+    earlier["renewal"]["full"]["seconds"] = 999.0
+    path = tmp_path / "earlier.json"
+    path.write_text(json.dumps(earlier))
+    now = _results()
+    del now["renewal"]
+    now["pdf"]["ratio"] = 1.1
+    run.carry_over(now, argparse.Namespace(carry_over=path, n=100_000, skip=["renewal"]))
+    assert now["renewal"]["full"]["seconds"] == 999.0 and now["pdf"]["ratio"] == 1.1  # pdf was measured now
+    assert now["carried_over"] == {
+        "sections": ["renewal"],
+        "from": earlier["finished_at"],
+        "file": "earlier.json",
+    }
+    now["checks"] = report.checks(now)
+    assert "**Carried over** from the run of 2026-11-27T12:00:00+09:00" in report.markdown(now)
+    with pytest.raises(BenchError, match="N=100000, not 1000"):
+        run.carry_over(_results(), argparse.Namespace(carry_over=path, n=1000, skip=["renewal"]))
