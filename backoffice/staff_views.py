@@ -398,6 +398,7 @@ def announcement_send(request, pk):
 def council_review_section(application):
     """The review screen's section on former council records of the applicant (R17, FAQ 2-2-1, 2-2-4): a
     reviewer checking the classifications can rely on them. None when there are none."""
+    from django.utils.formats import date_format
     from django.utils.html import format_html, format_html_join
 
     records = selectors.council_records_for(application.establishment)
@@ -412,8 +413,8 @@ def council_review_section(application):
                 r.council_number or "—",
                 r.company_name,
                 r.establishment_name,
-                r.council_joined_on.isoformat(),
-                r.council_left_on.isoformat() if r.council_left_on else "",
+                date_format(r.council_joined_on, "DATE_FORMAT"),
+                date_format(r.council_left_on, "DATE_FORMAT") if r.council_left_on else "",
                 _("産業分類：%(codes)s") % {"codes": "、".join(str(c) for c in r.jsic_codes) or "—"},
                 format_html("（{}）", _("情報移行のみ")) if r.information_migration_only else "",
                 _("この事業所に照合済み") if r.establishment_id else _("法人番号が一致（未照合）"),

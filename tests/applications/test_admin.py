@@ -278,7 +278,9 @@ def test_review_screen_shows_former_council_records_of_the_applicant_R17(client)
     record("K-OTHERSITE", corporate_number=org.corporate_number, establishment=other_site, organisation=org)
     verified_login(client, reviewer())
     page = client.get(change_url(app)).content.decode()
-    assert "協議会の記録" in page and "K-LINKED" in page and "産業分類：2592" in page
+    assert (
+        "協議会の記録" in page and "K-LINKED" in page and "産業分類：2592" in page and "2020年4月1日" in page
+    )
     assert page.count("この事業所に照合済み") == 1  # the linked record only, each record says its own state
     assert "K-SAMECORP" in page and "情報移行のみ" in page and "法人番号が一致（未照合）" in page
     assert "K-OTHER<" not in page and "K-OTHERSITE" not in page
