@@ -579,15 +579,3 @@ def document_types_for_step(application, step: str, needs=None) -> list[Document
                 seen.add(t.pk)
                 result.append(t)
     return result
-
-
-# --- staff ----------------------------------------------------------------------------------------------
-
-
-def review_queue() -> QuerySet[Application]:
-    """Submitted and in-review applications, oldest receipt first (R7)."""
-    return (
-        Application.objects.filter(status__in=[Application.Status.SUBMITTED, Application.Status.IN_REVIEW])
-        .select_related("establishment__organisation", "reviewer")
-        .order_by("submitted_at", "id")
-    )

@@ -18,13 +18,3 @@ def invoices_for_establishment(establishment) -> QuerySet[Invoice]:
         .prefetch_related(Prefetch("credit_notes", queryset=CreditNote.objects.order_by("issue_date")))
         .order_by("-fiscal_year", "-issue_date", "-number")
     )
-
-
-def invoices_of_membership(membership) -> QuerySet[Invoice]:
-    return Invoice.objects.filter(membership=membership).order_by("fiscal_year", "issue_date")
-
-
-def has_paid_invoice(membership, fiscal_year: int) -> bool:
-    return Invoice.objects.filter(
-        membership=membership, fiscal_year=fiscal_year, status=Invoice.Status.PAID
-    ).exists()

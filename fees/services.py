@@ -307,15 +307,6 @@ def save_billing_contact(
     return contact
 
 
-@transaction.atomic
-def remove_billing_contact(establishment: Establishment, *, by) -> None:
-    """The establishment's own contact goes; the organisation's (if any) applies again."""
-    contact = BillingContact.objects.select_for_update().filter(establishment=establishment).first()
-    if contact:
-        audit(establishment, "billing_contact_removed", actor=by)
-        contact.delete()
-
-
 # --- invoices ---------------------------------------------------------------------------------------------
 
 

@@ -93,11 +93,6 @@ def validate_postal_code(value: str) -> None:
         raise ValidationError(_("郵便番号は7桁の数字で入力してください（例：100-0001）。"), code="format")
 
 
-def validate_prefecture(value: str) -> None:
-    if value not in PREFECTURE_NAMES:
-        raise ValidationError(_("都道府県を選択してください。"), code="invalid")
-
-
 KANA_RE = re.compile(r"[\u30A0-\u30FF\u3000 ・ー（）()＆&．.，,0-9０-９A-Za-zＡ-Ｚａ-ｚ]+")
 
 
