@@ -3,7 +3,7 @@ contact, a paid first-year invoice and an unpaid one, a debit mandate. Safe to r
 
 import datetime as dt
 
-from fees import services
+from fees import selectors, services
 from fees.models import BillingContact, DebitOriginator, FeeSchedule, FirstYearRate, Invoice
 from jaim.dates import fiscal_year_of, today
 from members import services as member_services
@@ -96,13 +96,13 @@ def seed(ctx):
     if paid.status != Invoice.Status.PAID:
         services.record_payment(
             [paid],
-            amount_yen=services.outstanding_yen(paid),
+            amount_yen=selectors.outstanding_yen(paid),
             received_on=min(paid.due_date, today()),
             payer_name="ｶ)ｻﾝﾌﾟﾙｾｲｺｳ",
             reference="デモ入金",
             by=finance,
         )
-    if services.active_mandate(sites[0]) is None:
+    if selectors.active_mandate(sites[0]) is None:
         services.register_debit_mandate(
             sites[0],
             data=dict(

@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fees import services
+from fees import selectors, services
 from fees.forms import (
     CreditNoteForm,
     DebitExportForm,
@@ -285,7 +285,7 @@ class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
         inv = get_object_or_404(Invoice, pk=pk)
         form = ManualPaymentForm(
             request.POST or None,
-            initial={"amount_yen": services.outstanding_yen(inv), "received_on": dt.date.today()},
+            initial={"amount_yen": selectors.outstanding_yen(inv), "received_on": dt.date.today()},
         )
         if request.method == "POST" and form.is_valid():
             if _run(request, self, services.record_payment, [inv], by=request.user, **form.cleaned_data):
@@ -293,14 +293,14 @@ class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 return redirect("admin:fees_invoice_change", inv.pk)
         intro = _("%(n)s（未入金額 %(d)s 円）に入金を記録します。") % {
             "n": inv.number,
-            "d": f"{services.outstanding_yen(inv):,}",
+            "d": f"{selectors.outstanding_yen(inv):,}",
         }
         return _form_page(request, self, _("入金を記録する"), form, obj=inv, intro=intro)
 
     def credit_view(self, request, pk):
         self._finance(request)
         inv = get_object_or_404(Invoice, pk=pk)
-        form = CreditNoteForm(request.POST or None, initial={"amount_yen": services.outstanding_yen(inv)})
+        form = CreditNoteForm(request.POST or None, initial={"amount_yen": selectors.outstanding_yen(inv)})
         if request.method == "POST" and form.is_valid():
             if _run(request, self, services.issue_credit_note, inv, by=request.user, **form.cleaned_data):
                 self.message_user(request, _("赤伝を発行しました。"))
@@ -505,22 +505,7 @@ class BankStatementLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 return redirect(
                     reverse("admin:fees_bankstatementline_changelist") + "?status__exact=UNMATCHED"
                 )
-        key = line.payer_key
-        suggestions = (
-            Invoice.objects.filter(method=Invoice.Method.TRANSFER, status__in=Invoice.OPEN_STATUSES)
-            .select_related("membership__establishment__organisation")
-            .order_by("due_date")
-        )
-        same_amount = [i for i in suggestions.filter(total_yen=line.amount_yen)[:20]]
-        from fees.kana import payer_key
-
-        similar = [
-            i
-            for i in suggestions[:2000]
-            if key
-            and key[:4]
-            and payer_key(i.membership.establishment.organisation.name_kana).startswith(key[:4])
-        ][:20]
+        same_amount, similar = selectors.match_suggestions(line)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

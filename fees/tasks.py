@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from fees import services
+from fees.models import Invoice
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,6 @@ def send_invoice_mails(self, invoice_ids: list[int]):
 @shared_task(acks_late=True)
 def render_missing_documents(limit: int = 500):
     """Sweep: PDFs not rendered yet (e.g. queued while the broker was down)."""
-    from fees.models import Invoice
-
     ids = list(Invoice.objects.filter(pdf="").values_list("pk", flat=True)[:limit])
     for pk in ids:
         try:

@@ -26,8 +26,8 @@ def establishment_panel(request, establishment):
             "est": establishment,
             "invoices": invoices,
             "failed": [i for i in invoices if i.status == Invoice.Status.DEBIT_FAILED],
-            "contact": services.billing_contact_for(establishment),
-            "mandate": services.active_mandate(establishment),
+            "contact": selectors.billing_contact_for(establishment),
+            "mandate": selectors.active_mandate(establishment),
         },
     )
 
@@ -97,7 +97,7 @@ def receipt_request(request, pk):
 def billing_contact(request, pk):
     est = member_selectors.get_establishment_for(request.user, pk)
     own = est.billing_contact if hasattr(est, "billing_contact") else None
-    inherited = services.billing_contact_for(est) if own is None else None
+    inherited = selectors.billing_contact_for(est) if own is None else None
     initial = {}
     if own is None and inherited is None:
         org = est.organisation
@@ -139,7 +139,7 @@ def debit_mandate(request, pk):
     supports = Organisation.objects.filter(
         client_grants__establishment=est, client_grants__revoked_at__isnull=True, is_support_organisation=True
     ).distinct()
-    current = services.active_mandate(est)
+    current = selectors.active_mandate(est)
     form = DebitMandateForm(request.POST or None, support_organisations=supports)
     if request.method == "POST" and form.is_valid():
         if apply_service(

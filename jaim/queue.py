@@ -3,13 +3,20 @@
 import logging
 
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
 
 
 def enqueue(task, *args, **kwargs) -> None:
     """Send task.delay(*args) after commit. Payloads carry ids only. A broker outage is logged, not raised:
-    the work is in the database (outbox, due rows) and the periodic sweep picks it up."""
+    the work is in the database (outbox, due rows) and the periodic sweep picks it up.
+
+    `task` is a task or its dotted path ("fees.tasks.render_document"): services name the tasks of their own app
+    (whose module imports the services) instead of importing them, so there is no import cycle. The path is
+    imported here, at call time: a wrong one raises at once, not after commit."""
+    if isinstance(task, str):
+        task = import_string(task)
 
     def _send():
         try:

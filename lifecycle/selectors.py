@@ -72,12 +72,12 @@ def renewal_due(season: RenewalSeason) -> QuerySet[Membership]:
     """Memberships to renew into the season's year and not renewed yet: ACTIVE (so without a withdrawal request),
     not leaving at the end of this year (F8), and admitted before that year (their first-year invoice is not for
     it)."""
-    from fees import services as fee_services
+    from fees import selectors as fee_selectors
     from jaim.dates import fiscal_year_start
 
     done = RenewalNotice.objects.filter(fiscal_year=season.fiscal_year).values("membership_id")
     return (
-        fee_services.renewal_candidates(season.fiscal_year)
+        fee_selectors.renewal_candidates(season.fiscal_year)
         .filter(fee_notice_date__lt=fiscal_year_start(season.fiscal_year))
         .exclude(pk__in=done)
     )

@@ -278,6 +278,7 @@ def context() -> Context:
     from applications.models import Application, PledgeText, kinds_contains
     from fees import services as fees_services
     from fees.models import BillingContact, DebitMandate, Invoice
+    from fees.services import quotes as fee_quotes
     from members.models import Access, Establishment, IdentityChange, Membership, Organisation, User
     from members.selectors import eligibility_map
 
@@ -300,7 +301,7 @@ def context() -> Context:
             if kinds_contains(p.kinds, kind):
                 latest[p.code] = p.pk
         pledges[kind] = list(latest.values())
-    rates = {s.fiscal_year: fees_services._rates(s) for s in schedules.values()}
+    rates = {s.fiscal_year: fee_quotes._rates(s) for s in schedules.values()}
 
     @cache
     def quote(fy, sme, group, notice):

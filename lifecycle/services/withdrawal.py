@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fees import selectors as fee_selectors
 from fees import services as fee_services
 from fees.models import Invoice
 from jaim.dates import fiscal_year_of, fiscal_year_start, japanese_date, today
@@ -78,7 +79,7 @@ def _credit_next_year(m: Membership, season: RenewalSeason, *, by) -> Invoice | 
     )
     if inv is None:
         return None
-    due = fee_services.outstanding_yen(inv)
+    due = fee_selectors.outstanding_yen(inv)
     if due <= 0:
         return None
     fee_services.issue_credit_note(

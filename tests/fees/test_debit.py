@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from fees import services, zengin
+from fees import selectors, services, zengin
 from fees.kana import to_zengin_kana as k
 from fees.models import DebitMandate, DebitRun, Invoice
 from jaim.errors import DomainError
@@ -167,8 +167,8 @@ def test_result_import_marks_paid_and_failed_and_tells_the_member(
     assert paid.status == "PAID" and paid.paid_on == COLLECTION
     assert paid.allocations.get().payment.method == "DEBIT"
     assert failed.status == "DEBIT_FAILED"
-    assert list(services.failed_debits()) == [failed]
-    assert list(services.failed_debits(example[1].establishment)) == [failed]
+    assert list(selectors.failed_debits()) == [failed]
+    assert list(selectors.failed_debits(example[1].establishment)) == [failed]
     mail = OutboxMessage.objects.get(kind="fees_debit_failed")
     assert mail.to == "keiri@sato.example.jp" and "資金不足" in mail.body
     assert DebitMandate.objects.get(establishment=example[0].establishment, status="ACTIVE").first_debit_done
@@ -308,6 +308,6 @@ def test_withdrawal_creates_no_refund_f13(example):
 
     member_services.withdraw_membership(example[0], on=dt.date(2027, 5, 1))
     inv = Invoice.objects.get(membership=example[0], fiscal_year=2027)
-    assert inv.status == "PAID" and services.paid_yen(inv) == 120_000
+    assert inv.status == "PAID" and selectors.paid_yen(inv) == 120_000
     assert not inv.credit_notes.exists()
     assert Membership.objects.get(pk=example[0].pk).status == "WITHDRAWN"

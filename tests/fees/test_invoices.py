@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from fees import services
+from fees import selectors, services
 from fees.models import CreditNote, DebitMandate, Invoice, InvoiceLine
 from jaim.errors import DomainError
 from jaim.models import AuditEvent, OutboxMessage
@@ -197,7 +197,7 @@ def test_credit_note_reduces_what_is_due_and_refers_to_the_invoice_f13():
     inv = _bill(_member())
     note = services.issue_credit_note(inv, amount_yen=20_000, reason="団体割引の適用漏れ", by=None)
     assert note.invoice == inv and note.number.startswith("CN")
-    assert services.outstanding_yen(inv) == 80_000
+    assert selectors.outstanding_yen(inv) == 80_000
     inv.refresh_from_db()
     assert inv.status == "ISSUED" and inv.total_yen == 100_000  # the invoice itself never changes
 

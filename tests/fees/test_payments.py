@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from fees import services
+from fees import selectors, services
 from fees.kana import normalise_payer_name, to_zengin_kana
 from fees.models import BankStatementImport, BankStatementLine, Invoice, Payment
 from jaim.errors import DomainError
@@ -58,7 +58,7 @@ def test_a_partial_payment_keeps_the_invoice_open_and_the_member_unlisted(yamada
     inv = _invoice(yamada)
     services.record_payment([inv], amount_yen=40_000, received_on=dt.date(2026, 7, 3))
     inv.refresh_from_db()
-    assert inv.status == "ISSUED" and services.outstanding_yen(inv) == 60_000
+    assert inv.status == "ISSUED" and selectors.outstanding_yen(inv) == 60_000
     assert Membership.objects.get(pk=inv.membership_id).status == "AWAITING_PAYMENT"
     services.record_payment([inv], amount_yen=60_000, received_on=dt.date(2026, 7, 20))
     assert Membership.objects.get(pk=inv.membership_id).activated_on == dt.date(2026, 7, 20)
@@ -150,6 +150,26 @@ def test_member_number_typed_by_the_payer_picks_one_of_two_equal_invoices(yamada
     )
     assert stmt.lines.get().status == "MATCHED"
     assert Invoice.objects.get(pk=b.pk).status == "PAID" and Invoice.objects.get(pk=a.pk).status == "ISSUED"
+
+
+def test_review_suggestions_offer_same_amount_and_similar_kana_but_settle_nothing(yamada):
+    """zengin.md §4: an unmatched line shows candidates; nothing is settled until finance chooses."""
+    inv = _invoice(yamada)
+    other = _invoice(
+        OrganisationFactory(name_kana="スズキショウジ", capital_yen=900_000_000, regular_employees=900)
+    )
+    stmt = services.import_bank_statement(
+        _csv("2026-07-10,in,99340,ｶ)ﾔﾏﾀﾞｾｲｻｸｼﾖ,,,"), file_name="e.csv", bank_format="canonical"
+    )  # the bank fee was deducted: not matched
+    same_amount, similar = selectors.match_suggestions(stmt.lines.get())
+    assert same_amount == []  # ¥99,340 is no invoice's amount
+    assert similar == [inv]  # ヤマダ… starts like the payer; スズキ does not
+    stmt2 = services.import_bank_statement(
+        _csv("2026-07-11,in,100000,ﾀﾅｶｼﾖｳｼﾞ,,,"), file_name="f.csv", bank_format="canonical"
+    )
+    same_amount, similar = selectors.match_suggestions(stmt2.lines.get())
+    assert set(same_amount) == {inv, other} and similar == []
+    assert not Payment.objects.exists()
 
 
 def test_unmatched_line_is_settled_by_finance_on_the_review_screen(yamada):

@@ -92,3 +92,27 @@ def test_concurrent_numbering_gives_no_duplicate_and_no_gap():
     assert not errors
     assert sorted(results) == list(range(1, 41))
     assert Sequence.objects.get(prefix="race").last_value == 40
+
+
+def test_enqueue_by_dotted_path_sends_that_task_after_commit(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Services name their own app's tasks by path (no import cycle with the tasks module)."""
+    from fees import tasks
+    from jaim.queue import enqueue
+
+    sent = []
+    monkeypatch.setattr(tasks.render_document, "delay", lambda *args: sent.append(args))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        enqueue("fees.tasks.render_document", "receipt", 7)
+    assert sent == []  # nothing before commit
+    for callback in callbacks:
+        callback()
+    assert sent == [("receipt", 7)]
+
+
+def test_enqueue_with_a_wrong_task_path_fails_at_once_not_after_commit(db):
+    from jaim.queue import enqueue
+
+    with pytest.raises(ImportError):
+        enqueue("fees.tasks.no_such_task", 1)

@@ -52,6 +52,7 @@ class World:
 
 
 def build_world(*, org_name="株式会社アクセス検査甲", est_name="甲第一工場") -> World:
+    from fees import selectors as fee_selectors
     from fees import services as fees
     from lifecycle import services as lifecycle
     from members import services as members
@@ -70,7 +71,9 @@ def build_world(*, org_name="株式会社アクセス検査甲", est_name="甲�
         membership, notice_date=dt.date(2026, 6, 10), application_date=dt.date(2026, 5, 1)
     )
     credit_note = fees.issue_credit_note(invoice, amount_yen=1_000, reason="検査用", by=None)
-    fees.record_payment([invoice], amount_yen=fees.outstanding_yen(invoice), received_on=dt.date(2026, 6, 20))
+    fees.record_payment(
+        [invoice], amount_yen=fee_selectors.outstanding_yen(invoice), received_on=dt.date(2026, 6, 20)
+    )
     receipt = fees.request_receipt(invoice, by=owner)
     invoice.refresh_from_db()
     membership.refresh_from_db()
