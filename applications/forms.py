@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, DocumentType, Kind
+from fees import services as fee_services
 from jaim.validators import PREFECTURES, normalise_digits, validate_postal_code
 from members.models import Association, EvidenceTemplate, Organisation
 
@@ -132,14 +133,12 @@ class SmeForm(forms.ModelForm):
             self.fields[f].widget.attrs.update({"inputmode": "numeric", "min": "0"})
 
     def clean(self):
-        from applications.selectors import is_sme
-
         data = super().clean()
         if data.get("sme_claimed"):
             cap, emp = data.get("capital_yen"), data.get("regular_employees")
             if cap is None and emp is None:
                 self.add_error("capital_yen", _("資本金または常時使用する従業員数を入力してください。"))
-            elif not is_sme(cap, emp):
+            elif not fee_services.meets_sme_thresholds(cap, emp):
                 self.add_error(
                     "capital_yen",
                     _("製造業の中小企業の基準（資本金3億円以下または従業員300人以下）を満たしていません。"),

@@ -20,6 +20,7 @@ from applications.models import (
     Requirement,
     kinds_contains,
 )
+from fees import services as fee_services
 from jaim.dates import today
 from members import selectors as member_selectors
 from members.models import AddOn, JsicCode
@@ -516,7 +517,7 @@ def _sme_needs(application, docs, ref) -> list[Need]:
                 _("資本金または常時使用する従業員数を入力してください。"),
             )
         )
-    elif not is_sme(cap, emp):
+    elif not fee_services.meets_sme_thresholds(cap, emp):
         needs.append(
             Need(
                 "sme",
@@ -550,17 +551,6 @@ def _association_needs(application, docs, ref) -> list[Need]:
     if not t:
         return []
     return [_doc_need("association-proof", t.name, "association", docs, [t], ref=ref)]
-
-
-SME_MAX_CAPITAL_YEN = 300_000_000
-SME_MAX_EMPLOYEES = 300
-
-
-def is_sme(capital_yen, regular_employees) -> bool:
-    """F3: manufacturing thresholds of the SME Basic Act — capital ≤ ¥300M or regular employees ≤ 300."""
-    return (capital_yen is not None and capital_yen <= SME_MAX_CAPITAL_YEN) or (
-        regular_employees is not None and regular_employees <= SME_MAX_EMPLOYEES
-    )
 
 
 def missing(application) -> list[Need]:

@@ -35,10 +35,9 @@ def ensure_schedules() -> dict[int, FeeSchedule]:
             ),
         )
         for month in range(1, 13):
+            num, den = services.default_first_year_rate(month)
             FirstYearRate.objects.get_or_create(
-                schedule=schedule,
-                month=month,
-                defaults={"numerator": (15 - month) % 12 + 1, "denominator": 12},
+                schedule=schedule, month=month, defaults={"numerator": num, "denominator": den}
             )
         out[fy] = schedule
     return out

@@ -44,10 +44,6 @@ from fees.models import (
 )
 from jaim.errors import DomainError
 
-MONTHS_LEFT = {
-    m: (15 - m) % 12 + 1 for m in range(1, 13)
-}  # April 12, May 11 … March 1 (months left in the year)
-
 
 class ReadOnlyMixin:
     """Issued documents: visible, never edited or deleted in the admin."""
@@ -134,7 +130,10 @@ class FeeScheduleAdmin(admin.ModelAdmin):
             and request.method == "GET"
         ):
             months = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
-            kwargs["initial"] = [{"month": m, "numerator": MONTHS_LEFT[m], "denominator": 12} for m in months]
+            rates = {m: services.default_first_year_rate(m) for m in months}
+            kwargs["initial"] = [
+                {"month": m, "numerator": n, "denominator": d} for m, (n, d) in rates.items()
+            ]
         return kwargs
 
     def get_inline_instances(self, request, obj=None):

@@ -371,6 +371,7 @@ def ensure_schedules() -> dict:
     from demo.fees import SAMPLE_AMOUNTS, SAMPLE_LABEL
     from demo.fees import ensure_schedules as demo_schedules
     from fees.models import FeeSchedule, FirstYearRate
+    from fees.services import default_first_year_rate
 
     demo_schedules()
     last = max(SAMPLE_AMOUNTS)
@@ -383,7 +384,8 @@ def ensure_schedules() -> dict:
         )  # fmt: skip
         if created:
             for month in range(1, 13):
-                FirstYearRate.objects.create(schedule=schedule, month=month, numerator=(15 - month) % 12 + 1)
+                num, den = default_first_year_rate(month)
+                FirstYearRate.objects.create(schedule=schedule, month=month, numerator=num, denominator=den)
     return {s.fiscal_year: s for s in FeeSchedule.objects.all()}
 
 

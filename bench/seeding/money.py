@@ -125,13 +125,13 @@ class Money:
     def invoice(
         self, mem: Mem, *, fy: int, first_year: bool, issue: dt.date, by, application_date=None
     ) -> Inv:
-        from fees.services import group_discount_applies, transfer_due_date
+        from fees.services import group_discount_applies, meets_sme_thresholds, transfer_due_date
 
         site, org = mem.site, mem.site.org
         sme = (
             org.sme_verified_on is not None
             and org.sme_verified_on <= issue
-            and ((org.capital is not None and org.capital <= 300_000_000) or (org.employees or 0) <= 300)
+            and meets_sme_thresholds(org.capital, org.employees)
         )
         regular = self.regular_associations
         group = bool(org.associations) and group_discount_applies(

@@ -315,6 +315,8 @@ class Planner(Money):
     def new_application(
         self, site: Site, state: str, *, start: dt.date, decided: dt.date | None = None, kind: str = "NEW"
     ) -> App:
+        from fees.services import meets_sme_thresholds
+
         rng, org = self.rng, site.org
         created = self.moment(max(start - days(rng.randint(0, 14)), OPENED - days(20)))
         if not site.apps:  # the site (and the company) were registered just before their first application
@@ -325,7 +327,7 @@ class Planner(Money):
             count = 1 if rng.random() < 0.8 else 2
             app.codes = self.pick_codes(org.middles, count)
             addons = sorted({self.ctx.code_addons.get(c, "") for c in app.codes} - {""})
-            sme = org.capital is not None and org.capital <= 300_000_000 or (org.employees or 0) <= 300
+            sme = meets_sme_thresholds(org.capital, org.employees)
             claimed = kind == "NEW" and sme and rng.random() < 0.75
             app.fields.update(
                 addon_summary=",".join(addons),

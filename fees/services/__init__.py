@@ -47,10 +47,12 @@ from fees.services.quotes import (
     Quote,
     QuoteLine,
     compute_quote,
+    default_first_year_rate,
     first_year_amount,
     get_schedule,
     group_discount_applies,
     is_sme,
+    meets_sme_thresholds,
     quote_fee,
 )
 
@@ -66,6 +68,7 @@ __all__ = [
     "bill_new_membership",
     "compute_quote",
     "customer_number",
+    "default_first_year_rate",
     "export_debit_requests",
     "first_year_amount",
     "format_invoice_number",
@@ -80,6 +83,7 @@ __all__ = [
     "issue_invoice",
     "issue_renewal_invoices",
     "issuer",
+    "meets_sme_thresholds",
     "quote_fee",
     "record_payment",
     "register_debit_mandate",

@@ -17,8 +17,6 @@ from jaim.errors import DomainError
 from members.models import AssociationMembership, Establishment, Organisation
 
 SME_CAPITAL_LIMIT_YEN = 300_000_000  # F3, manufacturing thresholds of the SME Basic Act
-
-
 SME_EMPLOYEE_LIMIT = 300
 
 
@@ -44,15 +42,19 @@ class Quote:
         return sum(line.amount_yen for line in self.lines)
 
 
+def meets_sme_thresholds(capital_yen: int | None, regular_employees: int | None) -> bool:
+    """The SME rule (F3), pure: capital ≤ ¥300,000,000 OR regular employees ≤ 300 — the manufacturing thresholds
+    of the SME Basic Act, whatever the main business (FAQ 2-4-5). An unknown figure meets nothing."""
+    return (capital_yen is not None and capital_yen <= SME_CAPITAL_LIMIT_YEN) or (
+        regular_employees is not None and regular_employees <= SME_EMPLOYEE_LIMIT
+    )
+
+
 def is_sme(organisation: Organisation) -> bool:
-    """F3: capital ≤ ¥300,000,000 OR regular employees ≤ 300 (manufacturing thresholds, whatever the business),
-    judged on figures whose proof document the secretariat accepted (sme_verified_on; domain.md §4)."""
+    """F3 judged on figures whose proof document the secretariat accepted (sme_verified_on; domain.md §4)."""
     if organisation.sme_verified_on is None:
         return False
-    capital, employees = organisation.capital_yen, organisation.regular_employees
-    return (capital is not None and capital <= SME_CAPITAL_LIMIT_YEN) or (
-        employees is not None and employees <= SME_EMPLOYEE_LIMIT
-    )
+    return meets_sme_thresholds(organisation.capital_yen, organisation.regular_employees)
 
 
 def group_discount_applies(
@@ -71,6 +73,12 @@ def group_discount_applies(
         if (counts_from_application or counts_from_year) and still_member:
             return True
     return False
+
+
+def default_first_year_rate(month: int) -> tuple[int, int]:
+    """The first-year rate (F6) a new schedule starts from for an admission month: the months left in the fiscal
+    year, of twelve (April 12/12, May 11/12 … March 1/12). Finance may change it; the schedule's table is data."""
+    return (15 - month) % 12 + 1, 12
 
 
 def first_year_amount(annual_yen: int, rate: Fraction) -> int:

@@ -303,21 +303,6 @@ def test_images_can_be_replaced_by_a_reason_and_an_explanation_with_an_optional_
 # --- F3 SME, F4 association -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "capital,employees,sme",
-    [
-        (300_000_000, 5000, True),
-        (300_000_001, 300, True),
-        (300_000_001, 301, False),
-        (None, 300, True),
-        (1_000_000_000, None, False),
-    ],
-)
-def test_sme_is_judged_by_the_manufacturing_thresholds(capital, employees, sme):
-    """F3: capital ≤ ¥300M or regular employees ≤ 300, whatever the main business (FAQ 2-4-5)."""
-    assert selectors.is_sme(capital, employees) is sme
-
-
 def test_sme_claim_needs_the_proof_type_and_its_document():
     user, est = applicant()
     app = complete(draft(est, user), user)

@@ -5,8 +5,7 @@ import datetime as dt
 import factory
 
 from fees.models import BillingContact, DebitOriginator, FeeSchedule, FirstYearRate
-
-MONTHS_LEFT = {m: (15 - m) % 12 + 1 for m in range(1, 13)}  # April 12 … March 1
+from fees.services import default_first_year_rate
 
 
 class FeeScheduleFactory(factory.django.DjangoModelFactory):
@@ -27,7 +26,7 @@ class FeeScheduleFactory(factory.django.DjangoModelFactory):
         """rates={month: (numerator, denominator)}; default: months left in the fiscal year / 12."""
         if not create:
             return
-        table = extracted if extracted is not None else {m: (n, 12) for m, n in MONTHS_LEFT.items()}
+        table = extracted if extracted is not None else {m: default_first_year_rate(m) for m in range(1, 13)}
         for month, (num, den) in table.items():
             FirstYearRate.objects.update_or_create(
                 schedule=self, month=month, defaults={"numerator": num, "denominator": den}

@@ -173,6 +173,36 @@ def test_renewal_quote_has_no_first_year_adjustment(schedules):
     assert quote.first_year_month is None and quote.total_yen == 120_000
 
 
+@pytest.mark.parametrize(
+    "capital,employees,sme",
+    [
+        (300_000_000, 5000, True),
+        (300_000_001, 300, True),
+        (300_000_001, 301, False),
+        (None, 300, True),
+        (1_000_000_000, None, False),
+        (None, None, False),
+    ],
+)
+def test_sme_is_judged_by_the_manufacturing_thresholds_f3(capital, employees, sme):
+    """F3: capital ≤ ¥300M or regular employees ≤ 300, whatever the main business (FAQ 2-4-5); the one rule
+    behind the fee discount and the application's SME check."""
+    assert services.meets_sme_thresholds(capital, employees) is sme
+
+
+@pytest.mark.parametrize(
+    "month,rate", [(4, (12, 12)), (5, (11, 12)), (10, (6, 12)), (12, (4, 12)), (1, (3, 12)), (3, (1, 12))]
+)
+def test_a_new_schedule_starts_from_the_months_left_in_the_fiscal_year_f6(month, rate):
+    assert services.default_first_year_rate(month) == rate
+
+
+def test_every_admission_month_has_a_default_rate_and_april_is_the_whole_year_f6():
+    rates = {m: services.default_first_year_rate(m) for m in range(1, 13)}
+    assert sorted(n for n, _d in rates.values()) == list(range(1, 13))  # each count of months left once
+    assert {d for _n, d in rates.values()} == {12}
+
+
 def test_first_year_amount_is_rounded_down_to_whole_yen():
     FeeScheduleFactory(
         fiscal_year=2026, base_fee_yen=100_001, sme_discount_yen=0, group_discount_yen=0, rates={10: (1, 3)}
