@@ -100,10 +100,11 @@ def _site(key, org_name, est_name, prefecture, city, codes, fate, *, by, day0):
             accepted_on=t - dt.timedelta(days=10),
         )
     elif fate == "reinstated":
-        members.lapse_membership(m, on=t - dt.timedelta(days=120), note="デモ：会費未納")
-        members.reinstate_membership(m, on=t - dt.timedelta(days=90), note="デモ：入金確認")
+        # Past history: lifecycle moves a membership from today on, so the demo writes past moves with its primitives.
+        members._lapse_membership(m, on=t - dt.timedelta(days=120), note="デモ：会費未納")
+        members._reinstate_membership(m, on=t - dt.timedelta(days=90), note="デモ：入金確認")
     elif fate == "withdrawn":
-        members.withdraw_membership(m, on=t - dt.timedelta(days=30), note="デモ：退会")
+        members._withdraw_membership(m, on=t - dt.timedelta(days=30), note="デモ：退会")
 
 
 def seed(ctx):

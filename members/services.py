@@ -350,8 +350,14 @@ def activate_membership(membership: Membership, *, on: dt.date | None = None, by
     return _move_membership(m, Membership.Status.ACTIVE, by=by, on=on, fields=["activated_on"])
 
 
+# --- moves after admission: primitives of lifecycle.services ------------------------------------------------
+# The membership's status and dates, and the roster signal. The decisions (who may, when, unpaid invoices, the
+# renewal answer, mail) are lifecycle's: call lifecycle.services (request_withdrawal, confirm_withdrawal,
+# cancel_withdrawal, lapse_unpaid_memberships, reinstate_membership), never these.
+
+
 @transaction.atomic
-def request_withdrawal(membership: Membership, *, by, effective_on: dt.date, reason: str) -> Membership:
+def _request_withdrawal(membership: Membership, *, by, effective_on: dt.date, reason: str) -> Membership:
     """退会する (R11): the member asks; staff confirm. Still listed until the withdrawal date."""
     m = _locked(membership)
     if not reason.strip():
@@ -371,7 +377,26 @@ def request_withdrawal(membership: Membership, *, by, effective_on: dt.date, rea
 
 
 @transaction.atomic
-def withdraw_membership(membership: Membership, *, on: dt.date, by=None, note: str = "") -> Membership:
+def _cancel_withdrawal_request(membership: Membership, *, by=None, note: str = "") -> Membership:
+    """WITHDRAWAL_REQUESTED → ACTIVE: the member (or the secretariat) took the request back before the withdrawal
+    day. It was listed all along, so the roster does not change."""
+    m = _locked(membership)
+    if m.status != Membership.Status.WITHDRAWAL_REQUESTED:
+        raise DomainError(_("退会の申出中ではありません。"), code="not_requested")
+    m.withdrawal_requested_at = None
+    m.withdrawal_effective_on = None
+    return _move_membership(
+        m,
+        Membership.Status.ACTIVE,
+        by=by,
+        on=today(),
+        note=note,
+        fields=["withdrawal_requested_at", "withdrawal_effective_on"],
+    )
+
+
+@transaction.atomic
+def _withdraw_membership(membership: Membership, *, on: dt.date, by=None, note: str = "") -> Membership:
     """WITHDRAWN on `on`: delisted that day; no refund (R11, F13). Siblings are untouched (FAQ 3-1-5)."""
     m = _locked(membership)
     if m.status == Membership.Status.WITHDRAWN:
@@ -383,7 +408,7 @@ def withdraw_membership(membership: Membership, *, on: dt.date, by=None, note: s
 
 
 @transaction.atomic
-def lapse_membership(membership: Membership, *, on: dt.date, by=None, note: str = "") -> Membership:
+def _lapse_membership(membership: Membership, *, on: dt.date, by=None, note: str = "") -> Membership:
     """Renewal fee unpaid past the grace period: LAPSED and delisted from `on`."""
     m = _locked(membership)
     if m.status == Membership.Status.LAPSED:
@@ -393,7 +418,7 @@ def lapse_membership(membership: Membership, *, on: dt.date, by=None, note: str 
 
 
 @transaction.atomic
-def reinstate_membership(membership: Membership, *, on: dt.date, by=None, note: str = "") -> Membership:
+def _reinstate_membership(membership: Membership, *, on: dt.date, by=None, note: str = "") -> Membership:
     """Finance reinstates a lapsed membership when the payment arrives; the roster shows the gap."""
     m = _locked(membership)
     if m.status != Membership.Status.LAPSED:
@@ -715,25 +740,3 @@ def sync_association_memberships(entries, *, by=None, note: str = "") -> dict:
             note=f"{note} complete_on={am.complete_on} ended_on={am.ended_on}".strip(),
         )
     return result
-
-
-# --- lifecycle (issue 6): a withdrawal request taken back ------------------------------------------------------
-
-
-@transaction.atomic
-def cancel_withdrawal_request(membership: Membership, *, by=None, note: str = "") -> Membership:
-    """WITHDRAWAL_REQUESTED → ACTIVE: the member (or the secretariat) took the request back before the withdrawal
-    day. It was listed all along, so the roster does not change."""
-    m = _locked(membership)
-    if m.status != Membership.Status.WITHDRAWAL_REQUESTED:
-        raise DomainError(_("退会の申出中ではありません。"), code="not_requested")
-    m.withdrawal_requested_at = None
-    m.withdrawal_effective_on = None
-    return _move_membership(
-        m,
-        Membership.Status.ACTIVE,
-        by=by,
-        on=today(),
-        note=note,
-        fields=["withdrawal_requested_at", "withdrawal_effective_on"],
-    )

@@ -105,3 +105,83 @@ def head_office(user=None, **org_kwargs):
     org = OrganisationFactory(**org_kwargs)
     Access.objects.create(user=user, organisation=org, can_manage=True)
     return user, org
+
+
+# --- moving a membership after admission: only through lifecycle's public API (its guards included) ---------
+
+
+def on_day(day: dt.date):
+    """Freeze time on `day` in Asia/Tokyo: lifecycle moves a membership from today on."""
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    return time_machine.travel(
+        dt.datetime(day.year, day.month, day.day, 10, tzinfo=ZoneInfo("Asia/Tokyo")), tick=False
+    )
+
+
+def request_withdrawal(membership, *, effective_on, by=None):
+    """退会する (R11) as the member does it: WITHDRAWAL_REQUESTED, still listed. Returns the WithdrawalRequest."""
+    from lifecycle import services
+
+    return services.request_withdrawal(
+        membership,
+        by=by or UserFactory(),
+        effective_on=effective_on,
+        reason="特定技能外国人の雇用を終了したため",
+        contact_name="総務 花子",
+        contact_phone="0521234567",
+        no_ssw_confirmed=True,
+        no_refund_acknowledged=True,
+    )
+
+
+def withdraw(membership, *, on, by=None):
+    """WITHDRAWN on `on` (delisted that day): the member asks on that day and the secretariat confirms."""
+    from lifecycle import services
+
+    with on_day(on):
+        request = request_withdrawal(membership, effective_on=on, by=by)
+        services.confirm_withdrawal(request, by=by or UserFactory(is_staff=True))
+    return Membership.objects.get(pk=membership.pk)
+
+
+def lapse(membership, *, on):
+    """LAPSED from `on` (delisted that day): the renewal invoice of that fiscal year is left unpaid until its grace
+    period ends on `on`, and the lapse job runs."""
+    from fees import services as fee_services
+    from jaim.dates import fiscal_year_of
+    from lifecycle import services
+    from lifecycle.models import RenewalSeason
+    from tests.fees.factories import FeeScheduleFactory
+
+    fy = fiscal_year_of(on)
+    FeeScheduleFactory(fiscal_year=fy)
+    season = RenewalSeason.objects.filter(fiscal_year=fy).first() or RenewalSeason.objects.create(
+        fiscal_year=fy, notice_on=dt.date(fy, 2, 1), answer_deadline=dt.date(fy, 2, 19), grace_days=0
+    )
+    fee_services.issue_invoice(
+        membership, fiscal_year=fy, issue_date=on - dt.timedelta(days=season.grace_days)
+    )
+    services.lapse_unpaid_memberships(on=on)
+    return Membership.objects.get(pk=membership.pk)
+
+
+def reinstate(membership, *, on, by=None):
+    """ACTIVE again from `on` (listed again, the gap stays): the unpaid fee is paid that day and finance
+    reinstates."""
+    from fees import selectors as fee_selectors
+    from fees import services as fee_services
+    from fees.models import Invoice
+    from lifecycle import services
+    from lifecycle.models import Lapse
+
+    for inv in Invoice.objects.filter(membership=membership, status__in=Invoice.OPEN_STATUSES):
+        fee_services.record_payment([inv], amount_yen=fee_selectors.outstanding_yen(inv), received_on=on)
+    services.reinstate_membership(
+        Lapse.objects.get(membership=membership, reinstated_on=None),
+        by=by or UserFactory(is_staff=True),
+        on=on,
+    )
+    return Membership.objects.get(pk=membership.pk)

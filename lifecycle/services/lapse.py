@@ -58,7 +58,7 @@ def lapse_unpaid_memberships(*, on: dt.date | None = None) -> dict:
                 m = Membership.objects.select_for_update().get(pk=inv.membership_id)
                 if inv.status not in Invoice.OPEN_STATUSES or m.status != Membership.Status.ACTIVE:
                     continue
-                member_services.lapse_membership(
+                member_services._lapse_membership(
                     m, on=day, note=_("会費未納（請求書 %(number)s）") % {"number": inv.number}
                 )
                 lapse = Lapse.objects.create(membership=m, invoice=inv, lapsed_on=day)
@@ -106,7 +106,7 @@ def reinstate_membership(lapse: Lapse, *, by, on: dt.date | None = None) -> Laps
     on = on or today()
     if on < lp.lapsed_on:
         raise DomainError(_("復活日は失効日以降の日付にしてください。"), code="bad_date")
-    m = member_services.reinstate_membership(
+    m = member_services._reinstate_membership(
         lp.membership,
         on=on,
         by=by,

@@ -163,7 +163,7 @@ def request_withdrawal(
         raise DomainError(
             _("この事業所の退会の申出は既に受け付けています。"), code="already_requested"
         ) from exc
-    member_services.request_withdrawal(m, by=by, effective_on=effective_on, reason=request.reason)
+    member_services._request_withdrawal(m, by=by, effective_on=effective_on, reason=request.reason)
     # F8: the member will not continue into next year; declared by the deadline, next year costs nothing.
     record_answer(m, fiscal_year_of(on), MembershipTerm.Answer.WITHDRAW, by=by)
     season = RenewalSeason.objects.filter(fiscal_year=fiscal_year_of(on) + 1).first()
@@ -186,7 +186,7 @@ def _lock(request: WithdrawalRequest) -> WithdrawalRequest:
 
 def _complete(req: WithdrawalRequest, *, on: dt.date) -> WithdrawalRequest:
     """WITHDRAWN on the chosen day (delisted that day). Nothing is refunded; siblings are untouched."""
-    member_services.withdraw_membership(
+    member_services._withdraw_membership(
         req.membership,
         on=req.effective_on,
         note=_("退会の申出（%(source)s）") % {"source": req.get_source_display()},
@@ -234,7 +234,7 @@ def cancel_withdrawal(request: WithdrawalRequest, *, by, note: str = "") -> With
     req.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_note"])
     m = Membership.objects.select_for_update().get(pk=req.membership_id)
     if m.status == Membership.Status.WITHDRAWAL_REQUESTED:
-        member_services.cancel_withdrawal_request(m, by=by, note=note)
+        member_services._cancel_withdrawal_request(m, by=by, note=note)
     year = fiscal_year_of(req.requested_at.astimezone(timezone.get_current_timezone()).date())
     term = MembershipTerm.objects.filter(membership=m, fiscal_year=year).first()
     if term is not None and term.renewal_answer == MembershipTerm.Answer.WITHDRAW:

@@ -15,6 +15,7 @@ from applications.models import (
     Requirement,
 )
 from jaim.errors import DomainError
+from members import services as member_services
 from members.models import Membership
 from tests.applications.factories import (
     add_doc,
@@ -24,7 +25,7 @@ from tests.applications.factories import (
     member_establishment,
     reviewer,
 )
-from tests.factories import AssociationFactory, EstablishmentFactory, membership_for
+from tests.factories import AssociationFactory, EstablishmentFactory, membership_for, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +64,8 @@ def test_two_establishments_of_one_company_each_apply_on_their_own():
 def test_rejoining_after_withdrawal_is_a_new_application():
     """R12."""
     user, est, m = member_establishment()
-    from members import services as member_services
-
-    member_services.withdraw_membership(m, on=dt.date.today())
+    m = member_services.activate_membership(m, on=dt.date.today())  # the first fee paid (R9)
+    withdraw(m, on=dt.date.today())
     assert services.create_application(est, kind="NEW", by=user).status == Application.Status.DRAFT
 
 

@@ -11,7 +11,6 @@ from backoffice import selectors, services
 from backoffice.models import Announcement, AnnouncementDispatch, Audience, InfoSubscriber
 from jaim.errors import DomainError
 from jaim.models import OutboxMessage
-from members import services as member_services
 from members.models import Access, Membership, SupportGrant
 from tests.backoffice.conftest import at
 from tests.factories import (
@@ -19,6 +18,7 @@ from tests.factories import (
     UserFactory,
     head_office,
     membership_for,
+    withdraw,
 )
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def people():
     EstablishmentFactory(organisation=nobody_org)
     former, former_org = head_office(UserFactory(email="former@example.jp"))
     gone = membership_for(EstablishmentFactory(organisation=former_org), active_on=dt.date(2025, 7, 1))
-    member_services.withdraw_membership(gone, on=dt.date(2026, 3, 31))
+    withdraw(gone, on=dt.date(2026, 3, 31))
     pending = InfoSubscriber.objects.create(email="pending@example.jp")
     active = InfoSubscriber.objects.create(
         email="reader@example.jp", status=InfoSubscriber.Status.ACTIVE, confirmed_at="2026-01-01T00:00:00Z"

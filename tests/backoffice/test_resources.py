@@ -9,9 +9,15 @@ from django.urls import reverse
 
 from backoffice import services
 from backoffice.models import MemberResource
-from members import services as member_services
 from tests.applications.factories import PDF
-from tests.factories import EstablishmentFactory, UserFactory, head_office, membership_for
+from tests.factories import (
+    EstablishmentFactory,
+    UserFactory,
+    head_office,
+    membership_for,
+    request_withdrawal,
+    withdraw,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,9 +27,9 @@ def member(*, status="ACTIVE"):
     est = EstablishmentFactory(organisation=org)
     m = membership_for(est, active_on=None if status == "AWAITING_PAYMENT" else dt.date(2026, 7, 1))
     if status == "WITHDRAWAL_REQUESTED":
-        member_services.request_withdrawal(m, by=user, effective_on=dt.date(2027, 3, 31), reason="雇用終了")
+        request_withdrawal(m, effective_on=dt.date(2027, 3, 31), by=user)
     if status == "WITHDRAWN":
-        member_services.withdraw_membership(m, on=dt.date(2026, 9, 30))
+        withdraw(m, on=dt.date(2026, 9, 30))
     return user
 
 

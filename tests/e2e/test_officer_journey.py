@@ -9,10 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from jaim.dates import today
-from members import services as members
 from roster import services as roster_services
 from tests.e2e import data
-from tests.factories import AccessFactory, UserFactory
+from tests.factories import AccessFactory, UserFactory, withdraw
 from tests.roster.factories import listed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -47,7 +46,7 @@ def test_officer_finds_members_by_half_width_kana_and_corporate_number_follows_t
         on=on - dt.timedelta(days=400),
     )
     withdrawn_on = on - dt.timedelta(days=60)
-    members.withdraw_membership(aoba, on=withdrawn_on, note="退会届による")
+    withdraw(aoba, on=withdrawn_on)
     was_member_on = on - dt.timedelta(days=100)
 
     # The confirmation the member printed for its immigration filing (journey 1 downloads it from My Page)

@@ -12,7 +12,7 @@ from fees.models import DebitMandate, DebitRun, Invoice
 from jaim.errors import DomainError
 from jaim.models import OutboxMessage, Sequence
 from members.models import Membership
-from tests.factories import EstablishmentFactory, OrganisationFactory, membership_for
+from tests.factories import EstablishmentFactory, OrganisationFactory, membership_for, withdraw
 from tests.fees.factories import BillingContactFactory, FeeScheduleFactory, originator
 
 COLLECTION = dt.date(2027, 2, 27)
@@ -304,9 +304,8 @@ def test_withdrawal_creates_no_refund_f13(example):
     run = services.export_debit_requests(COLLECTION)
     o, records = _example_records()
     services.import_debit_results(run, zengin.build_file(o, COLLECTION, records, result=True))
-    from members import services as member_services
 
-    member_services.withdraw_membership(example[0], on=dt.date(2027, 5, 1))
+    withdraw(example[0], on=dt.date(2027, 5, 1))
     inv = Invoice.objects.get(membership=example[0], fiscal_year=2027)
     assert inv.status == "PAID" and selectors.paid_yen(inv) == 120_000
     assert not inv.credit_notes.exists()

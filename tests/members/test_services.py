@@ -5,6 +5,7 @@ from django.core import mail
 
 from jaim.errors import DomainError
 from jaim.models import AuditEvent, OutboxMessage
+from lifecycle import services as lifecycle
 from members import selectors, services
 from members.models import Access, Membership, Organisation, User
 from tests.factories import (
@@ -14,6 +15,9 @@ from tests.factories import (
     head_office,
     make_corporate_number,
     membership_for,
+    on_day,
+    request_withdrawal,
+    withdraw,
 )
 
 pytestmark = pytest.mark.django_db
@@ -164,25 +168,26 @@ def test_membership_refuses_ineligible_classifications():
 def test_membership_state_machine_has_no_suspension_and_withdrawn_is_final():
     m = membership_for(EstablishmentFactory(), active_on=dt.date(2026, 7, 1))
     assert "SUSPENDED" not in Membership.Status.values  # R10
-    services.withdraw_membership(m, on=dt.date(2026, 9, 30))
+    m = withdraw(m, on=dt.date(2026, 9, 30))
+    assert not Membership.TRANSITIONS[Membership.Status.WITHDRAWN]
     with pytest.raises(DomainError):
-        services.activate_membership(Membership.objects.get(pk=m.pk), on=dt.date(2026, 10, 1))
-    with pytest.raises(DomainError):
-        services.lapse_membership(Membership.objects.get(pk=m.pk), on=dt.date(2026, 10, 1))
+        services.activate_membership(m, on=dt.date(2026, 10, 1))
+    with pytest.raises(DomainError, match="有効な会員資格だけ"):
+        request_withdrawal(m, effective_on=dt.date.today())
 
 
 def test_withdrawing_one_site_leaves_its_sibling_active():
     owner, org = head_office()
     a = membership_for(EstablishmentFactory(organisation=org), active_on=dt.date(2026, 7, 1))
     b = membership_for(EstablishmentFactory(organisation=org), active_on=dt.date(2026, 7, 1))
-    services.withdraw_membership(a, on=dt.date(2026, 8, 31))
+    withdraw(a, on=dt.date(2026, 8, 31))
     assert Membership.objects.get(pk=b.pk).status == Membership.Status.ACTIVE
 
 
 def test_rejoining_after_withdrawal_is_a_new_membership_with_a_new_number():
     est = EstablishmentFactory()
     old = membership_for(est, active_on=dt.date(2026, 7, 1))
-    services.withdraw_membership(old, on=dt.date(2026, 8, 31))
+    withdraw(old, on=dt.date(2026, 8, 31))
     new = membership_for(est, fee_notice_date=dt.date(2026, 10, 1))
     assert new.pk != old.pk and new.member_number != old.member_number
 
@@ -221,6 +226,8 @@ def test_adding_an_ineligible_classification_is_refused_not_silently_dropped_r4(
 
 def test_withdrawal_date_cannot_precede_the_first_listed_day():
     m = membership_for(EstablishmentFactory(), active_on=dt.date(2026, 7, 1))
-    with pytest.raises(DomainError, match="会員開始日"):
-        services.withdraw_membership(m, on=dt.date(2026, 6, 30))
-    assert services.withdraw_membership(m, on=dt.date(2026, 7, 1)).status == Membership.Status.WITHDRAWN
+    with on_day(dt.date(2026, 6, 30)):
+        request = request_withdrawal(m, effective_on=dt.date(2026, 6, 30))
+        with pytest.raises(DomainError, match="会員開始日"):
+            lifecycle.confirm_withdrawal(request, by=UserFactory(is_staff=True))
+    assert Membership.objects.get(pk=m.pk).status == Membership.Status.WITHDRAWAL_REQUESTED

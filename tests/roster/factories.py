@@ -3,7 +3,6 @@ roster learns about them only through its signal receivers."""
 
 import datetime as dt
 
-from members import services as members
 from tests.factories import EstablishmentFactory, OrganisationFactory, membership_for
 
 # Canary values: personal data that must never appear in any public response.
@@ -41,7 +40,3 @@ def listed(
         address_line=CANARY_ADDRESS_LINE,
     )
     return membership_for(est, codes=codes, fee_notice_date=on - dt.timedelta(days=30), active_on=on)
-
-
-def withdraw(membership, on):
-    return members.withdraw_membership(membership, on=on)

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from members import services as members
-from tests.factories import UserFactory
+from tests.factories import UserFactory, lapse, reinstate
 from tests.roster.factories import listed
 from tests.security.helpers import verified_login
 
@@ -26,8 +26,8 @@ def reviewer_client(client):
 
 def test_staff_see_listing_periods_and_names_over_time(reviewer_client):
     m = listed(org_name="株式会社履歴工業", est_name="旧工場", on=D(2026, 4, 1))
-    members.lapse_membership(m, on=D(2027, 6, 1))
-    members.reinstate_membership(m, on=D(2027, 7, 1))
+    lapse(m, on=D(2027, 6, 1))
+    reinstate(m, on=D(2027, 7, 1))
     members.record_identity_change(
         m.establishment,
         kind="NAME_CHANGE",

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from members import services as members
+from tests.factories import withdraw
 from tests.roster.factories import listed
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +72,7 @@ def test_api_search_by_corporate_number_member_number_and_filters(client):
 
 def test_api_as_of_search_and_entry_check(client):
     m = listed(org_name="株式会社退会済み", on=D(2026, 4, 1))
-    members.withdraw_membership(m, on=D(2026, 10, 1))
+    withdraw(m, on=D(2026, 10, 1))
     assert client.get(f"{API}/entries", {"name": "退会済み"}).json()["count"] == 0
     assert client.get(f"{API}/entries", {"name": "退会済み", "as_of": "2026-09-30"}).json()["count"] == 1
     token = m.roster_entry.token

@@ -15,6 +15,7 @@ from jaim.models import JobRun
 from members import services as members
 from roster import exports, services
 from roster.models import RosterExport
+from tests.factories import withdraw
 from tests.roster.factories import listed
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def roster():
         on=D(2026, 5, 1),
     )
     gone = listed(org_name="株式会社退会済み", on=D(2026, 4, 1))
-    members.withdraw_membership(gone, on=D(2026, 10, 1))
+    withdraw(gone, on=D(2026, 10, 1))
     members.record_identity_change(
         b.establishment,
         kind="NAME_CHANGE",

@@ -5,10 +5,19 @@ import datetime as dt
 
 import pytest
 
+from lifecycle import services as lifecycle
 from members import services as members
 from roster import selectors
 from roster.models import ListingPeriod, RosterEntry
-from tests.factories import EstablishmentFactory, membership_for
+from tests.factories import (
+    EstablishmentFactory,
+    UserFactory,
+    lapse,
+    membership_for,
+    reinstate,
+    request_withdrawal,
+    withdraw,
+)
 from tests.roster.factories import listed
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +44,7 @@ def test_listed_from_the_first_payment_day_not_the_day_before_R9():
 
 def test_withdrawal_day_is_the_first_day_not_listed_R11():
     membership = listed(on=D(2026, 4, 10))
-    members.withdraw_membership(membership, on=D(2026, 9, 30))
+    withdraw(membership, on=D(2026, 9, 30))
     assert listed_on(membership, D(2026, 4, 10))  # listing day
     assert listed_on(membership, D(2026, 9, 29))  # the day before withdrawal
     assert not listed_on(membership, D(2026, 9, 30))  # the withdrawal day
@@ -51,16 +60,17 @@ def test_withdrawal_day_is_the_first_day_not_listed_R11():
 def test_withdrawal_requested_stays_listed_until_the_withdrawal_day(time_machine):
     time_machine.move_to(dt.datetime(2026, 8, 1, 10, tzinfo=dt.UTC))
     membership = listed(on=D(2026, 4, 10))
-    members.request_withdrawal(membership, by=None, effective_on=D(2026, 9, 30), reason="SSW雇用終了")
+    request = request_withdrawal(membership, effective_on=D(2026, 9, 30))
+    lifecycle.confirm_withdrawal(request, by=UserFactory(is_staff=True))
     assert listed_on(membership, D(2026, 8, 1))
-    members.withdraw_membership(membership, on=D(2026, 9, 30))
+    lifecycle.complete_withdrawals(on=D(2026, 9, 30))  # the withdrawals job on the day
     assert listed_on(membership, D(2026, 9, 29)) and not listed_on(membership, D(2026, 9, 30))
 
 
 def test_lapse_delists_and_reinstatement_opens_a_new_period_leaving_the_gap():
     membership = listed(on=D(2026, 4, 1))
-    members.lapse_membership(membership, on=D(2027, 6, 1))
-    members.reinstate_membership(membership, on=D(2027, 7, 15))
+    lapse(membership, on=D(2027, 6, 1))
+    reinstate(membership, on=D(2027, 7, 15))
     assert listed_on(membership, D(2027, 5, 31))
     assert not listed_on(membership, D(2027, 6, 1))
     assert not listed_on(membership, D(2027, 7, 14))
@@ -74,7 +84,7 @@ def test_lapse_delists_and_reinstatement_opens_a_new_period_leaving_the_gap():
 
 def test_a_withdrawn_establishment_rejoining_gets_a_new_entry_and_the_old_one_stays_delisted_R12():
     first = listed(on=D(2026, 4, 1))
-    members.withdraw_membership(first, on=D(2026, 10, 1))
+    withdraw(first, on=D(2026, 10, 1))
     second = membership_for(first.establishment, fee_notice_date=D(2027, 1, 10), active_on=D(2027, 2, 1))
     assert RosterEntry.objects.get(membership=first).token != RosterEntry.objects.get(membership=second).token
     assert listed_on(first, D(2026, 9, 30)) and not listed_on(first, D(2027, 3, 1))
@@ -84,7 +94,7 @@ def test_a_withdrawn_establishment_rejoining_gets_a_new_entry_and_the_old_one_st
 def test_siblings_stay_listed_when_one_site_withdraws_FAQ_3_1_5():
     a = listed(on=D(2026, 4, 1))
     b = listed(organisation=a.establishment.organisation, est_name="第二工場", on=D(2026, 4, 1))
-    members.withdraw_membership(a, on=D(2026, 10, 1))
+    withdraw(a, on=D(2026, 10, 1))
     assert not listed_on(a, D(2026, 10, 1)) and listed_on(b, D(2026, 10, 1))
 
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from members import services as members
 from members.models import JsicCode, Membership
 from roster.models import ListingPeriod, NameVersion, RosterEntry, RosterLine
-from tests.factories import EstablishmentFactory
+from tests.factories import EstablishmentFactory, lapse, reinstate, withdraw
 from tests.roster.factories import listed
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def history(time_machine):
     time_machine.move_to(dt.datetime(2026, 11, 2, 3, tzinfo=dt.UTC))
     plain = listed(org_name="株式会社ふつう", on=D(2026, 4, 1))
     gone = listed(org_name="株式会社退会済み", on=D(2026, 4, 1))
-    members.withdraw_membership(gone, on=D(2026, 10, 1))
+    withdraw(gone, on=D(2026, 10, 1))
     moved = listed(
         org_name="株式会社移転", est_name="岐阜工場", prefecture="21", city="岐阜市", on=D(2026, 4, 1)
     )
@@ -90,8 +90,8 @@ def test_rebuild_recreates_deleted_roster_rows(history):
 def test_rebuild_keeps_a_lapse_gap_using_the_reinstatement_record_day(time_machine):
     time_machine.move_to(dt.datetime(2027, 7, 15, 3, tzinfo=dt.UTC))
     m = listed(on=D(2026, 4, 1))
-    members.lapse_membership(m, on=D(2027, 6, 1))
-    members.reinstate_membership(m, on=D(2027, 7, 15))  # recorded on the day: exact
+    lapse(m, on=D(2027, 6, 1))
+    reinstate(m, on=D(2027, 7, 15))  # recorded on the day: exact
     before = list(ListingPeriod.objects.values_list("listed_from", "delisted_on"))
     call_command("rebuild_roster", "--full")
     assert (

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.factories import withdraw
 from tests.roster.factories import listed
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +30,7 @@ def test_search_page_and_api_answer_without_the_cache(client, cache_down):
 
 
 def test_roster_changes_are_recorded_while_the_cache_is_down(cache_down):
-    from members import services as members
 
     m = listed(org_name="株式会社キャッシュなし")
-    members.withdraw_membership(m, on=m.activated_on)
+    withdraw(m, on=m.activated_on)
     assert m.roster_entry.periods.get().delisted_on == m.activated_on

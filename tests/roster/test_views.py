@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from members import services as members
+from tests.factories import withdraw
 from tests.roster.factories import listed
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +124,7 @@ def test_future_as_of_date_is_refused_with_a_message(client):
 
 def test_as_of_search_answers_for_that_day(client):
     m = listed(org_name="株式会社退会済み", on=D(2026, 4, 1))
-    members.withdraw_membership(m, on=D(2026, 10, 1))
+    withdraw(m, on=D(2026, 10, 1))
     assert m.member_number not in html(client.get(URL, {"q": "退会済み"}))
     assert m.member_number in html(client.get(URL, {"q": "退会済み", "as_of": "2026-09-30"}))
     assert m.member_number not in html(client.get(URL, {"q": "退会済み", "as_of": "2026-10-01"}))
@@ -180,7 +181,7 @@ def test_a_repeated_search_is_served_from_the_cache_until_the_roster_changes(
     assert m.member_number in html(client.get(URL, {"q": "キャッシュ工業"}))
     with django_assert_num_queries(0):
         assert m.member_number in html(client.get(URL, {"q": "キャッシュ工業"}))
-    members.withdraw_membership(m, on=D(2026, 11, 2))  # delisted today
+    withdraw(m, on=D(2026, 11, 2))  # delisted today
     assert m.member_number not in html(client.get(URL, {"q": "キャッシュ工業"}))
     api = "/roster/api/v1/entries"
     assert client.get(api, {"q": "キャッシュ工業", "as_of": "2026-11-01"}).json()["count"] == 1
@@ -192,7 +193,7 @@ def test_a_repeated_search_is_served_from_the_cache_until_the_roster_changes(
 
 def test_entry_page_by_token_shows_status_and_periods(client):
     m = listed(org_name="株式会社サンプル精工", on=D(2026, 4, 1))
-    members.withdraw_membership(m, on=D(2026, 10, 1))
+    withdraw(m, on=D(2026, 10, 1))
     token = m.roster_entry.token
     page = html(client.get(reverse("roster:entry", args=[token])))
     assert (

@@ -12,7 +12,7 @@ from jaim.mail import queue_mail
 from jaim.models import AuditEvent, OutboxMessage, RetentionPolicy
 from members import services
 from members.models import Access, Establishment, Membership, Organisation
-from tests.factories import EstablishmentFactory, UserFactory, head_office, membership_for
+from tests.factories import EstablishmentFactory, UserFactory, head_office, membership_for, withdraw
 from tests.security.helpers import staff_user, verified_login
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def _withdrawn_site(*, withdrawn_on=dt.date(2026, 9, 30), org=None):
     est = EstablishmentFactory(organisation=org) if org else EstablishmentFactory()
     m = membership_for(est, active_on=dt.date(2026, 7, 1))
-    services.withdraw_membership(m, on=withdrawn_on)
+    withdraw(m, on=withdrawn_on)
     Membership.objects.filter(pk=m.pk).update(withdrawal_reason="担当の山田が退職したため")
     return est, Membership.objects.get(pk=m.pk)
 
