@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from members.models import Establishment, IdentityChange, Membership
 from roster import history
+from roster.lines import _line, _pending_fields, line_signature, roster_changed, snapshot
 from roster.models import ListingPeriod, NameVersion, RosterEntry, RosterLine
-from roster.services import _line, _pending_fields, line_signature, roster_changed, snapshot
 
 
 def _local(value) -> dt.date:

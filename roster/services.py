@@ -18,83 +18,13 @@ from jaim.dates import today
 from jaim.errors import DomainError
 from jaim.states import audit
 from members.models import Establishment, IdentityChange, Membership
-from roster import history
-from roster.models import IdentityFields, ListingPeriod, NameVersion, RosterEntry, RosterLine
+from roster import history, rebuild
+from roster.lines import _line, line_signature, roster_changed, snapshot
+from roster.models import ListingPeriod, NameVersion, RosterEntry, RosterLine
 
 log = logging.getLogger(__name__)
 
 LISTING_STATUSES = (Membership.Status.ACTIVE, Membership.Status.WITHDRAWAL_REQUESTED)
-
-
-# --- what the roster shows about a membership -----------------------------------------------------------
-
-
-def snapshot(membership: Membership) -> dict:
-    """The roster's view of a membership now: public identity only (never people, phones, e-mails or street
-    addresses), with the new names of a pending merger/split or relocation beside the old ones."""
-    est = membership.establishment
-    org = est.organisation
-    # .all() so that a prefetch (rebuild) is used; one small query otherwise.
-    open_changes = [c for c in est.identity_changes.all() if c.effective_on is None]
-    pending = max(open_changes, key=lambda c: (c.accepted_on, c.pk)) if open_changes else None
-    data = {
-        "corporate_number": org.corporate_number or "",
-        "organisation_name": org.name,
-        "establishment_name": est.name,
-        "prefecture": est.prefecture,
-        "city": est.city,
-        "change_kind": "",
-        "new_organisation_name": "",
-        "new_establishment_name": "",
-        "new_prefecture": "",
-        "new_city": "",
-        "jsic": [[c.code, c.name_ja] for c in sorted(membership.jsic_codes.all(), key=lambda c: c.code)],
-    }
-    if pending is not None:
-        data.update(_pending_fields(pending))
-    return data
-
-
-def _pending_fields(change: IdentityChange) -> dict:
-    relocating = change.kind == IdentityChange.Kind.RELOCATION and bool(change.new_prefecture)
-    return {
-        "change_kind": change.kind,
-        "new_organisation_name": change.new_organisation_name,
-        "new_establishment_name": change.new_establishment_name,
-        "new_prefecture": change.new_prefecture if relocating else "",
-        "new_city": change.new_city if relocating else "",
-    }
-
-
-def _line(entry: RosterEntry, period, version, span: history.Span) -> RosterLine:
-    data = version.identity() if isinstance(version, IdentityFields) else version.data
-    return RosterLine(
-        entry_id=entry.pk,
-        valid_from=span.start,
-        valid_until=span.end,
-        listed_since=period.listed_from,
-        token=entry.token,
-        member_number=entry.member_number,
-        jsic_codes=history.jsic_filter_text(data["jsic"]),
-        search_key=history.line_search_key(data),
-        **data,
-    )
-
-
-LINE_SIGNATURE = (
-    "valid_from",
-    "valid_until",
-    "listed_since",
-    "token",
-    "member_number",
-    "jsic_codes",
-    "search_key",
-    *IdentityFields.IDENTITY_FIELDS,
-)
-
-
-def line_signature(line: RosterLine) -> tuple:
-    return tuple(str(getattr(line, f)) for f in LINE_SIGNATURE)
 
 
 def rederive_lines(entry: RosterEntry) -> bool:
@@ -111,15 +41,6 @@ def rederive_lines(entry: RosterEntry) -> bool:
     RosterEntry.objects.filter(pk=entry.pk).update(updated_at=timezone.now())
     roster_changed()
     return True
-
-
-def roster_changed() -> None:
-    """Cached public answers are stale: bump the roster version now and again after commit (a request that
-    read the data before the commit may have cached it under the version bumped first)."""
-    from roster.selectors import bump_roster_version
-
-    bump_roster_version()
-    transaction.on_commit(bump_roster_version)
 
 
 def _record_version(entry: RosterEntry, *, on: dt.date, data: dict, reason: str) -> None:
@@ -329,6 +250,4 @@ def rebuild_roster(
     *, full: bool = False, member_numbers: list[str] | None = None, batch_size: int = 500
 ) -> dict:
     """Create missing roster entries from members data and re-derive every line (see roster.rebuild)."""
-    from roster import rebuild
-
     return rebuild.rebuild(full=full, member_numbers=member_numbers, batch_size=batch_size)
