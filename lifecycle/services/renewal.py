@@ -3,7 +3,6 @@
 import datetime as dt
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fees import services as fee_services
@@ -12,10 +11,11 @@ from fees.models import Invoice
 from jaim.dates import fiscal_year_end, today
 from jaim.errors import DomainError
 from jaim.queue import enqueue
-from jaim.states import audit
 from lifecycle import selectors
 from lifecycle.models import RenewalNotice, RenewalSeason
+from lifecycle.services import withdrawal
 from lifecycle.services._common import batched, establishment_url, job_run, mail_each, reference_day
+from lifecycle.services.terms import record_answer
 from members.models import Membership, MembershipTerm
 
 RENEWAL_JOB = "lifecycle.renewal"
@@ -108,32 +108,11 @@ def renew_chunk(season: RenewalSeason, ids: list[int], *, on: dt.date) -> dict:
     return {"issued": issued, "renewed": len(members), "mails": mails}
 
 
-def _locked_term(membership: Membership, fiscal_year: int) -> MembershipTerm:
-    MembershipTerm.objects.get_or_create(membership=membership, fiscal_year=fiscal_year)
-    return MembershipTerm.objects.select_for_update().get(membership=membership, fiscal_year=fiscal_year)
-
-
-def record_answer(membership: Membership, fiscal_year: int, answer: str, *, by) -> MembershipTerm:
-    """Write the renewal answer on the term of `fiscal_year` (the year being left or continued from)."""
-    term = _locked_term(membership, fiscal_year)
-    if term.renewal_answer != answer:
-        old = term.renewal_answer
-        term.renewal_answer = answer
-        term.answered_at = timezone.now() if answer != MembershipTerm.Answer.PENDING else term.answered_at
-        term.answered_by = by if getattr(by, "pk", None) else term.answered_by
-        term.full_clean()
-        term.save(update_fields=["renewal_answer", "answered_at", "answered_by"])
-        audit(term, "renewal_answer", actor=by, from_status=old, to_status=answer)
-    return term
-
-
 @transaction.atomic
 def continue_membership(membership: Membership, *, by) -> MembershipTerm:
     """The member answers the renewal confirmation with "continue" (F8). Before the deadline this also takes back
     an earlier "withdraw at the end of the year" answer: the membership stays and next year's invoice is issued
     again."""
-    from lifecycle.services import withdrawal
-
     m = Membership.objects.select_for_update().get(pk=membership.pk)
     season = selectors.answerable_season(m, today())
     if season is None:
@@ -162,14 +141,3 @@ def continue_membership(membership: Membership, *, by) -> MembershipTerm:
         dedupe=None,
     )
     return term
-
-
-def reissue_renewal_invoice(membership: Membership, fiscal_year: int, *, by) -> Invoice | None:
-    """A withdrawal declared by the deadline was taken back: next year's fee is due again. Issues a new invoice
-    if the year has none live (the credited one freed it); its mail and PDF follow after commit."""
-    live = Invoice.objects.filter(membership=membership, fiscal_year=fiscal_year).exclude(
-        status=Invoice.Status.CREDITED
-    )
-    if live.exists() or today() > fiscal_year_end(fiscal_year):
-        return None
-    return fee_services.issue_invoice(membership, fiscal_year=fiscal_year, by=by)

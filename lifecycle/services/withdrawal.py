@@ -19,7 +19,7 @@ from jaim.validators import normalise_digits, validate_phone
 from lifecycle import selectors
 from lifecycle.models import RenewalSeason, WithdrawalRequest
 from lifecycle.services._common import establishment_url, job_run, mail_each, reference_day
-from lifecycle.services.renewal import record_answer, reissue_renewal_invoice
+from lifecycle.services.terms import record_answer, reissue_renewal_invoice
 from members import services as member_services
 from members.models import Membership, MembershipTerm
 
