@@ -71,9 +71,7 @@ def send_announcement(announcement: Announcement, *, audiences, by) -> Announcem
         announcement=a, audiences=audiences, requested_by=by if getattr(by, "pk", None) else None
     )
     audit(a, "send_requested", actor=by, note=",".join(audiences))
-    from backoffice import tasks
-
-    enqueue(tasks.deliver_announcement, dispatch.pk)
+    enqueue("backoffice.tasks.deliver_announcement", dispatch.pk)
     return dispatch
 
 
@@ -140,9 +138,7 @@ def retry_dispatch(dispatch: AnnouncementDispatch, *, by) -> AnnouncementDispatc
     d = AnnouncementDispatch.objects.select_for_update().get(pk=dispatch.pk)
     move(d, AnnouncementDispatch.Status.QUEUED, transitions=AnnouncementDispatch.TRANSITIONS, actor=by)
     d.save(update_fields=["status"])
-    from backoffice import tasks
-
-    enqueue(tasks.deliver_announcement, d.pk)
+    enqueue("backoffice.tasks.deliver_announcement", d.pk)
     return d
 
 

@@ -63,8 +63,6 @@ def record_direct_export(*, by, model_admin, query: str, fmt: str, row_count: in
 @transaction.atomic
 def request_export(*, by, model_admin, query: str, fmt: str) -> ExportJob:
     """A large list: a job the worker writes after commit."""
-    from backoffice import tasks
-
     if fmt not in ExportJob.Format.values:
         raise DomainError(_("未対応の形式です。"), code="format")
     opts = model_admin.model._meta
@@ -78,7 +76,7 @@ def request_export(*, by, model_admin, query: str, fmt: str) -> ExportJob:
         download_name=exports.download_name(opts, fmt),
     )
     audit(job, "export_requested", actor=by, note=f"{opts.label} ?{query}")
-    enqueue(tasks.run_export, job.pk)
+    enqueue("backoffice.tasks.run_export", job.pk)
     return job
 
 
