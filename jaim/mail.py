@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from jaim.models import OutboxMessage
+from jaim.queue import enqueue
 
 
 def queue_mail(*, to: str, template: str, context: dict, kind: str, dedupe_key: str | None = None):
@@ -32,10 +33,7 @@ def queue_mail(*, to: str, template: str, context: dict, kind: str, dedupe_key: 
         if dedupe_key and OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
-    from jaim.queue import enqueue
-    from jaim.tasks import send_outbox_message
-
-    enqueue(send_outbox_message, msg.pk)
+    enqueue("jaim.tasks.send_outbox_message", msg.pk)  # by path: jaim.tasks imports this module
     return msg
 
 
