@@ -338,6 +338,8 @@ ANSWER_FIELDSETS = [
                 "new_address_view",
                 "change_expected_on",
                 "change_description",
+                "identity_change_view",
+                "follow_up_view",
             ]
         },
     ),
@@ -458,8 +460,8 @@ class ApplicationAdmin(admin.ModelAdmin):
             reverse("admin:members_organisation_change", args=[org.pk]),
             org.name,
             org.corporate_number or _("個人事業主"),
-            org.representative_title,
-            org.representative_name,
+            org.legal_form or "",
+            org.representative_display,
             _("資本金"),
             f"{org.capital_yen:,}" if org.capital_yen is not None else "—",
             _("従業員"),
@@ -500,7 +502,71 @@ class ApplicationAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("提出前チェック"))
     def checklist_view(self, obj):
         rows = [("✔" if n.satisfied else "✘", n.label, n.problem) for n in selectors.checklist(obj)]
-        return format_html_join("", "<div>{} {} <small>{}</small></div>", rows) or "—"
+        org = obj.establishment.organisation
+        # R8 (FAQ 2-4-7): the reviewer checks the representative against the registry copy (登記事項証明書).
+        since = (
+            _("（就任日 %(d)s）") % {"d": f"{org.representative_since:%Y年%-m月%-d日}"}
+            if org.representative_since
+            else ""
+        )
+        check = format_html(
+            "<div>☐ {}：<strong>{} {}</strong>{} <small>{}</small></div>",
+            _("代表者の照合"),
+            org.legal_form or "",
+            org.representative_display or "—",
+            since,
+            _(
+                "登記事項証明書（登記簿謄本）の代表者と一致するか確認してください。様式1〜4の代表者はこの方です。"
+            )
+            if not org.representative_needs_review
+            else _("代表者役職が一覧の役職ではありません（入力：%(t)s）。法人情報の修正を依頼してください。")
+            % {"t": org.representative_title_text or "—"},
+        )
+        return format_html("{}{}", format_html_join("", "<div>{} {} <small>{}</small></div>", rows), check)
+
+    @admin.display(description=gettext_lazy("新会社・新事業所の稼働"))
+    def identity_change_view(self, obj):
+        change = selectors.identity_change_of(obj)
+        if change is None:
+            return "—"
+        link = reverse("admin:members_identitychange_change", args=[change.pk])
+        if change.effective_on is None:
+            reported = (
+                _("会員から %(d)s に稼働したと報告がありました（確認待ち）。")
+                % {"d": f"{change.reported_effective_on:%Y年%-m月%-d日}"}
+                if change.reported_effective_on
+                else _("稼働の確認待ち（会員名簿は新旧の名称を併記中）。")
+            )
+            return format_html('<a href="{}">{}</a> {}', link, change, reported)
+        return format_html(
+            '<a href="{}">{}</a> {}',
+            link,
+            change,
+            _("%(d)s に稼働を確認（%(by)s）。")
+            % {"d": f"{change.effective_on:%Y年%-m月%-d日}", "by": change.completed_by or "—"},
+        )
+
+    @admin.display(description=gettext_lazy("稼働後の追加書類"))
+    def follow_up_view(self, obj):
+        change = selectors.identity_change_of(obj)
+        if change is None or change.effective_on is None:
+            return "—"
+        rows = [("✔" if n.satisfied else "✘", n.label, n.problem) for n in selectors.follow_up_needs(obj)]
+        due = _("提出期限 %(d)s") % {"d": f"{change.follow_up_due_on:%Y年%-m月%-d日}"}
+        if change.follow_up_done_on:
+            state = _("確認済み（%(d)s）") % {"d": f"{change.follow_up_done_on:%Y年%-m月%-d日}"}
+        elif change.follow_up_submitted_at:
+            state = _("そろいました（事務局の確認待ち）")
+        elif change.follow_up_overdue_on:
+            state = _("提出期限を過ぎています")
+        else:
+            state = _("提出待ち")
+        return format_html(
+            "<div>{} · {}</div>{}",
+            due,
+            state,
+            format_html_join("", "<div>{} {} <small>{}</small></div>", rows),
+        )
 
     # --- decisions ---
 
@@ -524,6 +590,16 @@ class ApplicationAdmin(admin.ModelAdmin):
             path("<int:pk>/return/", self.admin_site.admin_view(self.return_view), name=f"{name}_return"),
             path("<int:pk>/approve/", self.admin_site.admin_view(self.approve_view), name=f"{name}_approve"),
             path("<int:pk>/reject/", self.admin_site.admin_view(self.reject_view), name=f"{name}_reject"),
+            path(
+                "<int:pk>/confirm-change/",
+                self.admin_site.admin_view(self.confirm_change_view),
+                name=f"{name}_confirm_change",
+            ),
+            path(
+                "<int:pk>/accept-follow-up/",
+                self.admin_site.admin_view(self.accept_follow_up_view),
+                name=f"{name}_accept_follow_up",
+            ),
             *super().get_urls(),
         ]
 
@@ -588,15 +664,53 @@ class ApplicationAdmin(admin.ModelAdmin):
         app = self._get(request, pk)
         form = forms.ApproveForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
+            done = self._apply(request, app, services.approve_application, _("申請を承認しました。"))
+            return done or redirect("admin:applications_application_changelist")
+        return self._decision(request, app, form, _("承認する"), _("承認する"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_complete_change": request.user.has_perm("members.complete_identitychange"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def confirm_change_view(self, request, pk):
+        """「新会社の事業開始を確認」/「新事業所の稼働を確認」 from the review screen (R13, R14): the same service as on
+        the identity change."""
+        from members.forms import ConfirmEffectiveForm
+        from members.services import follow_up_days
+
+        app = self._get(request, pk)
+        if not request.user.has_perm("members.complete_identitychange"):
+            raise PermissionDenied
+        change = selectors.identity_change_of(app)
+        if change is None or change.effective_on is not None:
+            return redirect(self._change_url(app))
+        data = request.POST if request.method == "POST" else None
+        initial = {"effective_on": change.reported_effective_on or today()}
+        form = ConfirmEffectiveForm(data, initial=initial, follow_up_days=follow_up_days())
+        if request.method == "POST" and form.is_valid():
             done = self._apply(
                 request,
                 app,
-                services.approve_application,
-                _("申請を承認しました。"),
+                services.confirm_change_effective,
+                _("稼働を確認しました。会員名簿は稼働日から新しい名称になり、追加書類の提出を依頼しました。"),
+                effective_on=form.cleaned_data["effective_on"],
                 follow_up_due_on=form.cleaned_data.get("follow_up_due_on"),
             )
-            return done or redirect("admin:applications_application_changelist")
-        return self._decision(request, app, form, _("承認する"), _("承認する"))
+            return done or redirect(self._change_url(app))
+        return self._decision(request, app, form, change.confirm_label, change.confirm_label)
+
+    def accept_follow_up_view(self, request, pk):
+        app = self._get(request, pk)
+        if request.method != "POST":
+            return redirect(self._change_url(app))
+        if not request.user.has_perm("members.complete_identitychange"):
+            raise PermissionDenied
+        return self._apply(
+            request, app, services.accept_follow_up, _("追加書類を確認済みにしました。")
+        ) or redirect(self._change_url(app))
 
     def reject_view(self, request, pk):
         app = self._get(request, pk)

@@ -320,9 +320,31 @@ class RejectForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    follow_up_due_on = forms.DateField(
-        label=_("追加書類の提出期限（名称変更・移転のみ）"),
-        required=False,
+    """Nothing to fill in: a merger's or relocation's follow-up deadline is set when staff confirm the new company
+    or site operating (R13, R14)."""
+
+
+class ReportEffectiveForm(forms.Form):
+    effective_on = forms.DateField(
+        label=_("稼働日"),
         widget=DateInput,
-        help_text=_("新会社・新事業所の稼働後に提出する書類の期限。空欄の場合は稼働予定日の30日後。"),
+        help_text=_("事務局が確認した後、会員名簿はこの日から新しい名称だけになります。"),
     )
+
+
+class FollowUpUploadForm(forms.Form):
+    document_type = forms.ModelChoiceField(queryset=DocumentType.objects.none(), label=_("書類の種類"))
+    file = forms.FileField(
+        label=_("ファイル"),
+        help_text=_("PDF・JPEG・PNGのみ。ファイルの中身で判定します。"),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        ),
+    )
+
+    def __init__(self, *args, document_types, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document_type"].queryset = DocumentType.objects.filter(
+            pk__in=[t.pk for t in document_types]
+        )
+        self.fields["document_type"].empty_label = None

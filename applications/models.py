@@ -7,7 +7,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from members.models import AddOn, Association, Establishment, EvidenceTemplate, JsicCode, Organisation
+from members.models import (
+    AddOn,
+    Association,
+    Establishment,
+    EvidenceTemplate,
+    IdentityChange,
+    JsicCode,
+    Organisation,
+)
 
 
 class Kind(models.TextChoices):
@@ -101,9 +109,22 @@ class Requirement(models.Model):
     """A document an application needs (data). It applies to the listed kinds, and when set, only if a requested
     code carries the add-on or lies under the JSIC code. Any one of its document types satisfies it."""
 
+    class Stage(models.TextChoices):
+        APPLICATION = "APPLICATION", _("申請時に提出")
+        AFTER_CHANGE = "AFTER_CHANGE", _("新会社・新事業所の稼働後に提出（名称変更・移転）")
+
     label = models.CharField(_("要件"), max_length=200)
     help_text = models.TextField(_("説明"), blank=True)
     kinds = KindsField(_("対象の申請"), default="NEW,ADD_CLASSIFICATION")
+    stage = models.CharField(
+        _("提出の時期"),
+        max_length=16,
+        choices=Stage.choices,
+        default=Stage.APPLICATION,
+        help_text=_(
+            "「稼働後」の要件は、名称変更・移転の稼働を事務局が確認したときに提出期限付きで求めます（FAQ 3-2-2、3-2-3）。"
+        ),
+    )
     addon = models.CharField(_("上乗せ要件"), max_length=16, choices=AddOn.choices, blank=True)
     jsic = models.ForeignKey(
         JsicCode,
@@ -283,6 +304,16 @@ class Application(models.Model):
     change_expected_on = models.DateField(_("新会社・新事業所の稼働予定日"), null=True, blank=True)
     change_description = models.TextField(_("変更の内容"), blank=True)
 
+    identity_change = models.OneToOneField(
+        IdentityChange,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="application",
+        editable=False,
+        verbose_name=_("受理した名称変更・移転"),
+    )
+
     # WITHDRAWAL (R11)
     withdrawal_on = models.DateField(_("退会希望日"), null=True, blank=True)
     withdrawal_reason = models.TextField(_("退会の理由"), blank=True)
@@ -443,6 +474,11 @@ class Document(models.Model):
         _("出荷実績の様式"), max_length=20, choices=EvidenceTemplate.choices, blank=True
     )
     note = models.CharField(_("備考"), max_length=300, blank=True)
+    is_follow_up = models.BooleanField(
+        _("稼働後の追加書類"),
+        default=False,
+        help_text=_("名称変更・移転の稼働後に提出された書類（R13、R14）。"),
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

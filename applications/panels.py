@@ -23,6 +23,7 @@ def establishment_panel(request, establishment):
             "can_apply_new": can_apply_new,
             "change_kinds": change_kinds,
             "membership": membership,
+            "identity_changes": selectors.open_identity_changes_for(establishment),
         },
     )
 

@@ -290,11 +290,13 @@ def evidence_templates(application, *, entries=None, docs=None) -> list[str]:
     return templates
 
 
-def _matching_requirements(application, entries) -> list[Requirement]:
+def _matching_requirements(
+    application, entries, *, stage: str = Requirement.Stage.APPLICATION
+) -> list[Requirement]:
     addons = requested_addons(application, entries)
     ancestry = ancestry_set(entries.keys())
     result = []
-    for req in Requirement.objects.filter(is_active=True).prefetch_related("document_types"):
+    for req in Requirement.objects.filter(is_active=True, stage=stage).prefetch_related("document_types"):
         if not kinds_contains(req.kinds, application.kind):
             continue
         if req.addon and req.addon not in addons:
@@ -309,8 +311,12 @@ def checklist(application) -> list[Need]:
     """Everything the application needs, each with satisfied or not and a message naming what is missing."""
     kind = application.kind
     ref = reference_date(application)
-    needs: list[Need] = []
-    docs = list(application.documents.select_related("document_type")) if application.pk else []
+    needs: list[Need] = [representative_need(application.establishment.organisation)]
+    docs = (
+        list(application.documents.filter(is_follow_up=False).select_related("document_type"))
+        if application.pk
+        else []
+    )
 
     if kind in (Kind.NEW, Kind.ADD_CLASSIFICATION):
         entries = code_entries(application)
@@ -500,6 +506,84 @@ def checklist(application) -> list[Need]:
                 )
             )
     return needs
+
+
+def representative_need(organisation) -> Need:
+    """R8 (FAQ 2-4-7): forms 1–4 name the organisation's legal representative, taken from the organisation —
+    which therefore needs a title from the list of its kind (old free text that could not be mapped does not)."""
+    ok = organisation.representative_title_id is not None and bool(organisation.representative_name.strip())
+    return Need(
+        "representative",
+        _("代表者（会社の代表者）"),
+        "establishment",
+        ok,
+        ""
+        if ok
+        else _(
+            "法人情報の代表者役職が一覧から選ばれていません。法人情報を編集し、会社の代表者（代表取締役など）を"
+            "選んでください（FAQ 2-4-7）。"
+        ),
+    )
+
+
+# --- after approval: the follow-up documents of a merger or relocation (R13, R14) ---------------------------
+
+
+def identity_change_of(application):
+    """The merger/relocation this approved application recorded, or None."""
+    if application.kind not in (Kind.NAME_CHANGE, Kind.RELOCATION) or not application.identity_change_id:
+        return None
+    return application.identity_change
+
+
+def follow_up_needs(application) -> list[Need]:
+    """The documents due once the new company / site operates (requirement rules of the stage AFTER_CHANGE),
+    each satisfied by a follow-up document of an accepted type. Empty before staff confirmed the operation."""
+    change = identity_change_of(application)
+    if change is None or change.effective_on is None:
+        return []
+    docs = list(application.documents.filter(is_follow_up=True).select_related("document_type"))
+    ref = change.effective_on
+    return [
+        _doc_need(
+            f"follow-up-{req.pk}",
+            req.label,
+            "follow_up",
+            docs,
+            list(req.document_types.all()),
+            ref=ref,
+            requirement=req,
+            help_text=req.help_text,
+        )
+        for req in _matching_requirements(application, {}, stage=Requirement.Stage.AFTER_CHANGE)
+    ]
+
+
+def follow_up_document_types(application, needs=None) -> list[DocumentType]:
+    needs = follow_up_needs(application) if needs is None else needs
+    seen, result = set(), []
+    for n in needs:
+        for t in n.document_types:
+            if t.pk not in seen and t.is_active:
+                seen.add(t.pk)
+                result.append(t)
+    return result
+
+
+def open_identity_changes_for(establishment):
+    """Approved change applications of the establishment whose change is pending or has follow-up documents
+    open (for the establishment page)."""
+    return [
+        a
+        for a in establishment.applications.filter(
+            kind__in=[Kind.NAME_CHANGE, Kind.RELOCATION],
+            status=Application.Status.APPROVED,
+            identity_change__isnull=False,
+            identity_change__follow_up_done_on__isnull=True,
+        )
+        .select_related("identity_change")
+        .order_by("-decided_at")
+    ]
 
 
 def _sme_needs(application, docs, ref) -> list[Need]:

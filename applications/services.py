@@ -314,10 +314,31 @@ def upload_document(
         templates = selectors.evidence_templates(app)
         if evidence_template not in templates:
             raise DomainError(_("出荷実績の様式を選んでください。"), code="template_required")
+    return _store_document(
+        app,
+        inspected,
+        uploaded=uploaded,
+        by=by,
+        document_type=document_type,
+        issuer=issuer,
+        number=number,
+        valid_until=valid_until,
+        association=association,
+        evidence_template=evidence_template,
+        note=note,
+    )
+
+
+def _store_document(app, inspected, *, uploaded, by, document_type, is_follow_up=False, **fields) -> Document:
+    """Store a checked file on the (locked) application: the per-application size limit, the single-file types
+    replaced only once the new file is stored, an audit row."""
+    evidence_template = fields.get("evidence_template", "")
     replaced = []
     if not document_type.multiple:
         replaced = list(
-            app.documents.filter(document_type=document_type, evidence_template=evidence_template)
+            app.documents.filter(
+                document_type=document_type, evidence_template=evidence_template, is_follow_up=is_follow_up
+            )
         )
     used = sum(d.size_bytes for d in app.documents.all() if d not in replaced)
     limit = settings.JAIM_APPLICATION_MAX_BYTES
@@ -336,13 +357,9 @@ def upload_document(
         content_type=inspected.content_type,
         size_bytes=inspected.size,
         sha256=inspected.sha256,
-        issuer=issuer,
-        number=number,
-        valid_until=valid_until,
-        association=association,
-        evidence_template=evidence_template,
-        note=note,
+        is_follow_up=is_follow_up,
         uploaded_by=by,
+        **fields,
     )
     doc.file.save(f"upload.{inspected.extension}", ContentFile(inspected.content), save=False)
     try:
@@ -356,6 +373,70 @@ def upload_document(
     _delete_files_after_commit([o.file.name for o in replaced])
     audit(app, "document_uploaded", actor=by, note=f"{document_type.code}: {doc.original_name}")
     return doc
+
+
+# --- after approval: a merger or relocation finished (R13, R14) ---------------------------------------------
+
+
+def _change_of(app: Application):
+    change = selectors.identity_change_of(app)
+    if app.status != S.APPROVED or change is None:
+        raise DomainError(_("この申請には名称変更・移転の手続がありません。"), code="no_identity_change")
+    return change
+
+
+@transaction.atomic
+def report_change_effective(application: Application, *, effective_on: dt.date, by):
+    """The member reports 「新会社で事業を開始しました」/「新事業所が稼働しました」: it waits for staff to confirm."""
+    app = _locked(application)
+    return member_services.report_identity_change_effective(_change_of(app), effective_on=effective_on, by=by)
+
+
+@transaction.atomic
+def confirm_change_effective(
+    application: Application, *, reviewer, effective_on: dt.date, follow_up_due_on=None
+):
+    """Staff confirm the new company / site operating from the review screen: the same service as on the identity
+    change itself (members.services.complete_identity_change)."""
+    app = _locked(application)
+    return member_services.complete_identity_change(
+        _change_of(app), effective_on=effective_on, by=reviewer, follow_up_due_on=follow_up_due_on
+    )
+
+
+@transaction.atomic
+def upload_follow_up_document(
+    application: Application, *, by, document_type: DocumentType, uploaded, note: str = ""
+) -> Document:
+    """A follow-up document of a finished merger or relocation (R13, R14), through the same checks as every
+    upload (the file's content decides its type). Once every follow-up requirement is met, the change is marked
+    submitted: reminders stop and staff check the documents."""
+    inspected = inspect_upload(uploaded)  # raises before anything is written
+    app = _locked(application)
+    change = _change_of(app)
+    if change.effective_on is None:
+        raise DomainError(_("事務局が稼働を確認した後に、追加書類を提出できます。"), code="not_effective")
+    if change.follow_up_done_on is not None:
+        raise DomainError(_("追加書類は事務局の確認が済んでいます。"), code="follow_up_done")
+    allowed = {t.pk for t in selectors.follow_up_document_types(app)}
+    if document_type.pk not in allowed:
+        raise DomainError(_("この書類は追加書類として受け付けていません。"), code="bad_type")
+    doc = _store_document(
+        app, inspected, uploaded=uploaded, by=by, document_type=document_type, is_follow_up=True, note=note
+    )
+    if not [n for n in selectors.follow_up_needs(app) if not n.satisfied]:
+        member_services.record_follow_up_submitted(change, by=by)
+    return doc
+
+
+@transaction.atomic
+def accept_follow_up(application: Application, *, reviewer):
+    """Staff checked the follow-up documents: the requirement is settled (R13, R14)."""
+    app = _locked(application)
+    change = _change_of(app)
+    if [n for n in selectors.follow_up_needs(app) if not n.satisfied]:
+        raise DomainError(_("追加書類がまだそろっていません。"), code="follow_up_missing")
+    return member_services.record_follow_up_done(change, on=today(), by=reviewer)
 
 
 @transaction.atomic
@@ -578,12 +659,11 @@ def _approve_new(app: Application, *, reviewer, notice_date: dt.date) -> Members
 
 
 @transaction.atomic
-def approve_application(
-    application: Application, *, reviewer, follow_up_due_on: dt.date | None = None
-) -> Application:
+def approve_application(application: Application, *, reviewer) -> Application:
     """IN_REVIEW → APPROVED, and what the approval means for the kind: NEW → membership awaiting payment and the
     first-year bill (fee-notice date = the day review ends, FAQ 2-5-1); ADD_CLASSIFICATION → codes added (R4);
-    NAME_CHANGE/RELOCATION → old and new names recorded with the follow-up deadline (R13, R14);
+    NAME_CHANGE/RELOCATION → old and new names side by side until staff confirm the new company / site operating,
+    which makes the follow-up documents due (R13, R14);
     WITHDRAWAL → withdrawn on the requested date (R11). Two reviewers at once: one wins (row lock)."""
     app = _locked(application)
     _undecided(app)
@@ -592,6 +672,7 @@ def approve_application(
     decided_on = today()
     est = app.establishment
     note = ""
+    fields = ["decided_at", "decided_by", "decided_on"]
     if app.kind == Kind.NEW:
         membership = _approve_new(app, reviewer=reviewer, notice_date=decided_on)
         note = membership.member_number
@@ -602,25 +683,21 @@ def approve_application(
         note = m.member_number
     elif app.kind in (Kind.NAME_CHANGE, Kind.RELOCATION):
         _membership_for_change(est)
-        due = follow_up_due_on or (
-            (app.change_expected_on or decided_on)
-            + dt.timedelta(days=getattr(settings, "JAIM_IDENTITY_FOLLOW_UP_DAYS", 30))
-        )
         relocation = app.kind == Kind.RELOCATION
-        member_services.record_identity_change(
+        app.identity_change = member_services.record_identity_change(
             est,
             kind=app.kind,
             new_organisation_name=app.new_organisation_name or est.organisation.name,
             new_establishment_name=app.new_establishment_name or est.name,
             accepted_on=decided_on,
-            follow_up_due_on=due,
             new_postal_code=app.new_postal_code if relocation else "",
             new_prefecture=app.new_prefecture if relocation else "",
             new_city=app.new_city if relocation else "",
             new_address_line=app.new_address_line if relocation else "",
             by=reviewer,
         )
-        note = str(due)
+        fields.append("identity_change")
+        note = app.new_establishment_name or est.name
     elif app.kind == Kind.WITHDRAWAL:
         # The one move outside lifecycle (which sits above applications): the older WITHDRAWAL application kind,
         # to be retired in favour of lifecycle's request (docs/lifecycle.md, "Not yet one path").
@@ -632,9 +709,9 @@ def approve_application(
         )
         note = m.member_number
     app.decided_at, app.decided_by, app.decided_on = timezone.now(), reviewer, decided_on
-    _move(app, S.APPROVED, by=reviewer, note=note, fields=["decided_at", "decided_by", "decided_on"])
+    _move(app, S.APPROVED, by=reviewer, note=note, fields=fields)
     app.review_messages.create(kind="APPROVE", message=note or _("承認"), author=reviewer)
-    _mail(app, "application_approved", follow_up_due_on=follow_up_due_on)
+    _mail(app, "application_approved")
     return app
 
 

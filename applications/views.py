@@ -362,21 +362,96 @@ def review(request, pk):
     )
 
 
-@login_required
-def detail(request, pk):
-    app = selectors.get_application_for(request.user, pk)
+def _change_context(app, *, report_form=None, upload_form=None) -> dict:
+    """The merger/relocation after approval (R13, R14): report the operation, then the follow-up documents."""
+    change = selectors.identity_change_of(app)
+    if change is None:
+        return {}
+    needs = selectors.follow_up_needs(app)
+    types = selectors.follow_up_document_types(app, needs)
+    ctx = {"change": change, "follow_up_needs": needs}
+    if change.effective_on is None:
+        ctx["report_form"] = report_form or forms.ReportEffectiveForm(
+            initial={"effective_on": change.reported_effective_on}
+        )
+    elif change.follow_up_done_on is None and types:
+        ctx["follow_up_form"] = upload_form or forms.FollowUpUploadForm(document_types=types)
+    return ctx
+
+
+def _render_detail(request, app, status=200, **change_forms):
     return render(
         request,
         "applications/detail.html",
         {
             "app": app,
             "codes": selectors.requested_codes(app),
-            "documents": app.documents.select_related("document_type", "association"),
+            "documents": app.documents.filter(is_follow_up=False).select_related(
+                "document_type", "association"
+            ),
             "review_messages": app.review_messages.exclude(kind="APPROVE"),
             "resume": selectors.resume_step(app) if app.is_editable else None,
             "pledges": app.pledges.select_related("pledge", "accepted_by"),
+            **_change_context(app, **change_forms),
         },
+        status=status,
     )
+
+
+@login_required
+def detail(request, pk):
+    app = selectors.get_application_for(request.user, pk)
+    return _render_detail(request, app)
+
+
+@login_required
+@require_POST
+def change_report(request, pk):
+    """「新会社で事業を開始しました」/「新事業所が稼働しました」: lands in the staff queue; never finishes by itself."""
+    app = selectors.get_application_for(request.user, pk)
+    if selectors.identity_change_of(app) is None:
+        raise Http404
+    form = forms.ReportEffectiveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_change_effective(
+                app, effective_on=form.cleaned_data["effective_on"], by=request.user
+            )
+        except DomainError as exc:
+            form.add_error("effective_on", exc.message)
+        else:
+            messages.success(
+                request, _("稼働のご報告を受け付けました。事務局が確認した後、会員名簿の表示が変わります。")
+            )
+            return redirect(reverse("applications:detail", args=[app.pk]) + "#identity-change")
+    return _render_detail(request, app, status=400, report_form=form)
+
+
+@login_required
+@require_POST
+def follow_up_upload(request, pk):
+    """A follow-up document of a finished merger or relocation (R13, R14), through the usual upload checks."""
+    app = selectors.get_application_for(request.user, pk)
+    if selectors.identity_change_of(app) is None:
+        raise Http404
+    form = forms.FollowUpUploadForm(
+        request.POST, request.FILES, document_types=selectors.follow_up_document_types(app)
+    )
+    if form.is_valid():
+        try:
+            doc = services.upload_follow_up_document(
+                app,
+                by=request.user,
+                document_type=form.cleaned_data["document_type"],
+                uploaded=form.cleaned_data["file"],
+            )
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+        else:
+            messages.success(request, _("「%(n)s」を受け付けました。") % {"n": doc.original_name})
+            return redirect(reverse("applications:detail", args=[app.pk]) + "#identity-change")
+    messages.error(request, _("ファイルを受け付けられませんでした。内容を確認してください。"))
+    return _render_detail(request, app, status=400, upload_form=form)
 
 
 @login_required

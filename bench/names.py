@@ -98,7 +98,7 @@ REPRESENTATIVE_TITLES = {
     "株式会社": "代表取締役",
     "有限会社": "取締役",
     "合同会社": "代表社員",
-    "合資会社": "無限責任社員",
+    "合資会社": "代表社員",
 }
 KANA_NUMBERS = ["", "イチ", "ニ", "サン", "ヨン", "ゴ", "ロク", "ナナ", "ハチ", "キュウ", "ジュウ"]
 KANJI_NUMBERS = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
@@ -228,7 +228,7 @@ class NameMaker:
             head, head_kana = p + b, pk + b
         core, kana = head + word, head_kana + word_kana
         if sole_proprietor:
-            return core, kana, "代表", middles
+            return core, kana, "事業主", middles
         form, where, _w = rng.choices(LEGAL_FORMS, _LEGAL_WEIGHTS)[0]
         name = form + core if where == "front" else core + form
         return name, kana, REPRESENTATIVE_TITLES[form], middles

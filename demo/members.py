@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.contrib.auth.models import Group
 
+from members import selectors as member_selectors
 from members import services
 from members.models import Association, AssociationMembership, Organisation, User
 
@@ -42,8 +43,9 @@ def seed() -> dict:
                 corporate_number="4011001098993",
                 name="株式会社サンプル精工",
                 name_kana="サンプルセイコウ",
-                representative_title="代表取締役",
+                **member_selectors.representative_fields("kabushiki", "代表取締役"),
                 representative_name="山田 太郎",
+                representative_since=dt.date(2019, 6, 27),
                 postal_code="4500002",
                 prefecture="23",
                 city="名古屋市中村区",
@@ -91,7 +93,7 @@ def seed() -> dict:
                 corporate_number="2120901007402",
                 name="協同組合ミライ支援センター",
                 name_kana="キョウドウクミアイミライシエンセンター",
-                representative_title="代表理事",
+                **member_selectors.representative_fields("kumiai", "代表理事"),
                 representative_name="鈴木 一郎",
                 postal_code="5300001",
                 prefecture="27",
@@ -110,7 +112,7 @@ def seed() -> dict:
                 corporate_number="8700110005901",
                 name="有限会社ほかの印刷",
                 name_kana="ホカノインサツ",
-                representative_title="代表取締役",
+                **member_selectors.representative_fields("yugen", "取締役"),
                 representative_name="高橋 次郎",
                 postal_code="1000001",
                 prefecture="13",

@@ -8,6 +8,7 @@ import datetime as dt
 
 from jaim.dates import today
 from jaim.validators import corporate_number_check_digit
+from members import selectors as member_selectors
 from members import services as members
 from members.models import Membership, Organisation
 from roster import services
@@ -29,6 +30,11 @@ SITES = [
 NUMBERS = {key: _corporate_number(f"9{i:03d}01000777") for i, (key, *_rest) in enumerate(SITES)}
 
 
+def _form_of(name: str) -> tuple[str, str]:
+    """The kind of company its name says, with its representative's title (R8)."""
+    return ("yugen", "取締役") if "有限会社" in name else ("kabushiki", "代表取締役")
+
+
 def _organisation(key, name, prefecture, city, *, by, sole=False):
     if sole:
         org = Organisation.objects.filter(kind=Organisation.Kind.SOLE_PROPRIETOR, name=name).first()
@@ -43,7 +49,7 @@ def _organisation(key, name, prefecture, city, *, by, sole=False):
             corporate_number=None if sole else NUMBERS[key],
             name=name,
             name_kana="デモ",
-            representative_title="代表者" if sole else "代表取締役",
+            **member_selectors.representative_fields(*(("sole", "事業主") if sole else _form_of(name))),
             representative_name="名簿 デモ",
             postal_code="4500002",
             prefecture=prefecture,

@@ -16,6 +16,7 @@ from weasyprint import HTML
 
 from fees import services
 from fees.pdf import STATIC_SCHEME, SafeFetcher
+from members import selectors as member_selectors
 
 _LATIN = "abcdefghijklmnopqrstuvwxyz"
 
@@ -54,7 +55,7 @@ def _sample_invoice():
         kind="SOLE_PROPRIETOR",
         name="ベンチマーク精機",
         name_kana="ベンチマークセイキ",
-        representative_title="代表",
+        **member_selectors.representative_fields("sole", "事業主"),
         representative_name="性能 太郎",
         postal_code="1000001",
         prefecture="13",
@@ -114,6 +115,7 @@ def seed_active_memberships(n: int, *, fiscal_year: int = 2026) -> list[int]:
     from members.models import Establishment, Membership, Organisation
 
     stamp = int(time.time())
+    rep = member_selectors.representative_fields("sole", "事業主")
     with transaction.atomic():
         orgs = Organisation.objects.bulk_create(
             [
@@ -121,7 +123,7 @@ def seed_active_memberships(n: int, *, fiscal_year: int = 2026) -> list[int]:
                     kind="SOLE_PROPRIETOR",
                     name=f"ベンチ工業{stamp}-{i}",
                     name_kana=f"ベンチコウギョウ{i}",
-                    representative_title="代表",
+                    **rep,
                     representative_name="性能 太郎",
                     postal_code="1000001",
                     prefecture="13",

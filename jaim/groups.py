@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 STAFF_GROUPS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "reviewer": [
         ("applications", ("view", "add", "change")),
-        ("members", ("view",)),
+        ("members", ("view", "complete_identitychange")),
         ("roster", ("view",)),
         ("fees", ("view",)),
         ("jaim", ("view",)),
@@ -28,7 +28,7 @@ STAFF_GROUPS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     ],
     "administrator": [
         ("applications", ("view", "add", "change", "delete")),
-        ("members", ("view", "add", "change", "delete")),
+        ("members", ("view", "add", "change", "delete", "complete_identitychange")),
         ("fees", ("view", "add", "change")),
         ("roster", ("view", "add", "change", "delete")),
         ("jaim", ("view", "add", "change")),

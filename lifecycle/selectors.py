@@ -2,7 +2,6 @@
 member has to do next. Everything a page shows comes from here in a bounded number of queries."""
 
 import datetime as dt
-from collections import defaultdict
 
 from django.db.models import Q, QuerySet
 
@@ -14,30 +13,10 @@ from lifecycle.models import (
     WageReportPeriod,
     WithdrawalRequest,
 )
-from members.models import Access, Establishment, Membership, MembershipTerm
+from members.models import Establishment, Membership, MembershipTerm
+from members.selectors import contacts_by_establishment  # noqa: F401 - the lifecycle jobs' name for it
 
 # --- people to tell --------------------------------------------------------------------------------------------
-
-
-def contacts_by_establishment(establishment_ids) -> dict[int, list[str]]:
-    """E-mail addresses for lifecycle notices, per establishment: the people who act for the site itself and the
-    head-office managers of its organisation (active accounts only). Two queries whatever the number of sites."""
-    ids = list({int(i) for i in establishment_ids if i})
-    if not ids:
-        return {}
-    org_of = dict(Establishment.objects.filter(pk__in=ids).values_list("pk", "organisation_id"))
-    by_est: dict[int, list[str]] = defaultdict(list)
-    by_org: dict[int, list[str]] = defaultdict(list)
-    for est_id, org_id, email in (
-        Access.objects.filter(
-            Q(establishment_id__in=ids) | Q(organisation_id__in=set(org_of.values()), can_manage=True),
-            user__is_active=True,
-        )
-        .order_by("created_at", "pk")
-        .values_list("establishment_id", "organisation_id", "user__email")
-    ):
-        (by_est[est_id] if est_id else by_org[org_id]).append(email)
-    return {e: list(dict.fromkeys(by_est[e] + by_org[org_of[e]])) for e in org_of}
 
 
 def billing_emails_by_establishment(establishment_ids) -> dict[int, str]:

@@ -1,8 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from jaim.dates import today
+from jaim.errors import DomainError
+from members.forms import ConfirmEffectiveForm
 from members.models import (
     Access,
     Association,
@@ -11,9 +20,11 @@ from members.models import (
     FieldEligibility,
     IdentityChange,
     JsicCode,
+    LegalForm,
     Membership,
     MembershipTerm,
     Organisation,
+    RepresentativeTitle,
     SupportGrant,
     User,
 )
@@ -51,20 +62,69 @@ class EstablishmentInline(admin.TabularInline):
     show_change_link = True
 
 
+class RepresentativeReviewFilter(admin.SimpleListFilter):
+    title = _("代表者役職")
+    parameter_name = "representative"
+
+    def lookups(self, request, model_admin):
+        return [("review", _("確認が必要（一覧にない役職）")), ("ok", _("一覧の役職"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "review":
+            return queryset.filter(representative_title__isnull=True)
+        if self.value() == "ok":
+            return queryset.filter(representative_title__isnull=False)
+        return queryset
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(SimpleHistoryAdmin):
     list_display = [
         "name",
         "corporate_number",
-        "kind",
+        "legal_form",
+        "representative_view",
         "prefecture",
         "capital_yen",
         "regular_employees",
         "is_support_organisation",
     ]
-    list_filter = ["kind", "is_support_organisation", "prefecture"]
+    list_filter = [RepresentativeReviewFilter, "legal_form", "kind", "is_support_organisation", "prefecture"]
+    list_select_related = ["legal_form", "representative_title"]
     search_fields = ["name", "name_kana", "corporate_number"]
+    readonly_fields = ["representative_title_text"]
     inlines = [EstablishmentInline, AccessInline]
+
+    @admin.display(description=_("代表者"), ordering="representative_name")
+    def representative_view(self, obj):
+        if obj.representative_needs_review:
+            return format_html(
+                "{} <strong>{}</strong>",
+                obj.representative_name,
+                _("役職の確認が必要（入力：%(t)s）") % {"t": obj.representative_title_text or "—"},
+            )
+        return obj.representative_display
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "representative_title":
+            field.queryset = field.queryset.select_related("legal_form").filter(is_active=True)
+            field.label_from_instance = lambda t: f"{t.legal_form.name}：{t.title}"
+            field.required = True
+        if db_field.name == "legal_form":
+            field.required = True
+        return field
+
+    def save_model(self, request, obj, form, change):
+        """An edit goes through the service, so a new representative is recorded with its date (R8)."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        from members import services
+
+        data = {f: form.cleaned_data[f] for f in services.ORGANISATION_FIELDS if f in form.cleaned_data}
+        services.update_organisation(Organisation.objects.get(pk=obj.pk), by=request.user, data=data)
+        obj.refresh_from_db()
+        return None
 
 
 class MembershipInline(admin.TabularInline):
@@ -190,26 +250,202 @@ class MembershipAdmin(SimpleHistoryAdmin):
         return False
 
 
+class IdentityChangeStateFilter(admin.SimpleListFilter):
+    """The staff queue of mergers and relocations: what needs doing first."""
+
+    title = _("状況")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("reported", _("会員から稼働の報告あり（確認待ち）")),
+            ("pending", _("稼働の確認待ち（新旧名称を併記中）")),
+            ("follow_up", _("追加書類の提出待ち")),
+            ("overdue", _("追加書類の提出期限超過")),
+            ("submitted", _("追加書類の確認待ち")),
+            ("done", _("完了")),
+        ]
+
+    def queryset(self, request, queryset):
+        v = self.value()
+        open_follow_up = {"effective_on__isnull": False, "follow_up_done_on__isnull": True}
+        if v == "reported":
+            return queryset.filter(effective_on__isnull=True, reported_effective_on__isnull=False)
+        if v == "pending":
+            return queryset.filter(effective_on__isnull=True)
+        if v == "follow_up":
+            return queryset.filter(**open_follow_up, follow_up_submitted_at__isnull=True)
+        if v == "overdue":
+            return queryset.filter(
+                **open_follow_up, follow_up_submitted_at__isnull=True, follow_up_overdue_on__isnull=False
+            )
+        if v == "submitted":
+            return queryset.filter(**open_follow_up, follow_up_submitted_at__isnull=False)
+        if v == "done":
+            return queryset.filter(follow_up_done_on__isnull=False)
+        return queryset
+
+
 @admin.register(IdentityChange)
 class IdentityChangeAdmin(SimpleHistoryAdmin):
+    """Read-only: an identity change moves only through the services (accepted by approving the application,
+    finished by 「新会社の事業開始を確認」/「新事業所の稼働を確認」), so the roster and the follow-up documents
+    follow. No delete: the roster's history of names refers to it."""
+
     list_display = [
         "establishment",
         "kind",
         "old_establishment_name",
         "new_establishment_name",
         "accepted_on",
+        "state_view",
         "effective_on",
         "follow_up_due_on",
-        "follow_up_done_on",
     ]
-    list_filter = ["kind"]
+    list_filter = [IdentityChangeStateFilter, "kind"]
+    list_select_related = ["establishment__organisation"]
     search_fields = [
         "old_establishment_name",
         "new_establishment_name",
         "old_organisation_name",
         "new_organisation_name",
     ]
-    raw_id_fields = ["establishment"]
+    actions = ["confirm_effective_action"]
+    change_form_template = "admin/members/identitychange/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name != "id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_complete_permission(self, request, obj=None):
+        return request.user.has_perm("members.complete_identitychange")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("状況"))
+    def state_view(self, obj):
+        if obj.effective_on is None:
+            if obj.reported_effective_on:
+                return _("会員から稼働の報告あり（%(d)s）") % {
+                    "d": f"{obj.reported_effective_on:%Y年%-m月%-d日}"
+                }
+            return _("稼働の確認待ち")
+        if obj.follow_up_done_on:
+            return _("完了")
+        if obj.follow_up_submitted_at:
+            return _("追加書類の確認待ち")
+        if obj.follow_up_overdue_on:
+            return _("追加書類の提出期限超過")
+        return _("追加書類の提出待ち")
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "<int:pk>/confirm-effective/",
+                self.admin_site.admin_view(self.confirm_view),
+                name=f"{opts.app_label}_{opts.model_name}_confirm",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_complete": self.has_complete_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _confirm(self, request, changes, form) -> int:
+        from members import services
+
+        done = 0
+        for ch in changes:
+            try:
+                services.complete_identity_change(
+                    ch,
+                    effective_on=form.cleaned_data["effective_on"],
+                    follow_up_due_on=form.cleaned_data.get("follow_up_due_on"),
+                    by=request.user,
+                )
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{ch}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(
+                request,
+                _(
+                    "%(n)d件の稼働を確認しました。会員名簿は稼働日から新しい名称になり、追加書類の提出を依頼しました。"
+                )
+                % {"n": done},
+                messages.SUCCESS,
+            )
+        return done
+
+    def _confirm_page(self, request, changes, form, *, action=None):
+        from members import services
+
+        return TemplateResponse(
+            request,
+            "admin/members/identitychange/confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": changes[0].confirm_label if len(changes) == 1 else _("稼働を確認"),
+                "changes": changes,
+                "form": form,
+                "action": action,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "follow_up_days": services.follow_up_days(),
+            },
+        )
+
+    def confirm_view(self, request, pk):
+        """「新会社の事業開始を確認」/「新事業所の稼働を確認」 for one change, with the date."""
+        from members import services
+
+        change = get_object_or_404(
+            IdentityChange.objects.select_related("establishment__organisation"), pk=pk
+        )
+        if not self.has_complete_permission(request):
+            raise PermissionDenied
+        back = reverse("admin:members_identitychange_change", args=[change.pk])
+        if change.effective_on is not None:
+            self.message_user(request, _("この変更は既に稼働を確認済みです。"), messages.INFO)
+            return redirect(back)
+        initial = {"effective_on": change.reported_effective_on or today()}
+        data = request.POST if request.method == "POST" else None
+        form = ConfirmEffectiveForm(data, initial=initial, follow_up_days=services.follow_up_days())
+        if request.method == "POST" and form.is_valid():
+            self._confirm(request, [change], form)
+            return redirect(back)
+        return self._confirm_page(request, [change], form)
+
+    @admin.action(description=_("新会社の事業開始・新事業所の稼働を確認する"), permissions=["complete"])
+    def confirm_effective_action(self, request, queryset):
+        """The same confirmation for the selected changes (one date for all), after a page asking the date."""
+        from members import services
+
+        changes = list(
+            queryset.filter(effective_on__isnull=True).select_related("establishment__organisation")
+        )
+        if not changes:
+            self.message_user(request, _("稼働の確認待ちの変更が選ばれていません。"), messages.WARNING)
+            return None
+        initial = {"effective_on": changes[0].reported_effective_on or today()}
+        confirmed = request.POST.get("confirm") == "yes"
+        form = ConfirmEffectiveForm(
+            request.POST if confirmed else None, initial=initial, follow_up_days=services.follow_up_days()
+        )
+        if confirmed and form.is_valid():
+            self._confirm(request, changes, form)
+            return None
+        return self._confirm_page(request, changes, form, action="confirm_effective_action")
 
 
 # --- retention: anonymise personal data after the retention period (issue 8 §10) ------------------------------
@@ -254,3 +490,27 @@ def anonymise_past_retention(modeladmin, request, queryset):
 
 
 EstablishmentAdmin.actions = [*(EstablishmentAdmin.actions or []), anonymise_past_retention]
+
+
+# --- kinds of organisation and their representatives' titles (R8): data the administrator extends ----------
+
+
+class RepresentativeTitleInline(admin.TabularInline):
+    model = RepresentativeTitle
+    extra = 1
+    fields = ["title", "order", "is_active"]
+
+
+@admin.register(LegalForm)
+class LegalFormAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "title_names", "order", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "code", "representative_titles__title"]
+    inlines = [RepresentativeTitleInline]
+
+    @admin.display(description=_("代表者の役職"))
+    def title_names(self, obj):
+        return "・".join(t.title for t in obj.representative_titles.all() if t.is_active)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("representative_titles")

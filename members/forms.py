@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from jaim.validators import normalise_digits, to_katakana
-from members.models import Establishment, Organisation
+from members.models import Establishment, LegalForm, Organisation, RepresentativeTitle
 
 
 class DateInput(forms.DateInput):
@@ -95,11 +95,13 @@ class OrganisationForm(NormalisingMixin, forms.ModelForm):
         model = Organisation
         fields = [
             "kind",
+            "legal_form",
             "corporate_number",
             "name",
             "name_kana",
             "representative_title",
             "representative_name",
+            "representative_since",
             "postal_code",
             "prefecture",
             "city",
@@ -110,12 +112,50 @@ class OrganisationForm(NormalisingMixin, forms.ModelForm):
             "is_support_organisation",
             "support_registration_number",
         ]
-        widgets = {"kind": forms.RadioSelect}
+        widgets = {"kind": forms.RadioSelect, "representative_since": DateInput}
         help_texts = {
+            "representative_title": _(
+                "登記事項証明書（登記簿謄本）に記載の代表者の役職を、法人の種類に応じて選んでください。"
+                "工場長・部長などは代表者ではありません（FAQ 2-4-7）。"
+            ),
             "representative_name": _(
                 "会社の代表者（代表取締役など）。申請様式1〜4の代表者はこの方です（FAQ 2-4-7）。"
-            )
+            ),
+            "representative_since": _("代表者が変わった場合は就任日を入力してください（空欄の場合は今日）。"),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        forms_qs = LegalForm.objects.filter(is_active=True)
+        titles = list(
+            RepresentativeTitle.objects.filter(is_active=True, legal_form__is_active=True).select_related(
+                "legal_form"
+            )
+        )
+        self.fields["legal_form"].queryset = forms_qs
+        self.fields["legal_form"].required = True
+        self.fields["legal_form"].empty_label = _("選んでください")
+        field = self.fields["representative_title"]
+        field.queryset = RepresentativeTitle.objects.filter(pk__in=[t.pk for t in titles])
+        field.required = True
+        # One group per kind of organisation, so the choice reads 「株式会社 › 代表取締役」 without script.
+        groups: dict[str, list] = {}
+        for t in titles:
+            groups.setdefault(t.legal_form.name, []).append((t.pk, t.title))
+        field.choices = [("", _("選んでください")), *groups.items()]
+        field.error_messages["invalid_choice"] = _("代表者役職は一覧から選んでください。")
+        field.error_messages["required"] = _("代表者役職を選んでください。")
+        self.fields["legal_form"].error_messages["required"] = _("法人の種類を選んでください。")
+        if (
+            self.instance.pk
+            and self.instance.representative_needs_review
+            and self.instance.representative_title_text
+        ):
+            field.help_text = _(
+                "以前の入力「%(text)s」は一覧にない役職です。登記事項証明書の代表者の役職を選び直してください。"
+            ) % {"text": self.instance.representative_title_text}
+        if not self.instance.pk:
+            del self.fields["representative_since"]
 
     def clean(self):
         data = super().clean()
@@ -170,3 +210,22 @@ class SupportGrantForm(forms.Form):
             raise forms.ValidationError(_("この法人番号の登録支援機関は登録されていません。"))
         self.support_organisation = org
         return value
+
+
+class ConfirmEffectiveForm(forms.Form):
+    effective_on = forms.DateField(
+        label=_("稼働日（新会社の事業開始日・新事業所の稼働日）"),
+        widget=DateInput,
+        help_text=_("この日から会員名簿は新しい名称だけを掲載します（それより前の日付では旧名称）。"),
+    )
+    follow_up_due_on = forms.DateField(
+        label=_("追加書類の提出期限"),
+        required=False,
+        widget=DateInput,
+    )
+
+    def __init__(self, *args, follow_up_days=30, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["follow_up_due_on"].help_text = _("空欄の場合は稼働日の%(days)s日後。") % {
+            "days": follow_up_days
+        }

@@ -91,13 +91,65 @@ class AddressFields(models.Model):
         return f"{self.postal_code[:3]}-{self.postal_code[3:]}" if self.postal_code else ""
 
 
+class OrganisationKind(models.TextChoices):
+    CORPORATION = "CORPORATION", _("法人")
+    SOLE_PROPRIETOR = "SOLE_PROPRIETOR", _("個人事業主")
+
+
+class LegalForm(models.Model):
+    """A kind of organisation (株式会社, 合同会社, 一般社団法人, 個人事業主 …) — data the administrator extends."""
+
+    code = models.SlugField(_("コード"), max_length=30, unique=True)
+    name = models.CharField(_("名称"), max_length=60, unique=True)
+    kind = models.CharField(
+        _("法人・個人の別"),
+        max_length=20,
+        choices=OrganisationKind.choices,
+        default=OrganisationKind.CORPORATION,
+    )
+    order = models.PositiveSmallIntegerField(_("表示順"), default=100)
+    is_active = models.BooleanField(_("有効"), default=True)
+
+    class Meta:
+        verbose_name = _("法人の種類")
+        verbose_name_plural = _("法人の種類")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RepresentativeTitle(models.Model):
+    """A legal representative's title for one kind of organisation (株式会社: 代表取締役 / 代表執行役 …). The
+    representative named on forms 1–4 must hold one of these (R8, FAQ 2-4-7): the list is data, never free text."""
+
+    legal_form = models.ForeignKey(
+        LegalForm,
+        on_delete=models.PROTECT,
+        related_name="representative_titles",
+        verbose_name=_("法人の種類"),
+    )
+    title = models.CharField(_("代表者の役職"), max_length=60)
+    order = models.PositiveSmallIntegerField(_("表示順"), default=100)
+    is_active = models.BooleanField(_("有効"), default=True)
+
+    class Meta:
+        verbose_name = _("代表者の役職")
+        verbose_name_plural = _("代表者の役職")
+        ordering = ["legal_form__order", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["legal_form", "title"], name="reptitle_unique_per_form")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class Organisation(AddressFields):
     """A legal entity (法人) or a sole proprietor (個人事業主). A support organisation (登録支援機関) is an
     organisation with is_support_organisation set: an information member that may act for client sites."""
 
-    class Kind(models.TextChoices):
-        CORPORATION = "CORPORATION", _("法人")
-        SOLE_PROPRIETOR = "SOLE_PROPRIETOR", _("個人事業主")
+    Kind = OrganisationKind
 
     kind = models.CharField(_("種別"), max_length=20, choices=Kind.choices, default=Kind.CORPORATION)
     corporate_number = models.CharField(
@@ -111,8 +163,33 @@ class Organisation(AddressFields):
     )
     name = models.CharField(_("法人名・屋号"), max_length=200)
     name_kana = models.CharField(_("法人名フリガナ"), max_length=200, validators=[validate_kana])
-    representative_title = models.CharField(_("代表者役職"), max_length=60)
+    legal_form = models.ForeignKey(
+        LegalForm,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("法人の種類"),
+    )
+    representative_title = models.ForeignKey(
+        RepresentativeTitle,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("代表者役職"),
+        help_text=_("法人の種類ごとの法律上の代表者の役職から選びます（FAQ 2-4-7）。"),
+    )
+    representative_title_text = models.CharField(
+        _("移行前の代表者役職（入力どおり）"),
+        max_length=60,
+        blank=True,
+        help_text=_("役職を一覧から選ぶ方式にする前に入力されていた文字列。事務局の確認用に残しています。"),
+    )
     representative_name = models.CharField(_("代表者氏名"), max_length=100)
+    representative_since = models.DateField(
+        _("代表者の就任日"), null=True, blank=True, help_text=_("登記事項証明書に記載の就任日。")
+    )
     capital_yen = models.PositiveBigIntegerField(_("資本金（円）"), null=True, blank=True)
     regular_employees = models.PositiveIntegerField(_("常時雇用する従業員数（人）"), null=True, blank=True)
     sme_verified_on = models.DateField(
@@ -146,6 +223,35 @@ class Organisation(AddressFields):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def representative_display(self) -> str:
+        """「代表取締役 山田 太郎」: the title from the list (or nothing while it awaits staff review) and the name."""
+        title = self.representative_title.title if self.representative_title_id else ""
+        return f"{title} {self.representative_name}".strip()
+
+    @property
+    def representative_needs_review(self) -> bool:
+        """No title from the list (old free text that could not be mapped): staff check it against the registry."""
+        return self.representative_title_id is None
+
+    def clean(self):
+        """R8: the representative's title belongs to the organisation's kind; the kind matches 法人/個人事業主."""
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        form = self.legal_form
+        if form is not None and form.kind != self.kind:
+            errors["legal_form"] = _("法人の種類と「法人・個人事業主」の別が一致していません。")
+        if self.representative_title_id is not None:
+            if form is None:
+                errors["legal_form"] = _("法人の種類を選んでください。")
+            elif self.representative_title.legal_form_id != form.pk:
+                errors["representative_title"] = _(
+                    "「%(title)s」は%(form)sの代表者の役職ではありません。%(form)sの代表者の役職から選んでください。"
+                ) % {"title": self.representative_title.title, "form": form.name}
+        if errors:
+            raise ValidationError(errors)
 
 
 class Establishment(AddressFields):
@@ -492,8 +598,29 @@ class IdentityChange(models.Model):
     new_address_line = models.CharField(_("新町域・番地"), max_length=200, blank=True)
     accepted_on = models.DateField(_("受理日"))
     effective_on = models.DateField(_("新会社・新事業所の稼働日"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("稼働を確認した日時"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("稼働の確認者"),
+    )
+    reported_effective_on = models.DateField(_("会員が報告した稼働日"), null=True, blank=True)
+    reported_at = models.DateTimeField(_("稼働の報告日時"), null=True, blank=True)
+    reported_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("稼働の報告者"),
+    )
     follow_up_due_on = models.DateField(_("追加書類の提出期限"), null=True, blank=True)
-    follow_up_done_on = models.DateField(_("追加書類の提出日"), null=True, blank=True)
+    follow_up_submitted_at = models.DateTimeField(_("追加書類がそろった日時"), null=True, blank=True)
+    follow_up_overdue_on = models.DateField(_("提出期限超過として記録した日"), null=True, blank=True)
+    follow_up_done_on = models.DateField(_("追加書類の確認日"), null=True, blank=True)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -501,6 +628,13 @@ class IdentityChange(models.Model):
         verbose_name = _("名称変更・移転")
         verbose_name_plural = _("名称変更・移転")
         ordering = ["-accepted_on", "-id"]
+        permissions = [("complete_identitychange", _("新会社・新事業所の稼働を確認できる"))]
+        constraints = [
+            models.CheckConstraint(
+                name="identitychange_effective_after_accepted",
+                condition=Q(effective_on__isnull=True) | Q(effective_on__gte=models.F("accepted_on")),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.old_establishment_name} → {self.new_establishment_name}"
@@ -508,3 +642,20 @@ class IdentityChange(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.effective_on is None
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        """The member reported the new company / site operating; staff have not confirmed it yet."""
+        return self.effective_on is None and self.reported_effective_on is not None
+
+    @property
+    def follow_up_open(self) -> bool:
+        """Follow-up documents are asked for and the secretariat has not accepted them yet (R13, R14)."""
+        return self.effective_on is not None and self.follow_up_done_on is None
+
+    @property
+    def confirm_label(self) -> str:
+        """The staff action's words: 「新会社の事業開始を確認」 (R13) or 「新事業所の稼働を確認」 (R14)."""
+        if self.kind == self.Kind.RELOCATION:
+            return str(_("新事業所の稼働を確認"))
+        return str(_("新会社の事業開始を確認"))

@@ -1,5 +1,7 @@
 """Reads reused across apps: above all, who may act for which organisation and establishment."""
 
+from collections import defaultdict
+
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -120,3 +122,42 @@ def eligibility_map(codes=None) -> dict[str, FieldEligibility | None]:
             c = parents.get(c)
         result[code] = decided
     return result
+
+
+def contacts_by_establishment(establishment_ids) -> dict[int, list[str]]:
+    """E-mail addresses for lifecycle notices, per establishment: the people who act for the site itself and the
+    head-office managers of its organisation (active accounts only). Two queries whatever the number of sites."""
+    ids = list({int(i) for i in establishment_ids if i})
+    if not ids:
+        return {}
+    org_of = dict(Establishment.objects.filter(pk__in=ids).values_list("pk", "organisation_id"))
+    by_est: dict[int, list[str]] = defaultdict(list)
+    by_org: dict[int, list[str]] = defaultdict(list)
+    for est_id, org_id, email in (
+        Access.objects.filter(
+            Q(establishment_id__in=ids) | Q(organisation_id__in=set(org_of.values()), can_manage=True),
+            user__is_active=True,
+        )
+        .order_by("created_at", "pk")
+        .values_list("establishment_id", "organisation_id", "user__email")
+    ):
+        (by_est[est_id] if est_id else by_org[org_id]).append(email)
+    return {e: list(dict.fromkeys(by_est[e] + by_org[org_of[e]])) for e in org_of}
+
+
+def contact_emails(establishment) -> list[str]:
+    """The addresses that hear about one establishment (see contacts_by_establishment)."""
+    return contacts_by_establishment([establishment.pk]).get(establishment.pk, [])
+
+
+def legal_representative(form_code: str, title: str):
+    """A legal representative's title of a kind of organisation (data, R8): for seeding and imports."""
+    from members.models import RepresentativeTitle
+
+    return RepresentativeTitle.objects.select_related("legal_form").get(legal_form__code=form_code, title=title)
+
+
+def representative_fields(form_code: str, title: str) -> dict:
+    """legal_form and representative_title for an organisation's data dict (create_organisation)."""
+    t = legal_representative(form_code, title)
+    return {"legal_form": t.legal_form, "representative_title": t}

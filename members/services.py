@@ -103,8 +103,10 @@ ORGANISATION_FIELDS = [
     "corporate_number",
     "name",
     "name_kana",
+    "legal_form",
     "representative_title",
     "representative_name",
+    "representative_since",
     "postal_code",
     "prefecture",
     "city",
@@ -145,13 +147,42 @@ def _save_clean(obj, update_fields=None):
         raise DomainError(_("同じ内容が既に登録されています。"), code="integrity") from exc
 
 
+REPRESENTATIVE_FIELDS = ("representative_title", "representative_name")
+
+
+def _require_representative(org: Organisation) -> None:
+    """R8 (FAQ 2-4-7): the representative is the company's legal representative — a title from the list of the
+    organisation's kind, never free text (the list is data: members.RepresentativeTitle)."""
+    if org.legal_form_id is None:
+        raise DomainError(_("法人の種類を選んでください。"), code="legal_form_required")
+    if org.representative_title_id is None:
+        raise DomainError(
+            _("代表者役職を%(form)sの代表者の役職から選んでください。") % {"form": org.legal_form.name},
+            code="representative_title_required",
+        )
+    if not org.representative_title.is_active or not org.legal_form.is_active:
+        raise DomainError(
+            _("「%(title)s」は現在選べない役職です。一覧から選び直してください。")
+            % {"title": org.representative_title.title},
+            code="representative_title_inactive",
+        )
+
+
+def _kind_from_legal_form(org: Organisation) -> None:
+    if org.legal_form_id is not None:
+        org.kind = org.legal_form.kind
+
+
 @transaction.atomic
 def create_organisation(*, by, data: dict) -> Organisation:
-    """Register an organisation; its creator may act for it and manage access (head office)."""
+    """Register an organisation; its creator may act for it and manage access (head office). The representative
+    is the legal representative (R8): a title of the organisation's kind."""
     org = Organisation()
     _assign(org, data, ORGANISATION_FIELDS)
+    _kind_from_legal_form(org)
     if org.kind == Organisation.Kind.SOLE_PROPRIETOR:
         org.corporate_number = None
+    _require_representative(org)
     if org.corporate_number and Organisation.objects.filter(corporate_number=org.corporate_number).exists():
         raise DomainError(_("この法人番号の法人は既に登録されています。"), code="duplicate_corporate_number")
     _save_clean(org)
@@ -162,14 +193,37 @@ def create_organisation(*, by, data: dict) -> Organisation:
 
 @transaction.atomic
 def update_organisation(organisation: Organisation, *, by, data: dict) -> Organisation:
-    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    """Edit an organisation. A new representative (title or name) is recorded with the day they took office
+    (representative_since, today when not given) in the organisation's history and an audit row (R8)."""
+    org = (
+        Organisation.objects.select_for_update()
+        .select_related("representative_title")
+        .get(pk=organisation.pk)
+    )
+    before = org.representative_display
     changed = _assign(org, data, ORGANISATION_FIELDS)
+    old_kind = org.kind
+    _kind_from_legal_form(org)
+    if org.kind != old_kind:
+        changed.append("kind")
     if org.kind == Organisation.Kind.SOLE_PROPRIETOR and org.corporate_number:
         org.corporate_number = None
         changed.append("corporate_number")
+    representative_changed = any(f in changed for f in REPRESENTATIVE_FIELDS)
+    if representative_changed and "representative_since" not in changed:
+        org.representative_since = today()
+        changed.append("representative_since")
     if changed:
+        _require_representative(org)
         _save_clean(org)
         audit(org, "updated", actor=by, note=", ".join(sorted(set(changed))))
+        if representative_changed:
+            audit(
+                org,
+                "representative_changed",
+                actor=by,
+                note=f"{before} → {org.representative_display}（{org.representative_since.isoformat()}）",
+            )
         for est in org.establishments.all():
             establishment_updated.send(sender=Establishment, establishment=est)
     return org
@@ -456,14 +510,14 @@ def record_identity_change(
     new_organisation_name: str,
     new_establishment_name: str,
     accepted_on: dt.date,
-    follow_up_due_on: dt.date | None = None,
     new_postal_code: str = "",
     new_prefecture: str = "",
     new_city: str = "",
     new_address_line: str = "",
     by=None,
 ) -> IdentityChange:
-    """Accept a merger/split or relocation: old and new names are shown side by side until it takes effect."""
+    """Accept a merger/split or relocation: old and new names are shown side by side until staff confirm the new
+    company / site operating (complete_identity_change), which makes the follow-up documents due."""
     est = Establishment.objects.select_for_update().select_related("organisation").get(pk=establishment.pk)
     if est.identity_changes.filter(effective_on__isnull=True).exists():
         raise DomainError(_("この事業所には処理中の名称変更・移転があります。"), code="pending_change")
@@ -480,7 +534,6 @@ def record_identity_change(
         new_city=new_city,
         new_address_line=new_address_line,
         accepted_on=accepted_on,
-        follow_up_due_on=follow_up_due_on,
     )
     change.full_clean()
     change.save()
@@ -489,37 +542,145 @@ def record_identity_change(
     return change
 
 
+def follow_up_days() -> int:
+    """Days after the new company / site operates within which the follow-up documents are due ("as soon as
+    possible", FAQ 3-2-2, 3-2-3): a setting, JAIM_IDENTITY_FOLLOW_UP_DAYS (default 30)."""
+    return int(getattr(settings, "JAIM_IDENTITY_FOLLOW_UP_DAYS", 30))
+
+
+def _locked_change(change: IdentityChange) -> IdentityChange:
+    return IdentityChange.objects.select_for_update().get(pk=change.pk)
+
+
 @transaction.atomic
-def complete_identity_change(change: IdentityChange, *, effective_on: dt.date, by=None) -> IdentityChange:
-    """The new company exists / the new site operates: the new names become the establishment's names."""
-    ch = IdentityChange.objects.select_for_update().get(pk=change.pk)
+def complete_identity_change(
+    change: IdentityChange, *, effective_on: dt.date, by=None, follow_up_due_on: dt.date | None = None
+) -> IdentityChange:
+    """The new company exists / the new site operates (R13, R14), confirmed by staff: from effective_on the new
+    names (and the new address) are the establishment's and organisation's, the roster shows only the new names
+    from that day (earlier days keep the old ones), and the follow-up documents become due. Safe to run twice:
+    the same date again changes nothing; another date is refused."""
+    ch = _locked_change(change)
     if ch.effective_on is not None:
-        return ch
+        if ch.effective_on == effective_on:
+            return ch
+        raise DomainError(
+            _("この変更は既に%(date)s付けで稼働を確認済みです。")
+            % {"date": f"{ch.effective_on:%Y年%-m月%-d日}"},
+            code="already_effective",
+        )
+    if effective_on < ch.accepted_on:
+        raise DomainError(
+            _("稼働日は受理日（%(date)s）より前にできません。")
+            % {"date": f"{ch.accepted_on:%Y年%-m月%-d日}"},
+            code="before_accepted",
+        )
+    if effective_on > today():
+        raise DomainError(
+            _("稼働日に未来の日付は指定できません。稼働した日以降に確認してください。"), code="future_date"
+        )
+    due = follow_up_due_on or effective_on + dt.timedelta(days=follow_up_days())
+    if due < effective_on:
+        raise DomainError(
+            _("追加書類の提出期限は稼働日以降の日付にしてください。"), code="due_before_effective"
+        )
     est = Establishment.objects.select_for_update().select_related("organisation").get(pk=ch.establishment_id)
     ch.effective_on = effective_on
-    ch.save(update_fields=["effective_on"])
+    ch.completed_at, ch.completed_by = timezone.now(), by
+    ch.follow_up_due_on = due
+    ch.full_clean()
+    ch.save(update_fields=["effective_on", "completed_at", "completed_by", "follow_up_due_on"])
     est.name = ch.new_establishment_name
     if ch.kind == IdentityChange.Kind.RELOCATION and ch.new_postal_code:
         est.postal_code, est.prefecture = ch.new_postal_code, ch.new_prefecture
         est.city, est.address_line = ch.new_city, ch.new_address_line
-    est.save()
+    _save_clean(est)
     org = est.organisation
     if org.name != ch.new_organisation_name:
         org.name = ch.new_organisation_name
         org.save(update_fields=["name", "updated_at"])
-    audit(ch, "effective", actor=by, note=str(effective_on))
+    audit(ch, "effective", actor=by, note=f"{effective_on.isoformat()} follow_up_due_on={due.isoformat()}")
     identity_changed.send(sender=IdentityChange, change=ch)
+    # The outbox row commits with the change (sent after commit): the member is asked for the documents at once.
+    url = settings.SITE_URL + reverse("members:establishment_detail", args=[est.pk]) + "#identity-change"
+    for email in selectors.contact_emails(est):
+        queue_mail(
+            to=email,
+            template="identity_change_effective",
+            context={"change": ch, "establishment": est, "url": url},
+            kind="identity_change_effective",
+            dedupe_key=f"identity-effective:{ch.pk}:{email}",
+        )
+    return ch
+
+
+@transaction.atomic
+def report_identity_change_effective(change: IdentityChange, *, effective_on: dt.date, by) -> IdentityChange:
+    """The member reports 「新会社で事業を開始しました」/「新事業所が稼働しました」 with the day: it waits in the staff
+    queue for confirmation and never finishes the change on its own. A later report replaces an earlier one."""
+    ch = _locked_change(change)
+    if ch.effective_on is not None:
+        raise DomainError(_("この変更は既に事務局が稼働を確認しています。"), code="already_effective")
+    if effective_on > today():
+        raise DomainError(_("稼働日に未来の日付は指定できません。"), code="future_date")
+    if effective_on < ch.accepted_on:
+        raise DomainError(
+            _("稼働日は受理日（%(date)s）より前にできません。")
+            % {"date": f"{ch.accepted_on:%Y年%-m月%-d日}"},
+            code="before_accepted",
+        )
+    if ch.reported_effective_on == effective_on:
+        return ch
+    ch.reported_effective_on, ch.reported_at, ch.reported_by = effective_on, timezone.now(), by
+    ch.save(update_fields=["reported_effective_on", "reported_at", "reported_by"])
+    audit(ch, "effective_reported", actor=by, note=effective_on.isoformat())
+    return ch
+
+
+@transaction.atomic
+def record_follow_up_submitted(change: IdentityChange, *, by=None) -> IdentityChange:
+    """Every follow-up document is in (the caller checked): reminders stop and staff check them. Idempotent."""
+    ch = _locked_change(change)
+    if ch.effective_on is None:
+        raise DomainError(_("稼働の確認前は追加書類を提出できません。"), code="not_effective")
+    if ch.follow_up_submitted_at is None:
+        ch.follow_up_submitted_at = timezone.now()
+        ch.save(update_fields=["follow_up_submitted_at"])
+        audit(ch, "follow_up_submitted", actor=by)
     return ch
 
 
 @transaction.atomic
 def record_follow_up_done(change: IdentityChange, *, on: dt.date, by=None) -> IdentityChange:
-    ch = IdentityChange.objects.select_for_update().get(pk=change.pk)
+    """Staff accepted the follow-up documents (R13, R14): the requirement is settled. Idempotent."""
+    ch = _locked_change(change)
+    if ch.effective_on is None:
+        raise DomainError(_("稼働の確認前は追加書類を確認済みにできません。"), code="not_effective")
     if ch.follow_up_done_on is None:
         ch.follow_up_done_on = on
         ch.save(update_fields=["follow_up_done_on"])
         audit(ch, "follow_up_done", actor=by)
     return ch
+
+
+@transaction.atomic
+def flag_overdue_follow_ups(*, on: dt.date) -> int:
+    """Follow-up documents past their due date and not all in: flagged for staff once (follow_up_overdue_on,
+    the first day past the due date), whatever the number of runs. Returns how many were flagged now."""
+    qs = IdentityChange.objects.select_for_update(skip_locked=True).filter(
+        effective_on__isnull=False,
+        follow_up_due_on__lt=on,
+        follow_up_submitted_at__isnull=True,
+        follow_up_done_on__isnull=True,
+        follow_up_overdue_on__isnull=True,
+    )
+    flagged = 0
+    for ch in qs:
+        ch.follow_up_overdue_on = ch.follow_up_due_on + dt.timedelta(days=1)
+        ch.save(update_fields=["follow_up_overdue_on"])
+        audit(ch, "follow_up_overdue", note=ch.follow_up_due_on.isoformat())
+        flagged += 1
+    return flagged
 
 
 # --- declarations made in an approved application (applications calls these) -----------------------------

@@ -7,7 +7,16 @@ import factory
 from django.contrib.auth import get_user_model
 
 from jaim.validators import corporate_number_check_digit
-from members.models import Access, Association, AssociationMembership, Establishment, Membership, Organisation
+from members.models import (
+    Access,
+    Association,
+    AssociationMembership,
+    Establishment,
+    LegalForm,
+    Membership,
+    Organisation,
+    RepresentativeTitle,
+)
 
 _corp = itertools.count(100000000001)
 
@@ -15,6 +24,20 @@ _corp = itertools.count(100000000001)
 def make_corporate_number() -> str:
     base = str(next(_corp)).zfill(12)
     return f"{corporate_number_check_digit(base)}{base}"
+
+
+def legal_form(code: str) -> LegalForm:
+    """A kind of organisation seeded by members/migrations/0006 (kabushiki, godo, ippan_shadan, sole …)."""
+    return LegalForm.objects.get(code=code)
+
+
+def representative_title(code: str, title: str) -> RepresentativeTitle:
+    """A legal representative's title of a kind of organisation (R8), as the seed data holds it."""
+    return RepresentativeTitle.objects.get(legal_form__code=code, title=title)
+
+
+def _default_form(org) -> LegalForm:
+    return legal_form("sole" if org.kind == Organisation.Kind.SOLE_PROPRIETOR else "kabushiki")
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -37,7 +60,10 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     corporate_number = factory.LazyFunction(make_corporate_number)
     name = factory.Sequence(lambda n: f"株式会社テスト製作所{n}")
     name_kana = factory.Sequence(lambda n: f"テストセイサクショ{n}")
-    representative_title = "代表取締役"
+    legal_form = factory.LazyAttribute(_default_form)
+    representative_title = factory.LazyAttribute(
+        lambda o: o.legal_form.representative_titles.order_by("order").first()
+    )
     representative_name = "代表 太郎"
     postal_code = "4500002"
     prefecture = "23"

@@ -137,7 +137,8 @@ class Planner(Money):
         if support:
             (place, place_kana), (head, head_kana) = rng.choice(SUPPORT_PLACES), rng.choice(SUPPORT_WORDS)
             form = rng.choice(["株式会社", "一般社団法人", "協同組合"])
-            name, kana, title = f"{form}{place}{head}", place_kana + head_kana, "代表理事"
+            title = "代表取締役" if form == "株式会社" else "代表理事"
+            name, kana = f"{form}{place}{head}", place_kana + head_kana
         # The first 47 companies of a run go round the prefectures, so every prefecture occurs in any data set.
         cycle = len(self.orgs) - len(self.support_orgs)
         anchored = not support and cycle < len(PREFECTURE_ORDER)

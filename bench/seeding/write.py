@@ -61,6 +61,27 @@ def address(a, line: str) -> str:
     return f"{PREFECTURE_NAMES[a.prefecture]}{a.city}{line}"
 
 
+# The kind of company its name says (the representative's title must be one of that kind's, R8).
+NAME_FORMS = [("株式会社", "kabushiki"), ("有限会社", "yugen"), ("合同会社", "godo"), ("合資会社", "goshi"),
+              ("一般社団法人", "ippan_shadan"), ("協同組合", "kumiai")]  # fmt: skip
+
+
+def representative_ids():
+    """(legal_form_id, representative_title_id) of a planned company, from the seeded titles (members data)."""
+    from members.models import RepresentativeTitle
+
+    ids = {
+        (t.legal_form.code, t.title): (t.legal_form_id, t.pk)
+        for t in RepresentativeTitle.objects.select_related("legal_form")
+    }
+
+    def of(o):
+        code = "sole" if o.kind == "SOLE_PROPRIETOR" else next(c for word, c in NAME_FORMS if word in o.name)
+        return ids[(code, o.title)]
+
+    return of
+
+
 def write_all(plan: Planner, *, log) -> dict:
     counts: dict[str, int] = {}
 
@@ -92,15 +113,19 @@ def write_all(plan: Planner, *, log) -> dict:
     put("users", users, rows)
     put("history", user_hist.table, (user_hist.row(r, r[-1]) for r in rows))
 
-    org_fields = ["id", "kind", "corporate_number", "name", "name_kana", "representative_title",
+    org_fields = ["id", "kind", "corporate_number", "name", "name_kana", "legal_form_id", "representative_title_id",
                   "representative_name", "capital_yen", "regular_employees", "sme_verified_on",
                   "is_support_organisation", "support_registration_number", "postal_code", "prefecture", "city",
                   "address_line", "phone", "created_at", "updated_at"]  # fmt: skip
     org_table, org_hist = Table(Organisation, org_fields), History(Organisation, org_fields)
 
+    representative = representative_ids()
+
     def org_row(o, name, kana, updated):
         a = o.address
-        return (o.id, o.kind, o.corporate_number, name, kana, o.title, o.representative, o.capital, o.employees,
+        form_id, title_id = representative(o)
+        return (o.id, o.kind, o.corporate_number, name, kana, form_id, title_id, o.representative, o.capital,
+                o.employees,
                 o.sme_verified_on, o.is_support, o.support_reg, a.postal_code, a.prefecture, a.city, o.line, o.phone,
                 o.created, updated)  # fmt: skip
 

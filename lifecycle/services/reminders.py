@@ -18,6 +18,7 @@ from fees.models import Invoice
 from lifecycle import selectors
 from lifecycle.models import Reminder, ReminderRule, RenewalSeason, WageReport, WageReportPeriod
 from lifecycle.services._common import batched, establishment_url, job_run, mail_each, reference_day
+from members import services as member_services
 from members.models import IdentityChange, Membership, MembershipTerm
 
 REMINDERS_JOB = "lifecycle.reminders"
@@ -154,10 +155,13 @@ def _returned_application(on: dt.date, size: int) -> Iterator[list[Due]]:
 
 
 def _identity_follow_up(on: dt.date, size: int) -> Iterator[list[Due]]:
-    """R13/R14: documents due after a merger/split or relocation, until the secretariat records them."""
+    """R13/R14: documents due once staff confirmed the new company / site operating, until they are all in (or
+    the secretariat accepted them)."""
     qs = IdentityChange.objects.filter(
+        effective_on__isnull=False,
         follow_up_due_on__isnull=False,
         follow_up_due_on__gte=on - LOOKBACK,
+        follow_up_submitted_at__isnull=True,
         follow_up_done_on__isnull=True,
         establishment__memberships__status__in=Membership.OPEN_STATUSES,
     )
@@ -167,8 +171,12 @@ def _identity_follow_up(on: dt.date, size: int) -> Iterator[list[Due]]:
                 ch,
                 ch.follow_up_due_on,
                 ch.establishment_id,
-                since=ch.accepted_on,
-                context={"change": ch, "establishment": ch.establishment},
+                since=ch.effective_on,
+                context={
+                    "change": ch,
+                    "establishment": ch.establishment,
+                    "url": establishment_url(ch.establishment_id, "identity-change"),
+                },
             )
             for ch in IdentityChange.objects.filter(pk__in=ids).select_related("establishment")
         ]
@@ -348,4 +356,6 @@ def send_reminders(*, on: dt.date | None = None, chunk_size: int = 500) -> dict:
             counts[kind.lower()] += 0
             for dues in SOURCES[kind](on, chunk_size):
                 counts[kind.lower()] += _send_chunk(kind, kind_rules, dues, on)
+        # Follow-up documents past their due date are flagged for staff (once each, R13/R14).
+        counts["identity_follow_up_overdue"] += member_services.flag_overdue_follow_ups(on=on)
     return dict(counts)
