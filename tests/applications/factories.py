@@ -86,3 +86,51 @@ def member_establishment(codes=("2592",)):
     user, est = applicant()
     m = membership_for(est, codes=codes)
     return user, est, m
+
+
+CHANGE_ANSWERS = {
+    "NAME_CHANGE": {"new_organisation_name": "株式会社新名ホールディングス", "new_establishment_name": ""},
+    "RELOCATION": {
+        "new_establishment_name": "各務原新工場",
+        "new_postal_code": "5040000",
+        "new_prefecture": "21",
+        "new_city": "各務原市",
+        "new_address_line": "テクノプラザ1-1",
+    },
+}
+CHANGE_EVIDENCE = {"NAME_CHANGE": "merger_evidence", "RELOCATION": "relocation_address_evidence"}
+
+
+def approved_change(kind, *, est=None, user=None, staff=None, accepted_days_ago=10, **answers):
+    """A merger (R13) or relocation (R14) applied for, reviewed and approved through the services (approved
+    `accepted_days_ago` days ago): the change is accepted and pending, old and new names side by side.
+    Returns (user, application, change)."""
+    import datetime as dt
+
+    import time_machine
+
+    from jaim.dates import today
+
+    day = today() - dt.timedelta(days=accepted_days_ago)
+    with time_machine.travel(dt.datetime(day.year, day.month, day.day, 1, tzinfo=dt.UTC), tick=True):
+        return _approved_change(kind, est=est, user=user, staff=staff, **answers)
+
+
+def _approved_change(kind, *, est, user, staff, **answers):
+    import datetime as dt
+
+    from jaim.dates import today
+
+    if est is None:
+        user, est = applicant()
+        membership_for(est)
+    app = draft(est, user, kind=kind)
+    data = {**CHANGE_ANSWERS[kind], "change_expected_on": today() + dt.timedelta(days=30), **answers}
+    services.save_answers(app, step="change", data=data, by=user)
+    add_doc(app, user, CHANGE_EVIDENCE[kind])
+    app = services.submit_application(app, by=user)
+    staff = staff or reviewer()
+    services.start_review(app, reviewer=staff)
+    app = services.approve_application(app, reviewer=staff)
+    app = Application.objects.select_related("identity_change").get(pk=app.pk)
+    return user, app, app.identity_change

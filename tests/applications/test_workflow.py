@@ -339,8 +339,9 @@ def test_add_classification_approved_adds_the_codes_to_the_membership():
     assert Membership.objects.filter(establishment=est).count() == 1
 
 
-def test_name_change_approved_records_old_and_new_names_and_the_follow_up_deadline():
-    """R13: accepted before the new company operates; documents under the new name due afterwards."""
+def test_name_change_approved_records_old_and_new_names_with_no_follow_up_due_until_the_new_company_operates():
+    """R13: accepted before the new company operates; documents under the new name are due only once staff
+    confirmed it operating (tests/applications/test_follow_up.py)."""
     user, est, m, app = _change_app(
         "NAME_CHANGE",
         new_organisation_name="新サンプル株式会社",
@@ -357,11 +358,12 @@ def test_name_change_approved_records_old_and_new_names_and_the_follow_up_deadli
     assert change.kind == "NAME_CHANGE"
     assert (change.old_organisation_name, change.new_organisation_name) == (old_org, "新サンプル株式会社")
     assert change.new_establishment_name == "新本社工場"
-    assert change.follow_up_due_on == dt.date(2026, 10, 1)
+    assert change.follow_up_due_on is None
     assert change.effective_on is None  # side by side until the new company exists
+    assert Application.objects.get(pk=app.pk).identity_change == change
 
 
-def test_relocation_approved_records_the_new_address_with_the_reviewers_deadline():
+def test_relocation_approved_records_the_new_address_and_links_the_change_to_the_application():
     """R14."""
     user, est, m, app = _change_app(
         "RELOCATION",
@@ -376,12 +378,12 @@ def test_relocation_approved_records_the_new_address_with_the_reviewers_deadline
     app = services.submit_application(app, by=user)
     staff = reviewer()
     services.start_review(app, reviewer=staff)
-    services.approve_application(app, reviewer=staff, follow_up_due_on=dt.date(2026, 8, 20))
+    services.approve_application(app, reviewer=staff)
     change = IdentityChange.objects.get(establishment=est)
     assert (
         change.kind == "RELOCATION" and change.new_city == "岐阜市" and change.new_address_line == "新町1-1"
     )
-    assert change.follow_up_due_on == dt.date(2026, 8, 20)
+    assert change.follow_up_due_on is None and change.application.pk == app.pk
 
 
 def test_name_change_without_the_merger_evidence_cannot_be_submitted_and_names_it():

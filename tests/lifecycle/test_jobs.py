@@ -84,13 +84,16 @@ def world():
             late, notice_date=dt.date(2027, 1, 15), application_date=dt.date(2026, 12, 1)
         )
     with at(dt.date(2027, 1, 10)):
-        member_services.record_identity_change(
+        change = member_services.record_identity_change(
             silent.establishment,
             kind="RELOCATION",
             new_organisation_name="",
             new_establishment_name="新工場",
             accepted_on=dt.date(2027, 1, 10),
-            follow_up_due_on=dt.date(2027, 3, 30),
+        )
+    with at(dt.date(2027, 1, 20)):  # the new site operates: the follow-up documents become due (R14)
+        member_services.complete_identity_change(
+            change, effective_on=dt.date(2027, 1, 20), follow_up_due_on=dt.date(2027, 3, 30), by=staff
         )
     run_day(NOTICE_ON)
     with at(dt.date(2027, 2, 5)):

@@ -54,7 +54,7 @@ def test_a_returned_application_is_reminded_then_cancelled_by_the_applications_d
     assert Application.objects.get(pk=app.pk).status == Application.Status.CANCELLED
 
 
-def test_follow_up_documents_are_reminded_until_they_are_filed():
+def test_follow_up_documents_are_asked_for_only_once_the_change_is_finished_then_reminded_until_filed_R13():
     user, m = member()
     with at(D(2027, 1, 5)):
         change = member_services.record_identity_change(
@@ -63,21 +63,52 @@ def test_follow_up_documents_are_reminded_until_they_are_filed():
             new_organisation_name="新会社株式会社",
             new_establishment_name="",
             accepted_on=D(2027, 1, 5),
-            follow_up_due_on=D(2027, 2, 1),
         )
-    for day in (D(2027, 1, 18), D(2027, 2, 1), D(2027, 2, 8), D(2027, 2, 15)):
+    with at(D(2027, 1, 10)):  # pending: nothing is due yet, so nothing is reminded
+        assert services.send_reminders()["identity_follow_up"] == 0
+        member_services.complete_identity_change(
+            change, effective_on=D(2027, 1, 10), follow_up_due_on=D(2027, 2, 1)
+        )
+    for day in (D(2027, 1, 18), D(2027, 1, 18), D(2027, 2, 1), D(2027, 2, 8), D(2027, 2, 15)):
         with at(day):
-            services.send_reminders()
+            services.send_reminders()  # the 18th twice: safe to run twice
     sent = sorted(
         Reminder.objects.filter(rule__kind="IDENTITY_FOLLOW_UP").values_list("reference_date", flat=True)
     )
     assert sent == [D(2027, 1, 18), D(2027, 2, 1), D(2027, 2, 15)]  # 2 weeks before, then every 2 weeks
-    assert (
-        OutboxMessage.objects.filter(kind="lifecycle_reminder_identity_follow_up", to=user.email).count() == 3
-    )
+    reminders = OutboxMessage.objects.filter(kind="lifecycle_reminder_identity_follow_up", to=user.email)
+    assert reminders.count() == 3
+    assert "2027年2月1日" in reminders.first().body and "#identity-change" in reminders.first().body
+    # Overdue since 2 February: flagged for staff once, however often the job runs.
+    change.refresh_from_db()
+    assert change.follow_up_overdue_on == D(2027, 2, 2)
+    with at(D(2027, 2, 16)):
+        assert services.send_reminders()["identity_follow_up_overdue"] == 0
     member_services.record_follow_up_done(change, on=D(2027, 2, 20))
     with at(D(2027, 3, 1)):
         assert services.send_reminders()["identity_follow_up"] == 0
+
+
+def test_overdue_follow_ups_are_flagged_once_per_change_and_not_before_the_due_day_R14():
+    _user, m = member()
+    with at(D(2027, 1, 5)):
+        change = member_services.record_identity_change(
+            m.establishment, kind="RELOCATION", new_organisation_name="", new_establishment_name="新工場",
+            accepted_on=D(2027, 1, 5),
+        )  # fmt: skip
+        member_services.complete_identity_change(
+            change, effective_on=D(2027, 1, 5), follow_up_due_on=D(2027, 1, 31)
+        )
+    with at(D(2027, 1, 31)):  # the due day itself is not overdue
+        assert services.send_reminders()["identity_follow_up_overdue"] == 0
+    with at(D(2027, 2, 3)):  # a missed run: caught up, dated the first day past the due date
+        assert services.send_reminders()["identity_follow_up_overdue"] == 1
+        assert services.send_reminders()["identity_follow_up_overdue"] == 0
+    change.refresh_from_db()
+    assert change.follow_up_overdue_on == D(2027, 2, 1)
+    from jaim.models import AuditEvent
+
+    assert AuditEvent.objects.filter(object_id=str(change.pk), action="follow_up_overdue").count() == 1
 
 
 def test_an_expiring_certificate_is_warned_about_before_expiry_until_a_newer_one_is_on_file():

@@ -13,21 +13,33 @@ from tests.factories import (
     OrganisationFactory,
     UserFactory,
     head_office,
+    legal_form,
     make_corporate_number,
     membership_for,
     on_day,
+    representative_title,
     request_withdrawal,
     withdraw,
 )
 
 pytestmark = pytest.mark.django_db
 
+
+def org_data(form="kabushiki", title="代表取締役", **extra) -> dict:
+    """What the organisation form sends: the representative's title is one of the kind's (R8)."""
+    return {
+        **ORG,
+        "legal_form": legal_form(form),
+        "representative_title": representative_title(form, title),
+        **extra,
+    }
+
+
 ORG = dict(
     kind="CORPORATION",
     corporate_number="4011001098993",
     name="株式会社サンプル",
     name_kana="サンプル",
-    representative_title="代表取締役",
     representative_name="山田 太郎",
     postal_code="4500002",
     prefecture="23",
@@ -76,31 +88,31 @@ def test_signup_with_a_registered_address_sends_a_notice_and_creates_nothing(
 
 def test_creating_an_organisation_makes_the_creator_its_manager():
     user = UserFactory()
-    org = services.create_organisation(by=user, data=ORG)
+    org = services.create_organisation(by=user, data=org_data())
     assert Access.objects.get(user=user, organisation=org).can_manage
     assert AuditEvent.objects.filter(object_id=str(org.pk), action="created").exists()
 
 
 def test_duplicate_corporate_number_is_refused_and_nothing_is_saved():
     user = UserFactory()
-    services.create_organisation(by=user, data=ORG)
+    services.create_organisation(by=user, data=org_data())
     with pytest.raises(DomainError, match="法人番号"):
-        services.create_organisation(by=user, data={**ORG, "name": "別会社"})
+        services.create_organisation(by=user, data=org_data(name="別会社"))
     assert Organisation.objects.count() == 1
 
 
 def test_invalid_check_digit_rolls_back_the_whole_creation():
     user = UserFactory()
     with pytest.raises(Exception):  # noqa: B017 - ValidationError from full_clean
-        services.create_organisation(by=user, data={**ORG, "corporate_number": "5011001098993"})
+        services.create_organisation(by=user, data=org_data(corporate_number="5011001098993"))
     assert not Organisation.objects.exists() and not Access.objects.exists()
 
 
 def test_sole_proprietor_has_no_corporate_number():
-    org = services.create_organisation(by=UserFactory(), data={**ORG, "kind": "SOLE_PROPRIETOR"})
+    org = services.create_organisation(by=UserFactory(), data=org_data("sole", "事業主"))
     assert org.corporate_number is None
     org2 = services.create_organisation(
-        by=UserFactory(), data={**ORG, "kind": "SOLE_PROPRIETOR", "corporate_number": None}
+        by=UserFactory(), data=org_data("sole", "事業主", corporate_number=None)
     )
     assert org2.corporate_number is None  # two sole proprietors do not collide
 
@@ -200,7 +212,6 @@ def test_identity_change_keeps_old_names_until_effective():
         new_organisation_name="新会社株式会社",
         new_establishment_name="新工場",
         accepted_on=dt.date(2026, 5, 1),
-        follow_up_due_on=dt.date(2026, 8, 1),
     )
     est.refresh_from_db()
     assert est.name == "旧工場" and change.is_pending

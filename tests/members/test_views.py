@@ -4,16 +4,28 @@ import pytest
 from django.urls import reverse
 
 from members.models import Access, Establishment, Organisation, SupportGrant
-from tests.factories import EstablishmentFactory, UserFactory, head_office, membership_for
+from tests.factories import (
+    EstablishmentFactory,
+    UserFactory,
+    head_office,
+    membership_for,
+    representative_title,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+def org_post(form="kabushiki", title="代表取締役") -> dict:
+    """The organisation form as a browser sends it: kind of company and a representative's title from the list."""
+    t = representative_title(form, title)
+    return {**ORG_POST, "legal_form": str(t.legal_form_id), "representative_title": str(t.pk)}
+
 
 ORG_POST = {
     "kind": "CORPORATION",
     "corporate_number": "４０１１００１０９８９９３",
     "name": "株式会社サンプル",
     "name_kana": "さんぷる",
-    "representative_title": "代表取締役",
     "representative_name": "山田 太郎",
     "postal_code": "450-0002",
     "prefecture": "23",
@@ -81,7 +93,7 @@ def test_password_reset_answers_the_same_for_unknown_addresses(
 def test_organisation_form_normalises_input_and_creates_with_access(client):
     user = UserFactory()
     client.force_login(user)
-    r = client.post(reverse("members:organisation_create"), ORG_POST)
+    r = client.post(reverse("members:organisation_create"), org_post())
     assert r.status_code == 302, r.content.decode()[:3000]
     org = Organisation.objects.get()
     assert org.corporate_number == "4011001098993" and org.name_kana == "サンプル"
@@ -101,7 +113,7 @@ def test_organisation_form_normalises_input_and_creates_with_access(client):
 )
 def test_bad_organisation_input_gets_a_japanese_message_and_saves_nothing(client, field, value, message):
     client.force_login(UserFactory())
-    r = client.post(reverse("members:organisation_create"), {**ORG_POST, field: value})
+    r = client.post(reverse("members:organisation_create"), {**org_post(), field: value})
     html = r.content.decode()
     assert r.status_code == 200 and message in html
     assert f'id="field-{field}"' in html
@@ -110,9 +122,9 @@ def test_bad_organisation_input_gets_a_japanese_message_and_saves_nothing(client
 
 def test_duplicate_corporate_number_is_reported_next_to_the_field(client):
     client.force_login(UserFactory())
-    client.post(reverse("members:organisation_create"), ORG_POST)
+    client.post(reverse("members:organisation_create"), org_post())
     client.force_login(UserFactory())
-    r = client.post(reverse("members:organisation_create"), {**ORG_POST, "name": "別の会社"})
+    r = client.post(reverse("members:organisation_create"), {**org_post(), "name": "別の会社"})
     assert "既に登録されています" in r.content.decode() and Organisation.objects.count() == 1
 
 
@@ -180,7 +192,7 @@ def test_user_of_another_organisation_gets_404_everywhere_and_changes_nothing(cl
         r = client.post(
             url,
             {
-                **ORG_POST,
+                **org_post(),
                 "name": "乗っ取り",
                 "email": user_b.email,
                 "can_manage": "on",
