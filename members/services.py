@@ -195,11 +195,7 @@ def create_organisation(*, by, data: dict) -> Organisation:
 def update_organisation(organisation: Organisation, *, by, data: dict) -> Organisation:
     """Edit an organisation. A new representative (title or name) is recorded with the day they took office
     (representative_since, today when not given) in the organisation's history and an audit row (R8)."""
-    org = (
-        Organisation.objects.select_for_update()
-        .select_related("representative_title")
-        .get(pk=organisation.pk)
-    )
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
     before = org.representative_display
     changed = _assign(org, data, ORGANISATION_FIELDS)
     old_kind = org.kind
