@@ -1,7 +1,8 @@
 """Demo roster: a handful of listed establishments next to the demo company, so /roster/ shows every case —
-a pending relocation and a pending merger (old and new names side by side), a sole proprietor without a
-法人番号, a lapse with a reinstatement (a gap in the listing history), one withdrawn in the past (for as-of
-checks) — then the exports. Everything through the members services (the roster follows by its signals).
+a pending relocation (its operation reported by the member, waiting for staff) and a pending merger (old and new
+names side by side), a merger finished today (new name only from today, follow-up documents due), a sole
+proprietor without a 法人番号, a lapse with a reinstatement (a gap in the listing history), one withdrawn in the
+past (for as-of checks) — then the exports. Everything through the services (the roster follows by its signals).
 Dates are relative to today. Safe to run twice."""
 
 import datetime as dt
@@ -26,7 +27,48 @@ SITES = [
     ("kansai", "関西スプリング製作所", "東大阪工場", "27", "東大阪市", ["2599"], "sole"),
     ("fuji", "株式会社富士鍛造", "静岡工場", "22", "静岡市清水区", ["2194", "2651"], "reinstated"),
     ("sakura", "株式会社さくら鋳造", "川口工場", "11", "川口市", ["2194"], "withdrawn"),
+    ("seto", "株式会社瀬戸ファインセラミック", "瀬戸工場", "23", "瀬戸市", ["2592"], "merged"),
 ]
+PDF = (
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
+
+
+def _approved_merger(est, *, by, reviewer):
+    """A merger applied for on My Page and approved (R13), then finished by the reviewer today: the roster shows
+    the new company name from today (the old one for earlier days) and the shipment evidence under the new name
+    is due (My Page of roster-demo@demo.jaim.example, the identity change admin)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from applications import services as applications
+    from applications.models import DocumentType
+
+    app = applications.create_application(est, kind="NAME_CHANGE", by=by)
+    applications.save_answers(
+        app,
+        step="change",
+        data={
+            "new_organisation_name": "株式会社瀬戸セラミックス・ホールディングス",
+            "new_establishment_name": "",
+            "change_expected_on": today(),
+            "change_description": "デモ：親会社との合併により新会社として事業を継続します。",
+        },
+        by=by,
+    )
+    applications.upload_document(
+        app,
+        by=by,
+        document_type=DocumentType.objects.get(code="merger_evidence"),
+        uploaded=SimpleUploadedFile("合併契約書.pdf", PDF, content_type="application/pdf"),
+    )
+    app = applications.submit_application(app, by=by)
+    app = applications.start_review(app, reviewer=reviewer)
+    app = applications.approve_application(app, reviewer=reviewer)
+    applications.confirm_change_effective(app, reviewer=reviewer, effective_on=today())
+
+
 NUMBERS = {key: _corporate_number(f"9{i:03d}01000777") for i, (key, *_rest) in enumerate(SITES)}
 
 
@@ -63,7 +105,7 @@ def _organisation(key, name, prefecture, city, *, by, sole=False):
     return org, True
 
 
-def _site(key, org_name, est_name, prefecture, city, codes, fate, *, by, day0):
+def _site(key, org_name, est_name, prefecture, city, codes, fate, *, by, day0, reviewer=None):
     org, created = _organisation(key, org_name, prefecture, city, by=by, sole=fate == "sole")
     if not created:
         return
@@ -91,11 +133,14 @@ def _site(key, org_name, est_name, prefecture, city, codes, fate, *, by, day0):
             new_organisation_name="",
             new_establishment_name="美濃加茂新工場",
             accepted_on=t - dt.timedelta(days=20),
-            follow_up_due_on=t + dt.timedelta(days=90),
             new_postal_code="5050000",
             new_prefecture="21",
             new_city="美濃加茂市",
             new_address_line="テクノパーク3-3",
+        )
+        # The member reported the new site operating: it waits in the staff queue (R14), still side by side.
+        members.report_identity_change_effective(
+            est.identity_changes.get(), effective_on=t - dt.timedelta(days=2), by=by
         )
     elif fate == "merging":
         members.record_identity_change(
@@ -105,6 +150,8 @@ def _site(key, org_name, est_name, prefecture, city, codes, fate, *, by, day0):
             new_establishment_name="",
             accepted_on=t - dt.timedelta(days=10),
         )
+    elif fate == "merged" and reviewer is not None:
+        _approved_merger(est, by=by, reviewer=reviewer)
     elif fate == "reinstated":
         # Past history: lifecycle moves a membership from today on, so the demo writes past moves with its primitives.
         members._lapse_membership(m, on=t - dt.timedelta(days=120), note="デモ：会費未納")
@@ -121,7 +168,18 @@ def seed(ctx):
     )  # owns the extra companies; not a printed login
     day0 = today() - dt.timedelta(days=240)
     for key, org_name, est_name, prefecture, city, codes, fate in SITES:
-        _site(key, org_name, est_name, prefecture, city, codes, fate, by=by, day0=day0)
+        _site(
+            key,
+            org_name,
+            est_name,
+            prefecture,
+            city,
+            codes,
+            fate,
+            by=by,
+            day0=day0,
+            reviewer=ctx.get("reviewer"),
+        )
     services.rebuild_roster()  # repairs nothing in a healthy database; lists anything loaded without signals
     # The exports are built by demo.finish, after every later step has changed the roster.
     listed = Membership.objects.filter(roster_entry__isnull=False).count()

@@ -84,6 +84,9 @@ URL_TABLE = {
     "applications:cancel": portal(pk=lambda w: w.application.pk),
     "applications:document": portal(pk=lambda w: w.document.pk),
     "applications:document_delete": portal(pk=lambda w: w.document.pk),
+    # R13/R14 after approval: the member's report of the new company / site operating, and follow-up documents
+    "applications:change_report": portal(pk=lambda w: w.application.pk),
+    "applications:follow_up_upload": portal(pk=lambda w: w.application.pk),
     "fees:invoice_document": portal(pk=lambda w: w.invoice.pk, kind=lambda w: "invoice"),
     "fees:receipt_request": portal(pk=lambda w: w.invoice.pk),
     "fees:credit_note_pdf": portal(pk=lambda w: w.credit_note.pk),
@@ -157,6 +160,10 @@ URL_TABLE = {
     "admin:applications_application_return": staff_only(pk=lambda w: w.application.pk),
     "admin:applications_application_approve": staff_only(pk=lambda w: w.application.pk),
     "admin:applications_application_reject": staff_only(pk=lambda w: w.application.pk),
+    # 「新会社の事業開始を確認」/「新事業所の稼働を確認」 (members.complete_identitychange: reviewer, administrator)
+    "admin:applications_application_confirm_change": staff_only(pk=lambda w: w.application.pk),
+    "admin:applications_application_accept_follow_up": staff_only(pk=lambda w: w.application.pk),
+    "admin:members_identitychange_confirm": staff_only(pk=lambda w: 1),
 }
 
 # Portal pages of A that staff may open on purpose (the project's documented choice), with the permission.

@@ -39,6 +39,7 @@ class Command(BaseCommand):
             ("site staff (事業所のみ)", "site@demo.jaim.example"),
             ("support organisation (登録支援機関)", "support@demo.jaim.example"),
             ("another company", "other@demo.jaim.example"),
+            ("roster companies (merger, relocation)", "roster-demo@demo.jaim.example"),
             ("reviewer (審査担当, admin)", "reviewer@demo.jaim.example"),
             ("finance (経理担当, admin)", "finance@demo.jaim.example"),
             ("administrator (管理者, admin)", "admin@demo.jaim.example"),
