@@ -20,6 +20,7 @@ from jaim.models import OutboxMessage
 from members.models import Establishment, Membership
 from roster import selectors as roster_selectors
 from tests.e2e import data
+from tests.factories import representative_title
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -84,7 +85,11 @@ def test_establishment_signs_up_applies_for_printing_is_returned_resubmits_pays_
     page.fill("#id_corporate_number", data.CORPORATE_NUMBER)
     page.fill("#id_name", ORGANISATION)
     page.fill("#id_name_kana", "カワグチインサツ")
-    page.fill("#id_representative_title", "代表取締役")
+    # R8: the kind of company, then its legal representative's title from the list (never typed)
+    page.select_option("#id_legal_form", label="株式会社")
+    page.select_option(
+        "#id_representative_title", value=str(representative_title("kabushiki", "代表取締役").pk)
+    )
     page.fill("#id_representative_name", "川口 一郎")
     page.fill("#id_postal_code", "332-0012")
     page.locator("#id_postal_code").blur()

@@ -137,3 +137,85 @@ def test_reviewer_returns_the_oldest_and_approves_the_next_finance_records_the_t
     fin.shot("membership-active")
     assert roster_selectors.current_line_for_establishment(later_site, on=data.today()) is not None
     fin.assert_clean()
+
+
+def test_reviewer_finishes_a_relocation_the_roster_turns_that_day_and_the_member_uploads_the_documents(
+    visitor,
+):
+    """R14 (FAQ 3-2-3): the member reported the new site operating; the reviewer finds it in the identity-change
+    queue, confirms 「新事業所の稼働を確認」 with the date; from that day the roster shows only the new name (the old
+    one for earlier days); the member is asked for the follow-up documents and uploads them on My Page."""
+    from applications.models import Document
+    from applications.services import report_change_effective
+    from jaim.models import OutboxMessage
+    from tests.applications.factories import approved_change
+    from tests.roster.factories import listed
+
+    member, org = head_office(name="株式会社岐阜精機", corporate_number=data.OTHER_CORPORATE_NUMBER)
+    day = data.today()
+    membership = listed(organisation=org, est_name="岐阜工場", prefecture="21", city="岐阜市",
+                        on=day - dt.timedelta(days=200))  # fmt: skip
+    site = membership.establishment
+    _user, app, change = approved_change("RELOCATION", est=site, user=member, accepted_days_ago=20)
+    operating = day - dt.timedelta(days=3)
+    report_change_effective(app, effective_on=operating, by=member)
+
+    reviewer = data.reviewer()
+    rev = visitor("reviewer")
+    page = rev.page
+    sign_in_with_second_factor(rev, reviewer, totp_device(reviewer))
+    rev.goto("/admin/members/identitychange/?state=reported")
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.nth(0)).to_contain_text("各務原新工場")
+    expect(rows.nth(0)).to_contain_text("会員から稼働の報告あり")
+    rev.shot("identity-change-queue")
+    with page.expect_navigation():
+        rows.nth(0).locator("th a, td a").first.click()
+    expect(page.locator("#content")).not_to_contain_text("効力")
+    assert page.locator("input[name=effective_on]").count() == 0  # the date is never typed into the record
+    rev.shot("identity-change")
+    rev.follow("新事業所の稼働を確認", within="#content")
+    assert (
+        page.input_value("input[name=effective_on]") == operating.isoformat()
+    )  # the member's date, to check
+    rev.shot("confirm-relocation")
+    rev.submit("新事業所の稼働を確認", within="#content")
+    expect(page.locator(".messagelist")).to_contain_text("稼働を確認しました")
+    rev.shot("relocation-finished")
+    rev.assert_clean()
+
+    change.refresh_from_db()
+    site.refresh_from_db()
+    assert change.effective_on == operating and change.completed_by == reviewer
+    assert (site.name, site.city) == ("各務原新工場", "各務原市")
+    before = roster_selectors.lines_on(operating - dt.timedelta(days=1)).get(entry__membership=membership)
+    after = roster_selectors.lines_on(operating).get(entry__membership=membership)
+    assert (before.establishment_name, before.new_establishment_name) == ("岐阜工場", "各務原新工場")
+    assert (after.establishment_name, after.new_establishment_name) == ("各務原新工場", "")
+    assert OutboxMessage.objects.filter(kind="identity_change_effective", to=member.email).exists()
+
+    # The member: My Page asks for the two documents with the due date; both are uploaded
+    me = visitor("member")
+    mp = me.page
+    me.goto("/accounts/login/")
+    mp.fill("#id_username", member.email)
+    mp.fill("#id_password", "correct-horse-battery")
+    me.submit("ログイン")
+    me.goto(f"/mypage/establishments/{site.pk}/")
+    expect(mp.locator("#identity-change")).to_contain_text("追加書類を")
+    me.follow("手続の画面へ")
+    expect(mp.locator("#identity-change")).to_contain_text(data.jadate(change.follow_up_due_on))
+    me.check_page("follow-up-documents")
+    for label, name in (("新事業所名に変更されたことが確認できる公的書類等", "賃貸借契約書.pdf"),
+                        ("新しい名称での製造品出荷額等の証明書類", "納品書.pdf")):  # fmt: skip
+        mp.select_option("#identity-change select[name=document_type]", label=label)
+        mp.set_input_files("#identity-change input[type=file]", str(data.pdf_file(me.folder, name, label)))
+        me.submit("アップロードする", within="#identity-change")
+        expect(mp.locator("ul.messages")).to_contain_text(name)
+    expect(mp.locator("#identity-change")).to_contain_text("追加書類がそろいました")
+    me.shot("follow-up-complete")
+    me.assert_clean()
+    change.refresh_from_db()
+    assert change.follow_up_submitted_at is not None
+    assert Document.objects.filter(application=app, is_follow_up=True).count() == 2
