@@ -644,10 +644,6 @@ class IdentityChange(models.Model):
         return self.effective_on is None
 
     @property
-    def new_postal_code_display(self) -> str:
-        return f"{self.new_postal_code[:3]}-{self.new_postal_code[3:]}" if self.new_postal_code else ""
-
-    @property
     def awaits_confirmation(self) -> bool:
         """The member reported the new company / site operating; staff have not confirmed it yet."""
         return self.effective_on is None and self.reported_effective_on is not None

@@ -154,7 +154,9 @@ def legal_representative(form_code: str, title: str):
     """A legal representative's title of a kind of organisation (data, R8): for seeding and imports."""
     from members.models import RepresentativeTitle
 
-    return RepresentativeTitle.objects.select_related("legal_form").get(legal_form__code=form_code, title=title)
+    return RepresentativeTitle.objects.select_related("legal_form").get(
+        legal_form__code=form_code, title=title
+    )
 
 
 def representative_fields(form_code: str, title: str) -> dict:
