@@ -751,6 +751,7 @@ class RequirementAdmin(admin.ModelAdmin):
     list_display = [
         "label",
         "kinds",
+        "stage",
         "addon",
         "jsic",
         "document_type_names",
@@ -758,7 +759,7 @@ class RequirementAdmin(admin.ModelAdmin):
         "order",
         "is_active",
     ]
-    list_filter = ["addon", "is_active"]
+    list_filter = ["stage", "addon", "is_active"]
     search_fields = ["label"]
     filter_horizontal = ["document_types"]
     autocomplete_fields = ["jsic"]

@@ -76,7 +76,15 @@ def representative_ids():
     }
 
     def of(o):
-        code = "sole" if o.kind == "SOLE_PROPRIETOR" else next(c for word, c in NAME_FORMS if word in o.name)
+        # The title decides when one kind holds it; else the kind the (first) name says, among those holding it.
+        holders = [c for c, t in ids if t == o.title]
+        if o.kind == "SOLE_PROPRIETOR":
+            code = "sole"
+        elif len(holders) == 1:
+            code = holders[0]
+        else:
+            named = [c for word, c in NAME_FORMS if word in o.name]
+            code = next((c for c in named if c in holders), holders[0])
         return ids[(code, o.title)]
 
     return of

@@ -183,6 +183,7 @@ def test_staff_edit_requirement_rules_in_the_admin(client, admin_user):
         {
             "label": "繊維工業：組合加盟証明書",
             "kinds": ["NEW", "ADD_CLASSIFICATION"],
+            "stage": "APPLICATION",
             "addon": "textile",
             "document_types": [t.pk],
             "order": 14,
