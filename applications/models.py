@@ -439,10 +439,11 @@ def document_upload_to(instance, filename: str) -> str:
     """A random name (never the uploader's): applications/<yyyy>/<uuid>.<ext of the detected type>."""
     from django.utils import timezone
 
-    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
-        instance.content_type, "bin"
+    from jaim.uploads import EXTENSIONS
+
+    return (
+        f"applications/{timezone.now():%Y}/{uuid.uuid4().hex}.{EXTENSIONS.get(instance.content_type, 'bin')}"
     )
-    return f"applications/{timezone.now():%Y}/{uuid.uuid4().hex}.{ext}"
 
 
 class Document(models.Model):
@@ -499,6 +500,20 @@ class Document(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @property
+    def download_name(self) -> str:
+        """Type, establishment and upload day, with the checked content's extension; never the uploader's name."""
+        from django.utils import timezone
+
+        from jaim.uploads import EXTENSIONS, download_name
+
+        return download_name(
+            self.document_type.name,
+            self.application.establishment,
+            f"{timezone.localtime(self.uploaded_at):%Y%m%d}" if self.uploaded_at else "",
+            extension=EXTENSIONS.get(self.content_type, "bin"),
+        )
 
 
 class PledgeAcceptance(models.Model):

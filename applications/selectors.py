@@ -46,7 +46,7 @@ def get_application_for(user, pk) -> Application:
 
 def get_document_for(user, pk) -> Document:
     """A document the user may read: the applicant's side, or staff who may view applications. Else 404."""
-    qs = Document.objects.select_related("application", "document_type")
+    qs = Document.objects.select_related("application__establishment__organisation", "document_type")
     if is_reviewer(user):
         return get_object_or_404(qs, pk=pk)
     return get_object_or_404(qs, pk=pk, application__in=applications_for(user))

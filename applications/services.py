@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 
 from applications import selectors
 from applications.models import Application, Document, DocumentType, Kind, PledgeAcceptance
-from applications.uploads import inspect_upload
 from fees import services as fee_services
 from jaim.dates import fiscal_year_of, today
 from jaim.errors import DomainError
 from jaim.mail import queue_mail
 from jaim.sequences import next_value
 from jaim.states import audit, move
+from jaim.uploads import inspect_upload
 from members import selectors as member_selectors
 from members import services as member_services
 from members.models import Establishment, JsicCode, Membership, Organisation, SupportGrant
@@ -280,7 +280,6 @@ def _delete_files_after_commit(names: list[str]) -> None:
     transaction.on_commit(_delete)
 
 
-@transaction.atomic
 def upload_document(
     application: Application,
     *,
@@ -294,9 +293,38 @@ def upload_document(
     evidence_template: str = "",
     note: str = "",
 ) -> Document:
-    """Store one checked file (PDF/JPEG/PNG by content) under a random name. A refused file changes nothing:
-    the previous accepted file of a single-file type is replaced only once the new one is accepted and stored."""
-    inspected = inspect_upload(uploaded)  # raises before anything is written
+    """Store one checked file (PDF/JPEG/PNG by content; images re-encoded) under a random name. A refused file
+    changes nothing: the previous accepted file of a single-file type is replaced only once the new one is accepted
+    and stored. Checked before the transaction, so a virus detection is recorded even though the upload fails."""
+    inspected = inspect_upload(uploaded, where=_("申請書類"), by=by)  # raises before anything is written
+    return _store_document(
+        application,
+        by=by,
+        document_type=document_type,
+        inspected=inspected,
+        issuer=issuer,
+        number=number,
+        valid_until=valid_until,
+        association=association,
+        evidence_template=evidence_template,
+        note=note,
+    )
+
+
+@transaction.atomic
+def _store_document(
+    application,
+    *,
+    by,
+    document_type,
+    inspected,
+    issuer,
+    number,
+    valid_until,
+    association,
+    evidence_template,
+    note,
+) -> Document:
     app = _locked(application)
     _editable(app)
     if not document_type.is_active:
@@ -353,7 +381,7 @@ def _store_document(app, inspected, *, uploaded, by, document_type, is_follow_up
     doc = Document(
         application=app,
         document_type=document_type,
-        original_name=(getattr(uploaded, "name", "") or "file")[-200:],
+        original_name=inspected.original_name,
         content_type=inspected.content_type,
         size_bytes=inspected.size,
         sha256=inspected.sha256,

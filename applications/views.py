@@ -312,7 +312,7 @@ def document_download(request, pk):
     response = FileResponse(
         doc.file.open("rb"),
         as_attachment=not inline,
-        filename=doc.original_name,
+        filename=doc.download_name,
         content_type=doc.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -268,8 +268,13 @@ class MemberResourceAdmin(SimpleHistoryAdmin):
     def get_fields(self, request, obj=None):
         return ["title", "summary", "kind", "body", "upload", "order", *self.readonly_fields]
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)  # a class made for this request by modelform_factory
+        form.uploaded_by = request.user
+        return form
+
     def save_model(self, request, obj, form, change):
-        # The form has checked the upload (MemberResourceForm.clean_upload); the service stores it.
+        # The form has checked the upload (MemberResourceForm.clean_upload → Inspected); the service stores it.
         services.save_resource(obj, upload=form.cleaned_data.get("upload"), by=request.user)
 
     @admin.action(description=gettext_lazy("選択した資料を会員に公開する"))

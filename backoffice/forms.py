@@ -88,18 +88,20 @@ class MemberResourceForm(forms.ModelForm):
         model = MemberResource
         fields = ["title", "summary", "kind", "body", "order"]
 
+    uploaded_by = None  # set by the admin (MemberResourceAdmin.get_form): kept with a virus detection
+
     def clean_upload(self):
-        from applications.uploads import inspect_upload
+        """The checked (and, for an image, re-encoded) file: jaim.uploads.Inspected, handed to the service."""
         from jaim.errors import DomainError
+        from jaim.uploads import inspect_upload
 
         upload = self.cleaned_data.get("upload")
-        if upload:
-            try:
-                inspect_upload(upload)
-            except DomainError as exc:
-                raise forms.ValidationError(exc.message) from exc
-            upload.seek(0)
-        return upload
+        if not upload:
+            return None
+        try:
+            return inspect_upload(upload, where=_("会員向け資料"), by=self.uploaded_by)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
 
     def clean(self):
         data = super().clean()

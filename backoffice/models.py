@@ -421,4 +421,13 @@ class MemberResource(models.Model):
 
     @property
     def extension(self) -> str:
-        return {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(self.content_type, "")
+        from jaim.uploads import EXTENSIONS
+
+        return EXTENSIONS.get(self.content_type, "")
+
+    @property
+    def download_name(self) -> str:
+        """The resource's title with the checked content's extension (never the uploader's file name)."""
+        from jaim.uploads import download_name
+
+        return download_name(self.title, extension=self.extension or "bin")

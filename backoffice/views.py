@@ -144,7 +144,7 @@ def resource_download(request, pk):
     return FileResponse(
         default_storage.open(resource.file.name, "rb"),
         as_attachment=True,
-        filename=resource.original_name or f"resource.{resource.extension}",
+        filename=resource.download_name,
         content_type=resource.content_type or "application/octet-stream",
     )
 

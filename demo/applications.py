@@ -9,15 +9,12 @@ from PIL import Image, ImageDraw
 
 from applications import selectors, services
 from applications.models import AddonAssociation, Application, DocumentType
+from demo.files import sample_pdf
 from jaim.errors import DomainError
 from members import services as member_services
 from members.models import Association
 
-PDF = (
-    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
-    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
-)
+PDF = sample_pdf()
 
 
 def _png(label: str, colour) -> bytes:

@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from demo.files import sample_pdf
 from fees import services as fee_services
 from fees.models import FeeSchedule, Invoice
 from jaim.dates import fiscal_year_end, fiscal_year_of, fiscal_year_start, today
@@ -19,11 +20,7 @@ from members import services as members
 from members.models import Establishment, Membership
 
 NOTE = "デモ用の日程です（実際の日程ではありません）。"
-PDF = (
-    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
-    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
-)
+PDF = sample_pdf()
 
 
 def _schedule(year: int) -> None:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from jaim.models import AuditEvent, JobRun, OutboxMessage, RetentionPolicy, Sequence
+from jaim.models import AuditEvent, JobRun, OutboxMessage, RetentionPolicy, Sequence, VirusDetection
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -67,6 +67,17 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
         for pk in ids:
             enqueue(send_outbox_message, pk)
         self.message_user(request, f"{len(ids)}件を再送します。")
+
+
+@admin.register(VirusDetection)
+class VirusDetectionAdmin(ReadOnlyAdmin):
+    """Infected uploads the scanner refused (administrators only: jaim.groups)."""
+
+    list_display = ["detected_at", "signature", "where", "file_name", "size_bytes", "uploaded_by"]
+    list_filter = ["where", "signature"]
+    search_fields = ["signature", "file_name", "sha256", "uploaded_by__email"]
+    list_select_related = ["uploaded_by"]
+    date_hierarchy = "detected_at"
 
 
 @admin.register(Sequence)

@@ -5,14 +5,15 @@ from django.utils.translation import gettext_lazy as _
 
 # group -> list of (app_label, grants). A grant is an action (the part of the codename before "_": view, add,
 # change, delete, …), one exact codename (it has a "_": "import_association"), or "*" for every permission of the
-# app. The group gets exactly these: anything else it holds is taken away at the next migrate.
+# app; "-codename" takes one permission out of what the others grant. The group gets exactly these: anything else it
+# holds is taken away at the next migrate.
 STAFF_GROUPS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "reviewer": [
         ("applications", ("view", "add", "change")),
         ("members", ("view", "complete_identitychange")),
         ("roster", ("view",)),
         ("fees", ("view",)),
-        ("jaim", ("view",)),
+        ("jaim", ("view", "-view_virusdetection")),  # infected uploads: administrators only
         ("backoffice", ("view_importrun", "view_councilrecord", "view_exportjob", "view_reports")),
     ],
     "finance": [
@@ -20,7 +21,7 @@ STAFF_GROUPS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("members", ("view", "change")),
         ("applications", ("view",)),
         ("roster", ("view",)),
-        ("jaim", ("view",)),
+        ("jaim", ("view", "-view_virusdetection")),
         (
             "backoffice",
             ("view_importrun", "import_association", "view_councilrecord", "view_exportjob", "view_reports"),
@@ -49,6 +50,8 @@ def sync_staff_groups(sender=None, **kwargs):
         wanted = set()
         for app_label, actions in rules:
             for perm in Permission.objects.filter(content_type__app_label=app_label):
+                if f"-{perm.codename}" in actions:
+                    continue
                 if "*" in actions or perm.codename in actions or perm.codename.split("_", 1)[0] in actions:
                     wanted.add(perm.pk)
         current = set(group.permissions.values_list("pk", flat=True))

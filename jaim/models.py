@@ -142,3 +142,31 @@ class RetentionPolicy(models.Model):
             return today.replace(year=today.year - self.withdrawn_years)
         except ValueError:  # 29 February in a year that has none
             return today.replace(year=today.year - self.withdrawn_years, day=28)
+
+
+class VirusDetection(models.Model):
+    """An upload the virus scanner found infected: refused, and kept here for the administrators (the file itself
+    is never stored)."""
+
+    detected_at = models.DateTimeField(_("検出日時"), auto_now_add=True)
+    signature = models.CharField(_("検出名"), max_length=200)
+    where = models.CharField(_("アップロード先"), max_length=100, blank=True)
+    file_name = models.CharField(_("ファイル名"), max_length=200, blank=True)
+    size_bytes = models.PositiveBigIntegerField(_("サイズ（バイト）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("アップロードした人"),
+    )
+
+    class Meta:
+        verbose_name = _("ウイルス検出")
+        verbose_name_plural = _("ウイルス検出")
+        ordering = ["-detected_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.signature} {self.detected_at:%Y-%m-%d %H:%M}"

@@ -355,3 +355,13 @@ CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,
     "backoffice-purge-exports": {"task": "backoffice.tasks.purge_exports", "schedule": 86400.0},
 }
+
+# --- uploads: virus scanner and image limits (jaim.uploads, jaim.virus) -----------------------------------------
+# ClamAV's daemon: a Unix socket (JAIM_CLAMD_SOCKET, e.g. /run/clamav/clamd.ctl) or TCP (JAIM_CLAMD_HOST and
+# JAIM_CLAMD_PORT). Unset → uploads are not scanned (development). Set but down → uploads are refused.
+JAIM_CLAMD_SOCKET = env("JAIM_CLAMD_SOCKET", default="")
+JAIM_CLAMD_HOST = env("JAIM_CLAMD_HOST", default="")
+JAIM_CLAMD_PORT = env.int("JAIM_CLAMD_PORT", default=3310)
+JAIM_CLAMD_TIMEOUT = env.float("JAIM_CLAMD_TIMEOUT", default=30.0)  # seconds, per file
+# Images above this many pixels are refused before they are decoded (50 M: a 48-megapixel phone photo passes).
+JAIM_UPLOAD_MAX_PIXELS = env.int("JAIM_UPLOAD_MAX_PIXELS", default=50_000_000)

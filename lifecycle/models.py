@@ -563,10 +563,9 @@ def wage_evidence_upload_to(instance, filename: str) -> str:
     """A random name (never the uploader's): lifecycle/wage/<yyyy>/<uuid>.<ext of the detected type>."""
     from django.utils import timezone
 
-    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
-        instance.content_type, "bin"
-    )
-    return f"lifecycle/wage/{timezone.now():%Y}/{uuid.uuid4().hex}.{ext}"
+    from jaim.uploads import EXTENSIONS
+
+    return f"lifecycle/wage/{timezone.now():%Y}/{uuid.uuid4().hex}.{EXTENSIONS.get(instance.content_type, 'bin')}"
 
 
 class WageEvidence(models.Model):
@@ -597,3 +596,20 @@ class WageEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def download_name(self) -> str:
+        """What it is, the fiscal year, the establishment and the upload day, with the checked content's extension;
+        never the uploader's name."""
+        from django.utils import timezone
+
+        from jaim.uploads import EXTENSIONS, download_name
+
+        report = self.report
+        return download_name(
+            _("賃上げ報告の証明書類") if not self.for_additional else _("賃上げ追加報告の証明書類"),
+            _("%(fy)s年度") % {"fy": report.period.fiscal_year},
+            report.membership.establishment,
+            f"{timezone.localtime(self.uploaded_at):%Y%m%d}" if self.uploaded_at else "",
+            extension=EXTENSIONS.get(self.content_type, "bin"),
+        )

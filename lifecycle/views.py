@@ -242,7 +242,9 @@ def wage_additional(request, pk):
 
 
 def _evidence_for(user, pk) -> WageEvidence:
-    qs = WageEvidence.objects.select_related("report__membership__establishment")
+    qs = WageEvidence.objects.select_related(
+        "report__period", "report__membership__establishment__organisation"
+    )
     if user.is_staff and user.has_perm("lifecycle.view_wagereport"):
         return get_object_or_404(qs, pk=pk)
     return get_object_or_404(
@@ -255,7 +257,7 @@ def wage_evidence(request, pk):
     """Only through here: the member's side or staff; always an attachment, never sniffed."""
     ev = _evidence_for(request.user, pk)
     response = FileResponse(
-        ev.file.open("rb"), as_attachment=True, filename=ev.original_name, content_type=ev.content_type
+        ev.file.open("rb"), as_attachment=True, filename=ev.download_name, content_type=ev.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

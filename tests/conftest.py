@@ -1,6 +1,6 @@
 """Test set-up shared by every app.
 
-Tests marked `postgres`, `redis` or `browser` need the real service. Without it they are skipped with a reason,
+Tests marked `postgres`, `redis`, `browser` or `clamav` need the real service. Without it they are skipped with a reason,
 except when JAIM_REQUIRE_SERVICES=1 (CI): then a missing service is a failure, never a silent skip."""
 
 import os
@@ -34,12 +34,17 @@ def _missing(marker: str) -> str | None:
         return "needs Redis as the Celery broker (set CELERY_BROKER_URL=redis://…)"
     if marker == "browser" and not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         return "needs Debian's Chromium at /usr/bin/chromium"
+    if marker == "clamav":
+        from tests import clamd
+
+        if not clamd.available():
+            return "needs ClamAV's daemon and sigtool (Debian: clamav-daemon, clamav)"
     return None
 
 
 @pytest.fixture(autouse=True)
 def _require_services(request):
-    for marker in ("postgres", "redis", "browser"):
+    for marker in ("postgres", "redis", "browser", "clamav"):
         if request.node.get_closest_marker(marker):
             reason = _missing(marker)
             if reason:
@@ -66,6 +71,22 @@ def _eager_tasks_unless_real_worker(request, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "private")
     yield
     app.conf.task_always_eager = old
+
+
+@pytest.fixture(scope="session")
+def clamd_socket(tmp_path_factory):
+    """A real clamd on a private socket for this test session (tests.clamd); the test needs the `clamav` mark."""
+    from tests import clamd
+
+    with clamd.running_clamd(tmp_path_factory.mktemp("clamd")) as sock:
+        yield sock
+
+
+@pytest.fixture
+def virus_scanner(settings, clamd_socket):
+    """Uploads scanned by the real clamd (settings.JAIM_CLAMD_SOCKET) for this test."""
+    settings.JAIM_CLAMD_SOCKET = clamd_socket
+    return clamd_socket
 
 
 @pytest.fixture(autouse=True)

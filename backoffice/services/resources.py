@@ -9,16 +9,22 @@ from django.utils.translation import gettext as _
 from backoffice.models import MemberResource
 from jaim.errors import DomainError
 from jaim.states import audit, move
+from jaim.uploads import Inspected, inspect_upload
 
 CONTENT_FIELDS = ["title", "summary", "kind", "body", "order"]
 
 
-@transaction.atomic
 def save_resource(resource: MemberResource, *, upload=None, by) -> MemberResource:
-    """Create or edit a resource. An upload is checked (PDF, JPEG or PNG by content, no active content) before the
-    old file is touched: a refused upload never replaces a good file."""
-    from applications.uploads import inspect_upload
+    """Create or edit a resource. An upload (a file, or the `Inspected` result of the admin form's check) is checked
+    (jaim.uploads) before the transaction and before the old file is touched: a refused upload never replaces a good
+    file."""
+    if upload is not None and not isinstance(upload, Inspected):
+        upload = inspect_upload(upload, where=_("会員向け資料"), by=by)
+    return _save_resource(resource, inspected=upload, by=by)
 
+
+@transaction.atomic
+def _save_resource(resource: MemberResource, *, inspected: Inspected | None, by) -> MemberResource:
     old_file = ""
     if resource.pk:
         current = MemberResource.objects.select_for_update().get(pk=resource.pk)
@@ -27,11 +33,10 @@ def save_resource(resource: MemberResource, *, upload=None, by) -> MemberResourc
             current.status,
             current.published_at,
         )  # moved only by services
-    if upload is not None:
-        inspected = inspect_upload(upload)
+    if inspected is not None:
         resource.content_type = inspected.content_type
         resource.size_bytes = inspected.size
-        resource.original_name = (getattr(upload, "name", "") or f"resource.{inspected.extension}")[-200:]
+        resource.original_name = inspected.original_name
         resource.file.save(f"resource.{inspected.extension}", ContentFile(inspected.content), save=False)
     if resource.kind == MemberResource.Kind.FILE and not resource.file:
         raise DomainError(_("ファイルを選んでください。"), code="file_required")

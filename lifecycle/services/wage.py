@@ -10,11 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.uploads import inspect_upload
 from fees import services as fee_services
 from jaim.dates import japanese_date, today
 from jaim.errors import DomainError
 from jaim.states import audit
+from jaim.uploads import inspect_upload
 from lifecycle import selectors
 from lifecycle.models import WageEvidence, WageReport, WageReportPeriod
 from lifecycle.services._common import batched, establishment_url, job_run, mail_each, reference_day
@@ -36,14 +36,14 @@ def is_below_target(before_yen: int, after_yen: int, target_pct: Decimal) -> boo
     return Decimal(after_yen - before_yen) * 100 < target_pct * Decimal(before_yen)
 
 
-def _store_evidence(report: WageReport, inspected, uploaded, *, by, for_additional: bool) -> list[str]:
+def _store_evidence(report: WageReport, inspected, *, by, for_additional: bool) -> list[str]:
     """Write the checked files; returns their storage names (so a failed transaction can remove them)."""
     names = []
-    for item, upload in zip(inspected, uploaded, strict=True):
+    for item in inspected:
         ev = WageEvidence(
             report=report,
             for_additional=for_additional,
-            original_name=(getattr(upload, "name", "") or "file")[-200:],
+            original_name=item.original_name,
             content_type=item.content_type,
             size_bytes=item.size,
             sha256=item.sha256,
@@ -56,13 +56,15 @@ def _store_evidence(report: WageReport, inspected, uploaded, *, by, for_addition
     return names
 
 
-def _inspect(files) -> list:
+def _inspect(files, *, by) -> list:
+    """The checked files, before any transaction (a virus detection is recorded even though the report then fails);
+    raises before anything is written."""
     files = [f for f in files or () if f]
     if len(files) > MAX_FILES:
         raise DomainError(
             _("一度に添付できるファイルは%(n)d件までです。") % {"n": MAX_FILES}, code="too_many"
         )
-    return [inspect_upload(f) for f in files], files  # raises before anything is written
+    return [inspect_upload(f, where=_("賃上げ報告の証明書類"), by=by) for f in files]
 
 
 def _delete_files(names):
@@ -89,7 +91,7 @@ def submit_wage_report(
     """File (or correct, until the deadline) the year's report: figures and at least one piece of evidence. The
     increase is compared with the target for the company's size (SME by F3 on the verified figures); below it,
     the additional report becomes due. A refused file changes nothing."""
-    inspected, files = _inspect(files)
+    inspected = _inspect(files, by=by)
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -102,7 +104,6 @@ def submit_wage_report(
                 wage_after_yen=wage_after_yen,
                 measures=measures,
                 inspected=inspected,
-                files=files,
                 stored=stored,
             )
     except BaseException:
@@ -111,9 +112,7 @@ def submit_wage_report(
     return report
 
 
-def _submit(
-    membership, *, period, by, workers, wage_before_yen, wage_after_yen, measures, inspected, files, stored
-):
+def _submit(membership, *, period, by, workers, wage_before_yen, wage_after_yen, measures, inspected, stored):
     on = today()
     m = (
         Membership.objects.select_for_update()
@@ -161,7 +160,7 @@ def _submit(
     report.submitted_at, report.submitted_by = timezone.now(), by
     report.full_clean()
     report.save()
-    stored += _store_evidence(report, inspected, files, by=by, for_additional=False)
+    stored += _store_evidence(report, inspected, by=by, for_additional=False)
     audit(
         report,
         "submitted" if created else "corrected",
@@ -186,7 +185,7 @@ def _submit(
 
 def submit_additional_wage_report(report: WageReport, *, by, reason: str, plan: str, files=()) -> WageReport:
     """The additional report of a member below the target: why, and what it will do; evidence optional."""
-    inspected, files = _inspect(files)
+    inspected = _inspect(files, by=by)
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -211,7 +210,7 @@ def submit_additional_wage_report(report: WageReport, *, by, reason: str, plan: 
                     "updated_at",
                 ]
             )
-            stored += _store_evidence(r, inspected, files, by=by, for_additional=True)
+            stored += _store_evidence(r, inspected, by=by, for_additional=True)
             audit(r, "additional_submitted", actor=by)
     except BaseException:
         _delete_files(stored)

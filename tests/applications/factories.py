@@ -2,6 +2,7 @@
 
 import io
 
+import pikepdf
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -10,11 +11,17 @@ from applications.models import Application, DocumentType
 from applications.selectors import current_pledges, evidence_templates
 from tests.factories import EstablishmentFactory, UserFactory, head_office, membership_for
 
-PDF = (
-    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
-    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
-)
+
+def pdf_bytes(**save_kwargs) -> bytes:
+    """A well-formed one-page PDF written by qpdf (pikepdf)."""
+    buf = io.BytesIO()
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page(page_size=(595, 842))
+        pdf.save(buf, **save_kwargs)
+    return buf.getvalue()
+
+
+PDF = pdf_bytes()
 
 
 def image_bytes(fmt="PNG", size=(4, 4), **save_kwargs) -> bytes:

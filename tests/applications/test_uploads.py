@@ -9,8 +9,8 @@ from django.core.files.storage import default_storage
 
 from applications import services
 from applications.models import Document
-from applications.uploads import inspect_upload
 from jaim.errors import DomainError
+from jaim.uploads import inspect_upload
 from tests.applications.factories import PDF, add_doc, applicant, draft, dtype, image_bytes, upload
 
 pytestmark = pytest.mark.django_db

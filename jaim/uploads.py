@@ -1,0 +1,370 @@
+"""Every file a user uploads goes through `inspect_upload` (application documents, wage-report evidence, resources
+for members): what it really is — PDF, JPEG or PNG recognised by its content, never by its name or the browser's
+Content-Type — checked by parsing it, scanned for viruses when a scanner is configured, and disarmed:
+
+- a PDF is opened with qpdf (pikepdf) and every object is walked, object streams included, with names compared
+  after qpdf has decoded their `#xx` escapes; scripts, launch/submit/import actions, additional actions, embedded
+  files, rich media, XFA, URI or script open actions, data after the final `%%EOF` and encryption that needs a
+  password are refused, and so is a PDF qpdf cannot open. The PDF is stored as uploaded (re-writing it would break
+  the signatures of electronic certificates);
+- a JPEG or PNG is decoded and re-encoded by Pillow within pixel limits, its orientation applied: metadata (EXIF
+  with GPS, XMP, comments, text chunks, ICC profiles) and anything after the image are gone. What is stored is the
+  re-encoded file.
+
+Refusals are `DomainError`s with a Japanese message; nothing is stored here. Call it before opening a transaction:
+an infected file is recorded (`jaim.VirusDetection`) for the administrators and that row must outlive the refusal."""
+
+import hashlib
+import io
+import logging
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from jaim.errors import DomainError
+
+logger = logging.getLogger("jaim.uploads")
+
+PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
+EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
+
+# Markup a browser would run if the file were ever rendered as HTML/SVG, or that a polyglot file hides; searched in
+# the raw bytes (long enough never to match compressed data by chance) and in every parsed image metadata field.
+_MARKUP = re.compile(
+    rb"<\s*(script|html|body|head|iframe|frame|svg|object|embed|meta|link|style|img|image|base|form|input"
+    rb"|math|video|audio|!doctype|\?php)[\s>/]"
+    rb"|javascript\s*:|vbscript\s*:|\bon[a-z]{3,20}\s*=\s*['\"]?[\w(]",
+    re.IGNORECASE,
+)
+
+# PDF names that run code, send data out, start programs or carry other files — keys or values alike (`/S /Launch`,
+# `/JS (…)`, `/Names << /JavaScript … /EmbeddedFiles … >>`, `/Subtype /RichMedia`, `/AcroForm << /XFA … >>`).
+_PDF_FORBIDDEN = frozenset(
+    {
+        "/JavaScript",
+        "/JS",
+        "/Launch",
+        "/SubmitForm",
+        "/ImportData",
+        "/GoToR",
+        "/GoToE",
+        "/AA",
+        "/EmbeddedFile",
+        "/EmbeddedFiles",
+        "/EF",
+        "/FileAttachment",
+        "/RichMedia",
+        "/RichMediaExecute",
+        "/RichMediaContent",
+        "/XFA",
+    }
+)
+# An open action may only move to a page (a destination array, /GoTo or a /Named page action).
+_SAFE_OPEN_ACTIONS = frozenset({"/GoTo", "/Named"})
+_PDF_WS = b"\x00\t\n\x0c\r "
+_PDF_STREAM_BODY = re.compile(rb"\bstream\r?\n.*?\bendstream\b", re.DOTALL)
+_PDF_REVISION_START = re.compile(rb"(\d+\s+\d+\s+obj\b|xref\b)")
+
+_PNG_END = b"IEND\xaeB`\x82"
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """A checked file: `content` is what is to be stored (an image re-encoded, a PDF as uploaded)."""
+
+    content: bytes
+    content_type: str
+    size: int
+    sha256: str
+    original_name: (
+        str  # the uploader's file name, cleaned: display text only, never a path or a download name
+    )
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS[self.content_type]
+
+
+def sniff(head: bytes) -> str | None:
+    """The type named by the file's first bytes (its magic number), or None."""
+    if head.startswith(b"%PDF-"):
+        return PDF
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    return None
+
+
+def _refuse(message, code):
+    raise DomainError(message, code=code)
+
+
+def display_name(name: str | None, *, default: str = "file") -> str:
+    """The uploader's file name as text to show: its last path part, NFC, without control characters, ≤ 200."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return (name or default)[-200:]
+
+
+_NAME_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+def download_name(*parts, extension: str) -> str:
+    """A download file name built from our own data (document type, establishment, date…), never the uploader's:
+    parts joined with "_", characters Windows or a header would choke on replaced, the checked content's extension."""
+    cleaned = []
+    for part in parts:
+        text = unicodedata.normalize("NFC", str(part or ""))
+        text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+        text = _NAME_UNSAFE.sub(" ", text).strip(" .")
+        if text:
+            cleaned.append(text.replace(" ", "_"))
+    stem = "_".join(cleaned)[:120] or "file"
+    return f"{stem}.{extension}"
+
+
+# --- virus scan ----------------------------------------------------------------------------------------------------
+
+
+def _scan_for_viruses(content: bytes, *, name: str, where: str, by) -> None:
+    from jaim import virus
+
+    if not virus.is_configured():
+        return
+    try:
+        signature = virus.scan(content)
+    except virus.ScannerUnavailable:
+        _refuse(
+            _(
+                "ウイルス検査を実施できないため、ただいまファイルを受け付けられません。"
+                "しばらくしてからもう一度アップロードしてください。"
+            ),
+            "scanner_unavailable",
+        )
+    if signature is None:
+        return
+    from jaim.models import VirusDetection
+
+    logger.warning("virus found in an upload (%s): %s", where, signature)
+    VirusDetection.objects.create(
+        signature=signature[:200],
+        file_name=name,
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        where=str(where)[:100],
+        uploaded_by=by if getattr(by, "pk", None) else None,
+    )
+    _refuse(
+        _("ファイルからウイルスが検出されたため、受け付けられません。事務局に記録しました。"),
+        "infected",
+    )
+
+
+# --- PDF -----------------------------------------------------------------------------------------------------------
+
+
+def _pdf_active():
+    _refuse(
+        _(
+            "スクリプト・外部への送信・添付ファイルなどを含むPDFは受け付けられません。"
+            "印刷用のPDFとして保存し直してください。"
+        ),
+        "pdf_active_content",
+    )
+
+
+def _check_pdf_layout(content: bytes) -> None:
+    """Nothing after the final %%EOF, and every revision after the first (an incremental update, the rest of a
+    linearized file) starts with an object or an xref table: an archive or a page hidden between revisions is
+    refused. Stream bodies are blanked first so that bytes inside them are never taken for structure."""
+    if not content.rstrip(_PDF_WS).endswith(b"%%EOF"):
+        if b"%%EOF" in content:
+            _refuse(_("PDFファイルの末尾に不明なデータがあります。"), "trailing_data")
+        _refuse(_("PDFファイルが壊れているか、途中で切れています。"), "bad_pdf")
+    skeleton = _PDF_STREAM_BODY.sub(b"stream endstream", content)
+    for revision in skeleton.split(b"%%EOF")[1:-1]:
+        rest = revision.lstrip(_PDF_WS)
+        while rest.startswith(b"%"):  # comment lines
+            rest = rest.partition(b"\n")[2].lstrip(_PDF_WS)
+        if rest and not _PDF_REVISION_START.match(rest):
+            _refuse(_("PDFファイルの末尾に不明なデータがあります。"), "trailing_data")
+
+
+def _walk_pdf(pdf) -> None:
+    """Every indirect object qpdf lists (those in object streams included), and every direct object inside them."""
+    import pikepdf
+
+    def forbidden(obj) -> bool:
+        return isinstance(obj, pikepdf.Name) and str(obj) in _PDF_FORBIDDEN
+
+    for top in pdf.objects:
+        stack = [top]
+        while stack:
+            obj = stack.pop()
+            if forbidden(obj):
+                _pdf_active()
+            if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+                for key, value in obj.items():
+                    if key in _PDF_FORBIDDEN or forbidden(value):
+                        _pdf_active()
+                    if isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect:
+                        stack.append(value)
+            elif isinstance(obj, pikepdf.Array):
+                for value in obj:
+                    if forbidden(value):
+                        _pdf_active()
+                    if isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect:
+                        stack.append(value)
+    action = pdf.Root.get("/OpenAction")
+    if isinstance(action, pikepdf.Dictionary) and str(action.get("/S", "")) not in _SAFE_OPEN_ACTIONS:
+        _pdf_active()  # an open action that is not a move to a page (/URI, scripts, …)
+
+
+def _check_pdf(content: bytes) -> None:
+    import pikepdf
+
+    _check_pdf_layout(content)
+    try:
+        with pikepdf.open(io.BytesIO(content)) as pdf:
+            _walk_pdf(pdf)
+    except pikepdf.PasswordError:
+        _refuse(
+            _("パスワード付きのPDFは受け付けられません。パスワードを解除してから保存し直してください。"),
+            "pdf_encrypted",
+        )
+    except pikepdf.PdfError as exc:
+        logger.info("unreadable PDF refused: %s", exc)
+        _refuse(_("PDFファイルが壊れているか、正しい形式ではありません。"), "bad_pdf")
+
+
+# --- images --------------------------------------------------------------------------------------------------------
+
+
+def _bad_image():
+    _refuse(_("画像ファイルが壊れているか、正しい形式ではありません。"), "bad_image")
+
+
+def _too_many_pixels():
+    _refuse(
+        _("画像の画素数が多すぎます（上限 %(mp)s 万画素）。縮小してからアップロードしてください。")
+        % {"mp": f"{settings.JAIM_UPLOAD_MAX_PIXELS // 10_000:,}"},
+        "too_many_pixels",
+    )
+
+
+def _metadata_values(img):
+    for value in [*img.info.values(), *getattr(img, "text", {}).values()]:
+        if isinstance(value, str):
+            yield value.encode("utf-8", "replace")
+        elif isinstance(value, bytes):
+            yield value
+
+
+def _reencode_image(content: bytes, content_type: str) -> bytes:
+    from PIL import Image, ImageOps
+
+    # Pillow names a JPEG carrying a multi-picture index (many phone cameras) MPO: its first picture is the photo.
+    expected = {JPEG: {"JPEG", "MPO"}, PNG: {"PNG"}}[content_type]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content)) as img:
+                if img.format not in expected:
+                    _bad_image()
+                width, height = img.size
+                if width * height > settings.JAIM_UPLOAD_MAX_PIXELS or max(width, height) > 30_000:
+                    _too_many_pixels()
+                img.load()  # decodes the pixels: a truncated or corrupt image fails here
+                if any(_MARKUP.search(value) for value in _metadata_values(img)):
+                    _refuse(
+                        _("画像のメタデータにスクリプトやHTMLが含まれているため、受け付けられません。"),
+                        "active_content",
+                    )
+                clean = ImageOps.exif_transpose(img)  # the photo as it is meant to be seen
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        _too_many_pixels()
+    except DomainError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for broken files
+        raise DomainError(
+            _("画像ファイルが壊れているか、正しい形式ではありません。"), code="bad_image"
+        ) from exc
+    # Nothing may follow the image's end marker (a polyglot hides HTML, a script or an archive there).
+    if content_type == PNG and not content.endswith(_PNG_END):
+        _refuse(_("画像ファイルの末尾に不明なデータがあります。"), "trailing_data")
+    if content_type == JPEG and not content.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        _refuse(_("画像ファイルの末尾に不明なデータがあります。"), "trailing_data")
+    if content_type == JPEG:
+        if clean.mode not in ("L", "RGB", "CMYK"):
+            clean = clean.convert("RGB")
+        options = {"format": "JPEG", "quality": 90}
+    else:
+        if "transparency" in clean.info or clean.mode not in (
+            "1",
+            "L",
+            "LA",
+            "I",
+            "I;16",
+            "P",
+            "RGB",
+            "RGBA",
+        ):
+            clean = clean.convert("RGBA")
+        options = {"format": "PNG"}
+    clean.info = {}  # no EXIF, XMP, comments, text chunks or ICC profile is carried over
+    out = io.BytesIO()
+    clean.save(out, **options)
+    return out.getvalue()
+
+
+# --- the one entry point -------------------------------------------------------------------------------------------
+
+
+def _too_large(limit: int):
+    _refuse(_("ファイルが大きすぎます（上限 %(mb)s MB）。") % {"mb": f"{limit / 1024 / 1024:g}"}, "too_large")
+
+
+def inspect_upload(uploaded, *, where: str = "", by=None) -> Inspected:
+    """Read, scan, check and disarm one uploaded file; DomainError (Japanese) when it is refused. `where` and `by`
+    say what the upload was for and who sent it (kept with a virus detection). Nothing is stored here."""
+    limit = settings.JAIM_UPLOAD_MAX_BYTES
+    size = getattr(uploaded, "size", None)
+    if size is not None and size > limit:
+        _too_large(limit)
+    uploaded.seek(0)
+    content = uploaded.read(limit + 1)
+    if len(content) > limit:
+        _too_large(limit)
+    if not content:
+        _refuse(_("空のファイルはアップロードできません。"), "empty")
+    name = display_name(getattr(uploaded, "name", ""))
+    _scan_for_viruses(content, name=name, where=where, by=by)  # first: every infected file is recorded
+    content_type = sniff(content[:16])
+    if content_type is None:
+        _refuse(
+            _("PDF・JPEG・PNG以外のファイルはアップロードできません（ファイルの中身で判定しています）。"),
+            "unsupported_type",
+        )
+    if _MARKUP.search(content):
+        _refuse(
+            _("ファイルにスクリプトなど不正な内容が含まれているため、受け付けられません。"), "active_content"
+        )
+    if content_type == PDF:
+        _check_pdf(content)
+    else:
+        content = _reencode_image(content, content_type)
+        if len(content) > limit:
+            _too_large(limit)
+    return Inspected(
+        content=content,
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        original_name=name,
+    )
