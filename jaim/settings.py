@@ -365,3 +365,6 @@ JAIM_CLAMD_PORT = env.int("JAIM_CLAMD_PORT", default=3310)
 JAIM_CLAMD_TIMEOUT = env.float("JAIM_CLAMD_TIMEOUT", default=30.0)  # seconds, per file
 # Images above this many pixels are refused before they are decoded (50 M: a 48-megapixel phone photo passes).
 JAIM_UPLOAD_MAX_PIXELS = env.int("JAIM_UPLOAD_MAX_PIXELS", default=50_000_000)
+# A PDF is parsed in a child process with this much memory (bytes, beyond the worker's own) and time (seconds).
+JAIM_PDF_CHECK_MAX_MEMORY = env.int("JAIM_PDF_CHECK_MAX_MEMORY", default=256 * 1024 * 1024)
+JAIM_PDF_CHECK_SECONDS = env.float("JAIM_PDF_CHECK_SECONDS", default=20.0)

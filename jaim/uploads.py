@@ -17,7 +17,11 @@ an infected file is recorded (`jaim.VirusDetection`) for the administrators and 
 import hashlib
 import io
 import logging
+import os
 import re
+import resource
+import select
+import signal
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -169,78 +173,155 @@ def _scan_for_viruses(content: bytes, *, name: str, where: str, by) -> None:
 # --- PDF -----------------------------------------------------------------------------------------------------------
 
 
-def _pdf_active():
-    _refuse(
-        _(
+def _pdf_messages() -> dict:
+    return {
+        "pdf_active_content": _(
             "スクリプト・外部への送信・添付ファイルなどを含むPDFは受け付けられません。"
             "印刷用のPDFとして保存し直してください。"
         ),
-        "pdf_active_content",
-    )
+        "pdf_encrypted": _(
+            "パスワード付きのPDFは受け付けられません。パスワードを解除してから保存し直してください。"
+        ),
+        "trailing_data": _("PDFファイルの末尾に不明なデータがあります。"),
+        "bad_pdf": _("PDFファイルが壊れているか、正しい形式ではありません。"),
+        "pdf_too_complex": _(
+            "PDFの中身が大きすぎるか複雑すぎるため確認できませんでした。印刷用のPDFとして保存し直してください。"
+        ),
+    }
 
 
-def _check_pdf_layout(content: bytes) -> None:
+def _pdf_layout_refusal(content: bytes) -> str | None:
     """Nothing after the final %%EOF, and every revision after the first (an incremental update, the rest of a
     linearized file) starts with an object or an xref table: an archive or a page hidden between revisions is
     refused. Stream bodies are blanked first so that bytes inside them are never taken for structure."""
     if not content.rstrip(_PDF_WS).endswith(b"%%EOF"):
-        if b"%%EOF" in content:
-            _refuse(_("PDFファイルの末尾に不明なデータがあります。"), "trailing_data")
-        _refuse(_("PDFファイルが壊れているか、途中で切れています。"), "bad_pdf")
+        return "trailing_data" if b"%%EOF" in content else "bad_pdf"
     skeleton = _PDF_STREAM_BODY.sub(b"stream endstream", content)
     for revision in skeleton.split(b"%%EOF")[1:-1]:
         rest = revision.lstrip(_PDF_WS)
         while rest.startswith(b"%"):  # comment lines
             rest = rest.partition(b"\n")[2].lstrip(_PDF_WS)
         if rest and not _PDF_REVISION_START.match(rest):
-            _refuse(_("PDFファイルの末尾に不明なデータがあります。"), "trailing_data")
+            return "trailing_data"
+    return None
 
 
-def _walk_pdf(pdf) -> None:
-    """Every indirect object qpdf lists (those in object streams included), and every direct object inside them."""
+def _pdf_object_refusal(pdf) -> str | None:
+    """Every indirect object qpdf lists (those in object streams included), and every direct object inside them;
+    names are compared as qpdf decoded them (`/J#61vaScript` is `/JavaScript`). An object qpdf could not read
+    (it gives null and a warning, e.g. an object stream that inflates past the memory limit) is refused too: what
+    cannot be read cannot be vouched for, and a reader with more memory would read it."""
     import pikepdf
 
     def forbidden(obj) -> bool:
         return isinstance(obj, pikepdf.Name) and str(obj) in _PDF_FORBIDDEN
 
+    containers = (pikepdf.Dictionary, pikepdf.Array)
+    warnings_before = len(pdf.get_warnings())
+    unreadable = False
     for top in pdf.objects:
+        if top is None:
+            unreadable = True
+            continue
         stack = [top]
-        while stack:
+        while stack:  # a stack, not recursion: nesting depth is the attacker's choice
             obj = stack.pop()
             if forbidden(obj):
-                _pdf_active()
+                return "pdf_active_content"
             if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+                children = []
                 for key, value in obj.items():
-                    if key in _PDF_FORBIDDEN or forbidden(value):
-                        _pdf_active()
-                    if isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect:
-                        stack.append(value)
+                    if key in _PDF_FORBIDDEN:
+                        return "pdf_active_content"
+                    children.append(value)
             elif isinstance(obj, pikepdf.Array):
-                for value in obj:
-                    if forbidden(value):
-                        _pdf_active()
-                    if isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect:
-                        stack.append(value)
+                children = list(obj)
+            else:
+                continue
+            for value in children:
+                if forbidden(value):
+                    return "pdf_active_content"
+                if isinstance(value, containers) and not value.is_indirect:
+                    stack.append(value)
+    if unreadable and len(pdf.get_warnings()) > warnings_before:
+        return "pdf_too_complex"
     action = pdf.Root.get("/OpenAction")
+    # an open action that is not a move to a page (/URI, scripts, …)
     if isinstance(action, pikepdf.Dictionary) and str(action.get("/S", "")) not in _SAFE_OPEN_ACTIONS:
-        _pdf_active()  # an open action that is not a move to a page (/URI, scripts, …)
+        return "pdf_active_content"
+    return None
+
+
+def pdf_refusal(content: bytes) -> str | None:
+    """Why this PDF is refused (a code of _pdf_messages), or None. Pure: no database, no translation."""
+    import pikepdf
+
+    code = _pdf_layout_refusal(content)
+    if code:
+        return code
+    try:
+        with pikepdf.open(io.BytesIO(content)) as pdf:
+            # Encryption that needs no password to open (permissions only) is accepted: qpdf decrypts, so every
+            # object is checked as a reader will see it.
+            return _pdf_object_refusal(pdf)
+    except pikepdf.PasswordError:
+        return "pdf_encrypted"
+    except pikepdf.PdfError as exc:
+        logger.info("unreadable PDF refused: %s", exc)
+        return "bad_pdf"
+
+
+def _vm_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _pdf_refusal_isolated(content: bytes) -> str | None:
+    """`pdf_refusal` in a forked child with a memory and time limit: a small PDF can inflate to gigabytes (a
+    compressed object stream holding a 300 MB string took 1.3 GB and 14 s in-process), and a parser bug must not take
+    the web worker down. Over a limit, or a crash → refused."""
+    memory = settings.JAIM_PDF_CHECK_MAX_MEMORY
+    seconds = settings.JAIM_PDF_CHECK_SECONDS
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if (
+        pid == 0
+    ):  # the child: check, write the verdict, leave without running any of the parent's exit handlers
+        code = "bad_pdf"
+        try:
+            os.close(read_end)
+            limit = _vm_bytes() + memory
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            code = pdf_refusal(content) or "ok"
+        except MemoryError:
+            code = "pdf_too_complex"
+        except BaseException:  # noqa: BLE001, S110 - whatever went wrong, the verdict is "refuse"
+            pass
+        finally:
+            try:
+                os.write(write_end, code.encode())
+            finally:
+                os._exit(0)
+    os.close(write_end)
+    try:
+        ready, _w, _x = select.select([read_end], [], [], seconds)
+        verdict = os.read(read_end, 64).decode() if ready else "pdf_too_complex"
+    finally:
+        os.close(read_end)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    if verdict == "ok":
+        return None
+    return verdict if verdict in _pdf_messages() else "bad_pdf"
 
 
 def _check_pdf(content: bytes) -> None:
-    import pikepdf
-
-    _check_pdf_layout(content)
-    try:
-        with pikepdf.open(io.BytesIO(content)) as pdf:
-            _walk_pdf(pdf)
-    except pikepdf.PasswordError:
-        _refuse(
-            _("パスワード付きのPDFは受け付けられません。パスワードを解除してから保存し直してください。"),
-            "pdf_encrypted",
-        )
-    except pikepdf.PdfError as exc:
-        logger.info("unreadable PDF refused: %s", exc)
-        _refuse(_("PDFファイルが壊れているか、正しい形式ではありません。"), "bad_pdf")
+    code = _pdf_refusal_isolated(content)
+    if code:
+        if code == "pdf_too_complex":
+            logger.warning("PDF check over its limits (%s bytes uploaded)", len(content))
+        _refuse(_pdf_messages()[code], code)
 
 
 # --- images --------------------------------------------------------------------------------------------------------

@@ -572,3 +572,41 @@ def good_files() -> dict[str, tuple[str, bytes]]:
         "JPEG": ("photo.jpg", jpeg((64, 48))),
         "PNG": ("photo.png", png((64, 48))),
     }
+
+
+def object_stream_bomb(inflated: int = 200 * 1024 * 1024) -> bytes:
+    """A PDF of a few hundred KB whose compressed object stream inflates to `inflated` bytes (one huge string),
+    listed by a cross-reference stream so that a parser must inflate it. Compressed piecewise: never in memory."""
+    packer = zlib.compressobj(9)
+    header = b"5 0 "
+    body = [packer.compress(header + b"<< /X (")]
+    block = b" " * (1024 * 1024)
+    for _ in range(inflated // len(block)):
+        body.append(packer.compress(block))
+    body.append(packer.compress(b") >>") + packer.flush())
+    objstm = b"".join(body)
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    plain = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /Extra 5 0 R >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        4: b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (len(header), len(objstm))
+        + objstm
+        + b"\nendstream",
+    }
+    for number, text in plain.items():
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + text + b"\nendobj\n"
+    offsets[6] = len(out)
+    rows = [struct.pack(">BIH", 0, 0, 65535)]
+    rows += [struct.pack(">BIH", 1, offsets[n], 0) for n in (1, 2, 3, 4)]
+    rows += [struct.pack(">BIH", 2, 4, 0), struct.pack(">BIH", 1, offsets[6], 0)]
+    table = b"".join(rows)
+    out += (
+        b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(table)
+        + table
+        + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % offsets[6]
+    )
+    return bytes(out)

@@ -116,6 +116,8 @@ def test_every_hostile_file_is_refused_by_the_portal_upload_keeping_the_good_fil
     good.file.close()
     before = stored_files()
     product_image = DocumentType.objects.get(code="product_image")
+    product_image.multiple = False  # a single-file type: an accepted upload would replace the good file
+    product_image.save(update_fields=["multiple"])
     url = reverse("applications:upload", args=[world.application.pk])
     with at(WORLD_DAY):
         for hostile in HOSTILE:
