@@ -1,11 +1,11 @@
 """One management command per lifecycle job: `--date` runs it as of that day (catch-up by hand). Every job is
 safe to run twice; the run is recorded like the scheduled ones (JobRun, visible in the admin)."""
 
-import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jaim.dates import JOB_DATE_HELP, job_date
 from jaim.errors import DomainError
 
 
@@ -13,11 +13,7 @@ class JobCommand(BaseCommand):
     job = ""  # lifecycle.services.JOBS key
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--date",
-            type=dt.date.fromisoformat,
-            help="reference date YYYY-MM-DD (default: today, Asia/Tokyo)",
-        )
+        parser.add_argument("--date", type=job_date, help=JOB_DATE_HELP)
 
     def handle(self, *args, **opts):
         from lifecycle.services import JOBS

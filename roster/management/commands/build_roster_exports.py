@@ -1,7 +1,6 @@
-import datetime as dt
-
 from django.core.management.base import BaseCommand
 
+from jaim.dates import JOB_DATE_HELP, job_date
 from roster import services
 
 
@@ -11,9 +10,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--date", type=dt.date.fromisoformat, help="as-of day, YYYY-MM-DD (default today)"
-        )
+        parser.add_argument("--date", type=job_date, help=JOB_DATE_HELP)
         parser.add_argument("--force", action="store_true", help="build even if today's files are up to date")
         parser.add_argument("--format", action="append", dest="formats", choices=["csv", "xlsx", "pdf"])
 
