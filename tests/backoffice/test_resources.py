@@ -2,6 +2,7 @@
 anyone else gets 404; files only through the checking view, as attachments."""
 
 import datetime as dt
+from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -67,6 +68,8 @@ def test_members_see_the_list_the_page_and_download_the_file_as_an_attachment(cl
     r = client.get(reverse("backoffice:resource_download", args=[resources["pdf"].pk]))
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     assert r["Content-Disposition"].startswith("attachment")
+    # named after the resource's title with the checked content's extension, not the uploaded file's name
+    assert r["Content-Disposition"].endswith(f"filename*=utf-8''{quote('試験対策資料.pdf')}")
     assert b"".join(r.streaming_content) == PDF
 
 

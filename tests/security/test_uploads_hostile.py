@@ -169,3 +169,47 @@ def test_wage_evidence_with_a_hostile_name_is_stored_under_a_generated_name(clie
     assert response["X-Content-Type-Options"] == "nosniff"
     for header, value in response.items():
         assert "\r" not in value and "\n" not in value, header
+
+
+def test_the_download_name_comes_from_the_document_type_and_establishment_never_the_uploaders_name(
+    client, world
+):
+    """An .exe name on a PDF: stored, shown as the uploader's name (display text), downloaded as
+    「<document type>_<establishment>_<day>.pdf」 — the extension of the checked content."""
+    from urllib.parse import unquote
+
+    client.force_login(world.owner)
+    with at(WORLD_DAY):
+        response = _post_upload(client, world, "請求書.pdf.exe", PDF)
+    assert response.status_code == 302
+    doc = Document.objects.filter(application=world.application).latest("pk")
+    assert doc.original_name == "請求書.pdf.exe" and doc.content_type == "application/pdf"
+    got = client.get(reverse("applications:document", args=[doc.pk]))
+    disposition = unquote(got["Content-Disposition"])
+    assert disposition.startswith("attachment;")
+    type_name = DocumentType.objects.get(code="product_image").name  # 完成品（最終製品）の画像
+    assert f"{type_name}_{world.org.name}_{world.est.name}_20270120.pdf" in disposition
+    assert ".exe" not in disposition and "請求書" not in disposition
+
+
+def test_wage_evidence_downloads_under_a_name_of_our_own(client, world):
+    from urllib.parse import unquote
+
+    from lifecycle import services
+
+    with at(WORLD_DAY):
+        report = services.submit_wage_report(
+            world.membership,
+            period=world.wage_report.period,
+            by=world.owner,
+            workers=25,
+            wage_before_yen=300_000,
+            wage_after_yen=301_000,
+            files=_wage_files("payload.exe", image_bytes()),
+        )
+    ev = report.evidence.latest("pk")
+    client.force_login(world.owner)
+    disposition = unquote(client.get(reverse("lifecycle:wage_evidence", args=[ev.pk]))["Content-Disposition"])
+    fy = world.wage_report.period.fiscal_year
+    assert f"賃上げ報告の証明書類_{fy}年度_{world.org.name}_{world.est.name}_20270120.png" in disposition
+    assert "payload" not in disposition and ".exe" not in disposition
