@@ -22,6 +22,7 @@ import re
 import resource
 import select
 import signal
+import threading
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -347,6 +348,23 @@ def _metadata_values(img):
             yield value
 
 
+_PILLOW_FLAG_LOCK = threading.Lock()
+
+
+def _load_strictly(img) -> None:
+    """img.load() with Pillow's LOAD_TRUNCATED_IMAGES off: WeasyPrint switches that process-wide flag on when it is
+    imported (every worker that renders a PDF), and with it on Pillow silently pads a cut-off image."""
+    from PIL import ImageFile
+
+    with _PILLOW_FLAG_LOCK:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            img.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
 def _reencode_image(content: bytes, content_type: str) -> bytes:
     from PIL import Image, ImageOps
 
@@ -361,7 +379,7 @@ def _reencode_image(content: bytes, content_type: str) -> bytes:
                 width, height = img.size
                 if width * height > settings.JAIM_UPLOAD_MAX_PIXELS or max(width, height) > 30_000:
                     _too_many_pixels()
-                img.load()  # decodes the pixels: a truncated or corrupt image fails here
+                _load_strictly(img)  # decodes the pixels: a truncated or corrupt image fails here
                 if any(_MARKUP.search(value) for value in _metadata_values(img)):
                     _refuse(
                         _("画像のメタデータにスクリプトやHTMLが含まれているため、受け付けられません。"),

@@ -2,6 +2,7 @@
 within memory and time limits, encrypted PDFs get their own message, and names shown or downloaded never come
 from the uploader."""
 
+import functools
 import io
 
 import pikepdf
@@ -12,6 +13,11 @@ from PIL import Image, PngImagePlugin
 from jaim.errors import DomainError
 from jaim.uploads import display_name, download_name, inspect_upload
 from tests.security.hostile_corpus import object_stream_bomb, pikepdf_pdf
+
+
+@functools.cache
+def _bomb() -> bytes:
+    return object_stream_bomb()
 
 
 def _inspect(name, content):
@@ -113,7 +119,7 @@ def test_an_object_stream_that_inflates_past_the_memory_limit_is_refused(setting
     """A 200 KB file whose object stream inflates to 200 MB: the child parsing it hits its memory limit, qpdf
     cannot read the object, and what cannot be read is refused (the web worker itself never inflates it)."""
     settings.JAIM_PDF_CHECK_MAX_MEMORY = 64 * 1024 * 1024
-    bomb = object_stream_bomb()
+    bomb = _bomb()
     assert len(bomb) < 300_000
     with pytest.raises(DomainError) as exc:
         _inspect("doc.pdf", bomb)
@@ -121,12 +127,14 @@ def test_an_object_stream_that_inflates_past_the_memory_limit_is_refused(setting
 
 
 def test_a_pdf_check_over_its_time_limit_is_refused(settings):
-    settings.JAIM_PDF_CHECK_SECONDS = 0  # no time at all: the child is killed, the file refused
+    """Memory enough to inflate the 200 MB object stream (seconds of work), but 0.2 s: the child is killed."""
+    settings.JAIM_PDF_CHECK_MAX_MEMORY = 1024 * 1024 * 1024
+    settings.JAIM_PDF_CHECK_SECONDS = 0.2
     with pytest.raises(DomainError) as exc:
-        _inspect("doc.pdf", pikepdf_pdf())
+        _inspect("doc.pdf", _bomb())
     assert exc.value.code == "pdf_too_complex"
     settings.JAIM_PDF_CHECK_SECONDS = 20
-    assert _inspect("doc.pdf", pikepdf_pdf()).content_type == "application/pdf"
+    assert _inspect("doc.pdf", _bomb()).content_type == "application/pdf"  # with time, it is read and harmless
 
 
 @pytest.mark.parametrize(
@@ -149,3 +157,18 @@ def test_a_download_name_is_built_from_our_data_with_the_real_extension():
     )
     assert download_name('a/b\\c:"d"<e>|f?*', "\r\n", extension="pdf") == "a_b_c_d_e_f.pdf"
     assert download_name("", extension="jpg") == "file.jpg"
+
+
+def test_a_cut_off_image_is_refused_even_after_weasyprint_let_pillow_load_truncated_images():
+    """WeasyPrint sets PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True on import (process-wide); the check must not
+    inherit it, and must leave the flag as it found it."""
+    import weasyprint.images  # noqa: F401 - the import is the point
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    buf = io.BytesIO()
+    Image.effect_noise((64, 64), 50).save(buf, format="PNG")
+    with pytest.raises(DomainError) as exc:
+        _inspect("cut.png", buf.getvalue()[: len(buf.getvalue()) // 2])
+    assert exc.value.code == "bad_image"
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
