@@ -297,7 +297,7 @@ def upload_document(
     changes nothing: the previous accepted file of a single-file type is replaced only once the new one is accepted
     and stored. Checked before the transaction, so a virus detection is recorded even though the upload fails."""
     inspected = inspect_upload(uploaded, where=_("申請書類"), by=by)  # raises before anything is written
-    return _store_document(
+    return _check_and_store_document(
         application,
         by=by,
         document_type=document_type,
@@ -312,7 +312,7 @@ def upload_document(
 
 
 @transaction.atomic
-def _store_document(
+def _check_and_store_document(
     application,
     *,
     by,
@@ -345,7 +345,6 @@ def _store_document(
     return _store_document(
         app,
         inspected,
-        uploaded=uploaded,
         by=by,
         document_type=document_type,
         issuer=issuer,
@@ -357,7 +356,7 @@ def _store_document(
     )
 
 
-def _store_document(app, inspected, *, uploaded, by, document_type, is_follow_up=False, **fields) -> Document:
+def _store_document(app, inspected, *, by, document_type, is_follow_up=False, **fields) -> Document:
     """Store a checked file on the (locked) application: the per-application size limit, the single-file types
     replaced only once the new file is stored, an audit row."""
     evidence_template = fields.get("evidence_template", "")
@@ -432,14 +431,21 @@ def confirm_change_effective(
     )
 
 
-@transaction.atomic
 def upload_follow_up_document(
     application: Application, *, by, document_type: DocumentType, uploaded, note: str = ""
 ) -> Document:
     """A follow-up document of a finished merger or relocation (R13, R14), through the same checks as every
     upload (the file's content decides its type). Once every follow-up requirement is met, the change is marked
-    submitted: reminders stop and staff check the documents."""
-    inspected = inspect_upload(uploaded)  # raises before anything is written
+    submitted: reminders stop and staff check the documents. Checked before the transaction, so a virus
+    detection is recorded even though the upload fails."""
+    inspected = inspect_upload(uploaded, where=_("追加書類"), by=by)  # raises before anything is written
+    return _store_follow_up_document(
+        application, by=by, document_type=document_type, inspected=inspected, note=note
+    )
+
+
+@transaction.atomic
+def _store_follow_up_document(application, *, by, document_type, inspected, note) -> Document:
     app = _locked(application)
     change = _change_of(app)
     if change.effective_on is None:
@@ -449,9 +455,7 @@ def upload_follow_up_document(
     allowed = {t.pk for t in selectors.follow_up_document_types(app)}
     if document_type.pk not in allowed:
         raise DomainError(_("この書類は追加書類として受け付けていません。"), code="bad_type")
-    doc = _store_document(
-        app, inspected, uploaded=uploaded, by=by, document_type=document_type, is_follow_up=True, note=note
-    )
+    doc = _store_document(app, inspected, by=by, document_type=document_type, is_follow_up=True, note=note)
     if not [n for n in selectors.follow_up_needs(app) if not n.satisfied]:
         member_services.record_follow_up_submitted(change, by=by)
     return doc
