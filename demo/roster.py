@@ -7,6 +7,7 @@ Dates are relative to today. Safe to run twice."""
 
 import datetime as dt
 
+from demo.files import sample_pdf
 from jaim.dates import today
 from jaim.validators import corporate_number_check_digit
 from members import selectors as member_selectors
@@ -29,11 +30,6 @@ SITES = [
     ("sakura", "株式会社さくら鋳造", "川口工場", "11", "川口市", ["2194"], "withdrawn"),
     ("seto", "株式会社瀬戸ファインセラミック", "瀬戸工場", "23", "瀬戸市", ["2592"], "merged"),
 ]
-PDF = (
-    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
-    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
-)
 
 
 def _approved_merger(est, *, by, reviewer):
@@ -61,7 +57,7 @@ def _approved_merger(est, *, by, reviewer):
         app,
         by=by,
         document_type=DocumentType.objects.get(code="merger_evidence"),
-        uploaded=SimpleUploadedFile("合併契約書.pdf", PDF, content_type="application/pdf"),
+        uploaded=SimpleUploadedFile("合併契約書.pdf", sample_pdf(), content_type="application/pdf"),
     )
     app = applications.submit_application(app, by=by)
     app = applications.start_review(app, reviewer=reviewer)
