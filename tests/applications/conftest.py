@@ -20,9 +20,3 @@ def billed(monkeypatch):
 
     monkeypatch.setattr("fees.services.bill_new_membership", fake)
     return calls
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """These tests create many users; the production hasher's cost is not what they are about."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

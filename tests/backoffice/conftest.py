@@ -14,12 +14,6 @@ def at(day: dt.date, hour: int = 10):
     return time_machine.travel(dt.datetime(day.year, day.month, day.day, hour, tzinfo=TOKYO), tick=False)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """These tests create many users; the production hasher's cost is not what they are about."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def admin_client(client, db):
     """An administrator signed in with a verified second factor."""

@@ -16,8 +16,6 @@ def server(settings):
     """The project over HTTP; links in e-mails and PDFs (SITE_URL) point at it."""
     live = LiveServer()
     settings.SITE_URL = live.url
-    # The journeys sign people up and in; the production hasher's cost belongs to the benchmark, not here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     try:
         yield live
     finally:

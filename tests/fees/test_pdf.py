@@ -89,7 +89,7 @@ def test_fetcher_refuses_every_url_but_the_projects_static_files(trap):
     html = f"""<html><head><link rel="stylesheet" href="jaim-static:fees/pdf.css">
     <style>@import url("{url}/import.css"); body {{ background: url("file:///etc/hostname"); }}</style></head>
     <body><img src="{url}/a.png"><img src="file:///etc/passwd"><img src="data:image/png;base64,iVBORw0KGgo=">
-    <img src="jaim-static:../../jaim/settings.py"><img src="jaim-static:admin/img/icon-yes.svg">ようこそ</body></html>"""
+    <img src="jaim-static:../../jaim/settings/core.py"><img src="jaim-static:admin/img/icon-yes.svg">ようこそ</body></html>"""
     HTML(string=html, base_url="jaim-static:", url_fetcher=fetcher).write_pdf()
     assert hits == []
     assert fetcher.served == ["jaim-static:fees/pdf.css", "jaim-font:gothic"] or set(fetcher.served) == {
@@ -102,7 +102,7 @@ def test_fetcher_refuses_every_url_but_the_projects_static_files(trap):
         f"{url}/a.png",
         "file:///etc/passwd",
         "file:///etc/hostname",
-        "settings.py",
+        "settings/core.py",
         "admin/img",
     ):
         assert bad in refused

@@ -1,7 +1,6 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import pytest
 import time_machine
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -10,8 +9,3 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 def at(day: dt.date, hour: int = 10):
     """Freeze time on `day` (Asia/Tokyo)."""
     return time_machine.travel(dt.datetime(day.year, day.month, day.day, hour, tzinfo=TOKYO), tick=False)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

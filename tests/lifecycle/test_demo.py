@@ -22,7 +22,6 @@ def snapshot():
 
 
 def test_demo_shows_every_lifecycle_case_and_is_idempotent(settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("seed_demo")
     assert MembershipTerm.objects.filter(renewal_answer="PENDING").exists()  # a renewal awaiting its answer
     assert WithdrawalRequest.objects.filter(status="PENDING").count() == 1  # waiting for the secretariat

@@ -241,7 +241,6 @@ def snapshot(world) -> dict:
 
 @pytest.fixture
 def world(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with at(WORLD_DAY):
         yield build_world()
 

@@ -48,7 +48,6 @@ def small_limit(settings):
 
 @pytest.fixture
 def world(settings, small_limit, virus_scanner):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with at(WORLD_DAY):
         yield build_world()
 

@@ -54,7 +54,6 @@ def _render_all(client, world) -> dict[str, bytes]:
 
 
 def test_hostile_names_in_pdfs_fetch_nothing_and_embed_nothing(client, canary, settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path)
     url, hits = canary
     with at(WORLD_DAY):

@@ -68,7 +68,6 @@ GENERATED_WAGE = re.compile(r"^lifecycle/wage/\d{4}/[0-9a-f]{32}\.(pdf|png|jpg)$
 
 @pytest.fixture
 def world(settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path)
     with at(WORLD_DAY):
         yield build_world()

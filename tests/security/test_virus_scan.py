@@ -23,7 +23,6 @@ EICAR_PDF = PDF.replace(b"%%EOF", b"%" + clamd.EICAR + b"\n%%EOF")
 
 @pytest.fixture
 def world(settings, virus_scanner):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with at(WORLD_DAY):
         yield build_world()
 
@@ -90,7 +89,6 @@ def test_a_configured_scanner_that_is_down_refuses_uploads_instead_of_skipping_t
     client, settings, tmp_path
 ):
     """A clamd of its own, stopped: the socket is still configured, nobody answers → refused, nothing stored."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with at(WORLD_DAY):
         world = build_world()
         client.force_login(world.owner)

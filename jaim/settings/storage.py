@@ -1,0 +1,36 @@
+"""Static files and uploads. Uploads live in a private root (or a private S3 bucket), never under a public URL."""
+
+from pathlib import Path
+
+from .core import BASE_DIR, env
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Uploaded files never live under a public media root: they are served only by views that check access.
+PRIVATE_ROOT = Path(env("JAIM_PRIVATE_ROOT", default=str(BASE_DIR / "private")))
+MEDIA_ROOT = PRIVATE_ROOT
+MEDIA_URL = "/media/"  # never routed: uploads are served only by access-checking views
+if env("AWS_STORAGE_BUCKET_NAME", default=""):
+    _private_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _private_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(PRIVATE_ROOT), "base_url": None},
+    }
+STORAGES = {
+    "default": _private_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

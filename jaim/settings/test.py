@@ -1,0 +1,6 @@
+"""The test suite's settings (pytest: DJANGO_SETTINGS_MODULE in pyproject.toml): the project's, plus a fast
+password hasher — tests create many users; the production hasher's cost belongs to the benchmark."""
+
+from jaim.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
