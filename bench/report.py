@@ -29,7 +29,7 @@ def checks(results: dict) -> list[dict]:
     http = results.get("http", {}).get("scenarios", {})
     trivial = http.get("trivial", {})
     if trivial:
-        add("trivial view /healthz (baseline)", f"{trivial['rps']:.0f} req/s, p99 {trivial['p99_ms']} ms",
+        add("trivial view /livez (baseline)", f"{trivial['rps']:.0f} req/s, p99 {trivial['p99_ms']} ms",
             "baseline", INFO, "issue 7")  # fmt: skip
     for key, label, minimum in ROSTER_TARGETS:
         s = http.get(key)

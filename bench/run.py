@@ -247,7 +247,7 @@ def roster_load(args, base: str, work: Path) -> dict:
     expected = 400 * args.duration * args.rounds  # enough distinct queries for ~400 req/s without repeats
     variants = load.roster_variants(limit=int(max(2000, expected)))
     labels = {key: label for key, label, _m in ROSTER_TARGETS}
-    scenarios = [load.Scenario("trivial", "trivial view /healthz", ["/healthz"])]
+    scenarios = [load.Scenario("trivial", "trivial view /livez", ["/livez"])]
     scenarios += [
         load.Scenario(key, labels[key], variants[key])
         for key in ("name", "corporate_number", "as_of", "filters")

@@ -7,6 +7,20 @@ from django.utils.http import urlencode
 from jaim.security import SECOND_FACTOR_SESSION_KEY
 
 
+class DeploymentHeadersMiddleware:
+    """Headers a deployment is graded on, on every response (static files too): Permissions-Policy (no browser
+    feature the site does not use) and Cross-Origin-Resource-Policy: same-origin (no other site embeds our files)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.JAIM_PERMISSIONS_POLICY)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response
+
+
 class NoStoreForAuthenticatedMiddleware:
     """Pages shown to a signed-in user are never stored by browsers or proxies."""
 
@@ -35,6 +49,7 @@ class TwoFactorMiddleware:
         "admin:logout",
         "set_language",
         "healthz",
+        "livez",
         "security:verify",
         "security:setup",
     )

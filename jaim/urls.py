@@ -7,7 +7,8 @@ from members import views as member_views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", views.healthz, name="healthz"),  # database and cache (readiness)
+    path("livez", views.livez, name="livez"),  # the process only (liveness)
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("backoffice.urls")),  # admin/ops/… (staff), info/…, mypage/resources/ — before the admin
     path("admin/", admin.site.urls),

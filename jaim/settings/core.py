@@ -25,7 +25,9 @@ else:
     )
 
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env("JAIM_SITE_URL", default="http://127.0.0.1:8000")
+# Every absolute link (mails, PDFs, QR codes, CSV, API) is built from this by jaim.links.absolute_url.
+# Required in production; `make run` sets it to the address it serves.
+SITE_URL = (env("JAIM_SITE_URL") if PRODUCTION else env("JAIM_SITE_URL", default="http://127.0.0.1:8000")).rstrip("/")
 
 INSTALLED_APPS = [
     "jaim.admin_site.JaimAdminConfig",  # django.contrib.admin with a site that demands a second factor
@@ -56,6 +58,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "jaim.middleware.DeploymentHeadersMiddleware",  # Permissions-Policy, Cross-Origin-Resource-Policy
+    # Production: static files from STATIC_ROOT (hashed names cached for a year), before sessions and the rest.
+    # Development: runserver serves them from the apps' directories.
+    *(["whitenoise.middleware.WhiteNoiseMiddleware"] if PRODUCTION else []),
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "jaim.locale.JapaneseFirstLocaleMiddleware",

@@ -2,11 +2,18 @@
 
 from pathlib import Path
 
-from .core import BASE_DIR, env
+from .core import BASE_DIR, PRODUCTION, env
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("JAIM_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# Production: WhiteNoise serves STATIC_ROOT (filled by `collectstatic` at image build) with hashed, compressed
+# files; a hashed name is cached for a year (immutable). Development: runserver serves the app directories.
+_static_storage = (
+    "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    if PRODUCTION
+    else "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
 
 # Uploaded files never live under a public media root: they are served only by views that check access.
 PRIVATE_ROOT = Path(env("JAIM_PRIVATE_ROOT", default=str(BASE_DIR / "private")))
@@ -30,7 +37,7 @@ else:
     }
 STORAGES = {
     "default": _private_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": _static_storage},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -46,6 +46,7 @@ def staff_only(**kwargs):
 URL_TABLE = {
     "home": public("the landing page"),
     "healthz": public("health check, no data"),
+    "livez": public("liveness check, no data"),
     "set_language": public("language switch"),
     "signup": public("sign-up form"),
     "verify_email": public("signed token; a wrong token is refused (tests/members)"),

@@ -23,6 +23,8 @@ def test_production_settings_pass_the_deploy_check_with_no_warning_and_nothing_s
         "DJANGO_ENV": "production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
         "DJANGO_ALLOWED_HOSTS": "members.jaim.example.jp",
+        "JAIM_SITE_URL": "https://members.jaim.example.jp",
+        "EMAIL_URL": "smtp+tls://user:password@smtp.example.jp:587",
     }
     env.pop("DJANGO_DEBUG", None)
     env.pop(
@@ -67,6 +69,7 @@ def _csp(response) -> dict[str, list[str]]:
         "/admin/login/",
         "/accounts/signup/",
         "/healthz",
+        "/livez",
         "/no-such-page/",
     ],
 )
@@ -83,6 +86,10 @@ def test_every_response_carries_csp_nosniff_referrer_policy_and_refuses_framing(
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    policy = dict(item.split("=", 1) for item in response.headers["Permissions-Policy"].split(", "))
+    assert policy["camera"] == policy["microphone"] == policy["geolocation"] == policy["payment"] == "()"
+    assert all(allow == "()" for allow in policy.values())  # the site uses none of these features
 
 
 @pytest.mark.django_db
@@ -134,3 +141,12 @@ def test_no_template_has_inline_script_style_or_event_handlers_so_the_csp_needs_
             if pattern.search(text):
                 offenders.append(f"{path.relative_to(BASE)}: {name}")
     assert offenders == [], "move these to static/js or static/css:\n" + "\n".join(offenders)
+
+
+@pytest.mark.django_db
+def test_healthz_checks_the_database_and_the_cache_and_livez_checks_nothing(client, settings):
+    assert client.get("/healthz").content == b"ok"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}  # stores nothing
+    response = client.get("/healthz")
+    assert response.status_code == 503 and b"cache" in response.content
+    assert client.get("/livez").status_code == 200
