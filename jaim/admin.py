@@ -1,7 +1,15 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from jaim.models import AuditEvent, JobRun, OutboxMessage, RetentionPolicy, Sequence, VirusDetection
+from jaim.models import (
+    AuditEvent,
+    JobRun,
+    OutboxAttempt,
+    OutboxMessage,
+    RetentionPolicy,
+    Sequence,
+    VirusDetection,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -35,9 +43,27 @@ class JobRunAdmin(ReadOnlyAdmin):
         return obj.succeeded
 
 
+class OutboxAttemptInline(admin.TabularInline):
+    """Every conversation with the mail server about this message: when, and the server's error if any."""
+
+    model = OutboxAttempt
+    fields = ["number", "started_at", "finished_at", "succeeded", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "kind", "to", "subject", "status", "attempts", "sent_at"]
+    # Failed mails: filter on 状態 = 送信失敗; each row shows the last error and the attempts below.
+    list_display = ["created_at", "kind", "to", "subject", "status", "attempts", "next_attempt_at", "sent_at"]
+    inlines = [OutboxAttemptInline]
     list_filter = ["status", "kind"]
     search_fields = ["to", "subject", "dedupe_key"]
     date_hierarchy = "created_at"
@@ -63,7 +89,9 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
         from jaim.tasks import send_outbox_message
 
         ids = list(queryset.exclude(status=OutboxMessage.Status.SENT).values_list("pk", flat=True))
-        OutboxMessage.objects.filter(pk__in=ids).update(status=OutboxMessage.Status.PENDING, attempts=0)
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=None, claimed_until=None
+        )
         for pk in ids:
             enqueue(send_outbox_message, pk)
         self.message_user(request, f"{len(ids)}件を再送します。")

@@ -52,6 +52,7 @@ class OutboxMessage(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "PENDING", _("送信待ち")
+        SENDING = "SENDING", _("送信中")
         SENT = "SENT", _("送信済み")
         FAILED = "FAILED", _("送信失敗")
 
@@ -70,6 +71,9 @@ class OutboxMessage(models.Model):
     status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("送信試行回数"), default=0)
     last_error = models.TextField(_("最後のエラー"), blank=True)
+    next_attempt_at = models.DateTimeField(_("次回送信予定"), null=True, blank=True)
+    # A sender claims the row (SENDING) until this time, commits, then talks to the SMTP server without a lock.
+    claimed_until = models.DateTimeField(_("送信処理の期限"), null=True, blank=True)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
 
@@ -81,6 +85,27 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject}"
+
+
+class OutboxAttempt(models.Model):
+    """One conversation with the mail server about one outbox message, and how it ended."""
+
+    message = models.ForeignKey(
+        OutboxMessage, verbose_name=_("メール"), on_delete=models.CASCADE, related_name="delivery_attempts"
+    )
+    number = models.PositiveSmallIntegerField(_("回数"))
+    started_at = models.DateTimeField(_("開始日時"))
+    finished_at = models.DateTimeField(_("終了日時"))
+    succeeded = models.BooleanField(_("成功"), default=False)
+    error = models.TextField(_("エラー"), blank=True)
+
+    class Meta:
+        verbose_name = _("送信試行")
+        verbose_name_plural = _("送信試行")
+        ordering = ["message", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} #{self.number}"
 
 
 class JobRun(models.Model):

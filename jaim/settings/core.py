@@ -27,7 +27,9 @@ else:
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Every absolute link (mails, PDFs, QR codes, CSV, API) is built from this by jaim.links.absolute_url.
 # Required in production; `make run` sets it to the address it serves.
-SITE_URL = (env("JAIM_SITE_URL") if PRODUCTION else env("JAIM_SITE_URL", default="http://127.0.0.1:8000")).rstrip("/")
+SITE_URL = (
+    env("JAIM_SITE_URL") if PRODUCTION else env("JAIM_SITE_URL", default="http://127.0.0.1:8000")
+).rstrip("/")
 
 INSTALLED_APPS = [
     "jaim.admin_site.JaimAdminConfig",  # django.contrib.admin with a site that demands a second factor

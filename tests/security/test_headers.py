@@ -146,7 +146,9 @@ def test_no_template_has_inline_script_style_or_event_handlers_so_the_csp_needs_
 @pytest.mark.django_db
 def test_healthz_checks_the_database_and_the_cache_and_livez_checks_nothing(client, settings):
     assert client.get("/healthz").content == b"ok"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}  # stores nothing
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    }  # stores nothing
     response = client.get("/healthz")
     assert response.status_code == 503 and b"cache" in response.content
     assert client.get("/livez").status_code == 200
