@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint format audit bench bench-smoke messages lock worker clean
+.PHONY: run run-env prod-smoke test install lint format audit bench bench-smoke messages lock worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,14 +18,24 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The environment `make run` serves with (`make -s run-env PORT=8123` prints it): links in mails, PDFs, QR codes and
+# the CSV point at the address it serves; without Redis, a worker with beat on kombu's filesystem:// transport.
+RUN_SITE_URL = $(or $(JAIM_SITE_URL),http://$(HOST):$(PORT))
+RUN_BROKER_URL = $(or $(CELERY_BROKER_URL),filesystem://)
+
+run-env:
+	@echo "JAIM_SITE_URL=$(RUN_SITE_URL)"
+	@echo "CELERY_BROKER_URL=$(RUN_BROKER_URL)"
+
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@if [ -n "$$CELERY_BROKER_URL" ]; then \
-	  echo "Starting a Celery worker with beat (broker $$CELERY_BROKER_URL)"; \
-	  $(BIN)/celery -A jaim worker --beat --loglevel=INFO --concurrency=2 & \
-	fi; \
-	echo "Portal: http://$(HOST):$(PORT)/   Admin: http://$(HOST):$(PORT)/admin/"; \
+	@export JAIM_SITE_URL="$(RUN_SITE_URL)" CELERY_BROKER_URL="$(RUN_BROKER_URL)"; \
+	echo "Starting a Celery worker with beat (broker $$CELERY_BROKER_URL): the scheduled jobs run"; \
+	mkdir -p .celery; \
+	$(BIN)/celery -A jaim worker --beat --schedule=.celery/beat-schedule --loglevel=INFO --concurrency=2 & \
+	WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	echo "Portal: $$JAIM_SITE_URL/   Admin: $$JAIM_SITE_URL/admin/"; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -6,7 +6,6 @@ import datetime as dt
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +14,7 @@ from applications.models import Application, Document, DocumentType, Kind, Pledg
 from fees import services as fee_services
 from jaim.dates import fiscal_year_of, today
 from jaim.errors import DomainError
+from jaim.links import absolute_url
 from jaim.mail import queue_mail
 from jaim.sequences import next_value
 from jaim.states import audit, move
@@ -101,7 +101,7 @@ def _applicant_email(app: Application) -> str:
 
 
 def _mail(app: Application, template: str, **extra) -> None:
-    url = settings.SITE_URL + reverse("applications:detail", args=[app.pk])
+    url = absolute_url("applications:detail", app.pk)
     queue_mail(
         to=_applicant_email(app),
         template=template,

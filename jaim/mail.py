@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from jaim.links import absolute_url
 from jaim.models import OutboxAttempt, OutboxMessage
 from jaim.queue import enqueue
 
@@ -20,7 +21,7 @@ def queue_mail(*, to: str, template: str, context: dict, kind: str, dedupe_key: 
     With a dedupe_key the message exists at most once (one reminder per subject, rule and reference date):
     a second call returns None and sends nothing.
     """
-    ctx = {"site_url": settings.SITE_URL, **context}
+    ctx = {"site_url": absolute_url(), **context}
     with translation.override("ja"):
         text = render_to_string(f"mail/{template}.txt", ctx).strip()
     subject, _, body = text.partition("\n")

@@ -6,12 +6,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jaim.dates import today
 from jaim.errors import DomainError
+from jaim.links import absolute_url
 from jaim.mail import queue_mail
 from jaim.sequences import next_value
 from jaim.states import audit, move
@@ -48,8 +48,8 @@ def register_user(*, email: str, password: str, full_name: str = "") -> User | N
             kind="signup_existing",
             context={
                 "user": existing,
-                "login_url": settings.SITE_URL + reverse("login"),
-                "reset_url": settings.SITE_URL + reverse("password_reset"),
+                "login_url": absolute_url("login"),
+                "reset_url": absolute_url("password_reset"),
             },
             dedupe_key=f"signup-existing:{existing.pk}:{today().isoformat()}",
         )
@@ -68,7 +68,7 @@ def verification_token(user) -> str:
 
 
 def send_verification_mail(user) -> None:
-    url = settings.SITE_URL + reverse("verify_email", args=[verification_token(user)])
+    url = absolute_url("verify_email", verification_token(user))
     queue_mail(
         to=user.email, template="verify_email", context={"user": user, "url": url}, kind="verify_email"
     )
@@ -598,7 +598,7 @@ def complete_identity_change(
     audit(ch, "effective", actor=by, note=f"{effective_on.isoformat()} follow_up_due_on={due.isoformat()}")
     identity_changed.send(sender=IdentityChange, change=ch)
     # The outbox row commits with the change (sent after commit): the member is asked for the documents at once.
-    url = settings.SITE_URL + reverse("members:establishment_detail", args=[est.pk]) + "#identity-change"
+    url = absolute_url("members:establishment_detail", est.pk) + "#identity-change"
     for email in selectors.contact_emails(est):
         queue_mail(
             to=email,

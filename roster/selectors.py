@@ -9,17 +9,16 @@ import logging
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from jaim.dates import today as jaim_today
+from jaim.links import absolute_url
 from members.models import JsicCode
 from roster.models import RosterEntry, RosterExport, RosterLine
 
@@ -330,7 +329,7 @@ def entry_by_token(token: str) -> RosterEntry:
 
 def entry_url(token: str) -> str:
     """The permanent public URL of an entry (printed on confirmations and encoded in their QR code)."""
-    return settings.SITE_URL.rstrip("/") + reverse("roster:entry", args=[token])
+    return absolute_url("roster:entry", token)
 
 
 def current_line_for_establishment(establishment, *, on: dt.date) -> RosterLine | None:

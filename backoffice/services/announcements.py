@@ -4,12 +4,10 @@ outbox — one e-mail per announcement and address however often it is sent. And
 
 import logging
 
-from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +15,7 @@ from backoffice import selectors
 from backoffice.models import Announcement, AnnouncementDispatch, Audience, InfoSubscriber
 from jaim.dates import today
 from jaim.errors import DomainError
+from jaim.links import absolute_url
 from jaim.mail import queue_mail
 from jaim.queue import enqueue
 from jaim.states import audit, move
@@ -78,10 +77,10 @@ def send_announcement(announcement: Announcement, *, audiences, by) -> Announcem
 def _mail_context(a: Announcement, recipient) -> dict:
     ctx = {"announcement": a, "unsubscribe_url": "", "archive_url": ""}
     if a.is_public:
-        ctx["archive_url"] = settings.SITE_URL + reverse("backoffice:announcement_detail", args=[a.pk])
+        ctx["archive_url"] = absolute_url("backoffice:announcement_detail", a.pk)
     if recipient.subscriber_id:
-        ctx["unsubscribe_url"] = settings.SITE_URL + reverse(
-            "backoffice:unsubscribe", args=[unsubscribe_token(recipient.subscriber_id)]
+        ctx["unsubscribe_url"] = absolute_url(
+            "backoffice:unsubscribe", unsubscribe_token(recipient.subscriber_id)
         )
     return ctx
 
@@ -176,7 +175,7 @@ def request_subscription(*, email: str, name: str = "", organisation_name: str =
         move(sub, InfoSubscriber.Status.PENDING, transitions=InfoSubscriber.TRANSITIONS)
         sub.name, sub.organisation_name = name.strip()[:100], organisation_name.strip()[:200]
         sub.save(update_fields=["status", "name", "organisation_name"])
-    url = settings.SITE_URL + reverse("backoffice:subscribe_confirm", args=[subscription_token(sub)])
+    url = absolute_url("backoffice:subscribe_confirm", subscription_token(sub))
     queue_mail(
         to=sub.email,
         template="backoffice_subscribe_confirm",

@@ -1,10 +1,16 @@
-"""Celery: Redis in production and CI; eager in-process when no broker is configured. The whole beat schedule.
+"""Celery: Redis in production and CI. The whole beat schedule.
+
+Without Redis (`make run` on a laptop) the broker is kombu's built-in `filesystem://` transport: a real worker with
+beat runs every scheduled job, the messages are files under JAIM_CELERY_FS_DIR. With no broker at all (unit tests,
+a one-off command) tasks run eagerly in-process and nothing is scheduled.
 
 Every scheduled job is also a management command taking --date (catch-up by hand)."""
 
+from pathlib import Path
+
 from celery.schedules import crontab
 
-from .core import TIME_ZONE, env
+from .core import BASE_DIR, TIME_ZONE, env
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -24,6 +30,15 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers keep the project's LOGGING (
 # Reliability: with Redis down a request must not hang on the broker. A publish gives up quickly; the work is
 # already in the database (outbox rows, due rows) and the periodic sweep sends it later.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _fs = Path(env("JAIM_CELERY_FS_DIR", default=str(BASE_DIR / ".celery")))
+    for _sub in ("queue", "control"):
+        (_fs / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_fs / "queue"),
+        "data_folder_out": str(_fs / "queue"),  # one machine: producers and the worker share the folder
+        "control_folder": str(_fs / "control"),
+    }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,
@@ -33,7 +48,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 
 CELERY_BEAT_SCHEDULE: dict = {
     # Mail: the outbox sweep sends what was not sent right away (broker down, temporary SMTP failure).
-    "send-outbox": {"task": "jaim.tasks.send_pending_mail", "schedule": 300.0},
+    "send-outbox": {
+        "task": "jaim.tasks.send_pending_mail",
+        "schedule": env.float("JAIM_OUTBOX_SWEEP_SECONDS", default=300.0),
+    },
     # --- lifecycle: daily, Asia/Tokyo (CELERY_TIMEZONE). Each job selects what is due and not yet done, so a
     # missed day is caught up by the next run (or by hand: the command named in the comment).
     # Withdrawals and lapses of the day first, renewal after, reminders in the morning.

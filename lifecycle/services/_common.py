@@ -5,11 +5,10 @@ import itertools
 from collections import Counter
 from contextlib import contextmanager
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from jaim.dates import today
+from jaim.links import absolute_url
 from jaim.mail import queue_mail
 from jaim.models import JobRun
 
@@ -44,7 +43,7 @@ def batched(iterable, n: int):
 
 
 def establishment_url(establishment_id: int, anchor: str = "lifecycle") -> str:
-    return settings.SITE_URL + reverse("members:establishment_detail", args=[establishment_id]) + f"#{anchor}"
+    return absolute_url("members:establishment_detail", establishment_id) + f"#{anchor}"
 
 
 def mail_each(emails, *, template: str, context: dict, kind: str, dedupe: str | None) -> int:

@@ -7,14 +7,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
-from django.urls import reverse
 
 from applications.models import Application, Document
 from fees.models import Invoice
+from jaim.links import absolute_url
 from lifecycle import selectors
 from lifecycle.models import Reminder, ReminderRule, RenewalSeason, WageReport, WageReportPeriod
 from lifecycle.services._common import batched, establishment_url, job_run, mail_each, reference_day
@@ -145,7 +144,7 @@ def _returned_application(on: dt.date, size: int) -> Iterator[list[Due]]:
                 context={
                     "application": app,
                     "establishment": app.establishment,
-                    "url": settings.SITE_URL + reverse("applications:detail", args=[app.pk]),
+                    "url": absolute_url("applications:detail", app.pk),
                 },
             )
             for app in Application.objects.filter(pk__in=ids).select_related(
