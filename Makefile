@@ -43,6 +43,11 @@ test: install
 	  (echo "Models changed without a migration: run manage.py makemigrations"; exit 1)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The production smoke run (also part of `make test`): gunicorn with DJANGO_ENV=production, collectstatic, a worker
+# with beat, a real SMTP server and S3-compatible store, against PostgreSQL and Redis (DATABASE_URL, CELERY_BROKER_URL).
+prod-smoke: install
+	$(BIN)/pytest tests/deploy -q -p no:randomly $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

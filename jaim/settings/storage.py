@@ -10,7 +10,7 @@ STATIC_ROOT = Path(env("JAIM_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")
 # Production: WhiteNoise serves STATIC_ROOT (filled by `collectstatic` at image build) with hashed, compressed
 # files; a hashed name is cached for a year (immutable). Development: runserver serves the app directories.
 _static_storage = (
-    "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    "jaim.staticfiles.StaticFilesStorage"  # WhiteNoise CompressedManifestStaticFilesStorage
     if PRODUCTION
     else "django.contrib.staticfiles.storage.StaticFilesStorage"
 )

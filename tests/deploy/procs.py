@@ -59,24 +59,15 @@ def process(cmd: list[str], env: dict, log: Path):
                 proc.wait(timeout=10)
 
 
-def worker_with_beat(env: dict, tmp: Path, log: Path):
+CELERY = [sys.executable, "-m", "celery", "-A", "jaim", "worker", "--beat", "--pool=solo", "--loglevel=INFO"]
+QUIET = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+
+
+def worker_with_beat(env: dict, tmp: Path, log: Path, *extra: str):
     """`celery -A jaim worker --beat` (the scheduler inside the worker, as `make run` starts it)."""
-    return process(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "jaim",
-            "worker",
-            "--beat",
-            "--pool=solo",
-            "--loglevel=INFO",
-            f"--schedule={tmp / 'beat-schedule'}",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],  # fmt: skip
-        env,
-        log,
-    )
+    return process([*CELERY, f"--schedule={tmp / 'beat-schedule'}", *QUIET, *extra], env, log)
+
+
+def gunicorn(env: dict, log: Path):
+    """gunicorn with the project's configuration module (jaim/gunicorn.py), as the image runs it."""
+    return process([sys.executable, "-m", "gunicorn", "-c", "python:jaim.gunicorn", "jaim.wsgi"], env, log)
