@@ -71,7 +71,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(VirusDetection)
 class VirusDetectionAdmin(ReadOnlyAdmin):
-    """Infected uploads the scanner refused (administrators only: jaim.groups)."""
+    """Infected uploads the scanner refused (administrators only: jaim.roles)."""
 
     list_display = ["detected_at", "signature", "where", "file_name", "size_bytes", "uploaded_by"]
     list_filter = ["where", "signature"]
