@@ -279,9 +279,15 @@ AREAS: tuple[Area, ...] = (
     # --- users, security, system ----------------------------------------------------------------------------
     _area(
         S_SYSTEM,
-        _("利用者（職員を含む）・職員の役割（グループ）"),
-        ["members.user", "auth.group"],
+        _("利用者（職員を含む）：職員にする・役割（グループ）を割り当てる"),
+        ["members.user"],
         administrator=RWD,
+    ),
+    _area(
+        S_SYSTEM,
+        _("役割（グループ）の権限（この表から自動で設定され、画面では変更しない）"),
+        ["auth.group"],
+        administrator=R,
     ),
     _area(
         S_SYSTEM,
