@@ -57,7 +57,10 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
         return redact_secret_links(obj.body)
 
-    @admin.action(description="選択したメールを再送する")
+    def has_resend_permission(self, request):
+        return request.user.has_perm("jaim.change_outboxmessage")
+
+    @admin.action(description="選択したメールを再送する", permissions=["resend"])
     def resend(self, request, queryset):
         from jaim.queue import enqueue
         from jaim.tasks import send_outbox_message

@@ -351,15 +351,15 @@ STAFF_PAGES: dict[str, str | None] = {
     "admin:applications_application_confirm_change": "members.complete_identitychange",
     "admin:applications_application_accept_follow_up": "members.complete_identitychange",
     "admin:members_identitychange_confirm": "members.complete_identitychange",
-    "backoffice:import_upload": "backoffice.view_importrun",
-    "backoffice:import_template": "backoffice.view_importrun",
+    "backoffice:import_upload": "backoffice.import_association",  # any import right (backoffice.permissions)
+    "backoffice:import_template": "backoffice.import_association",  # the template of an import one may run
     "backoffice:import_preview": "backoffice.view_importrun",
-    "backoffice:import_commit": "backoffice.view_importrun",
-    "backoffice:import_discard": "backoffice.view_importrun",
+    "backoffice:import_commit": "backoffice.import_association",  # an association import
+    "backoffice:import_discard": "backoffice.import_association",
     "backoffice:import_report": "backoffice.view_importrun",
-    "backoffice:export": "backoffice.view_exportjob",
-    "backoffice:exports": "backoffice.view_exportjob",
-    "backoffice:export_download": "backoffice.view_exportjob",
+    "backoffice:export": "members.view_user",  # the list's own view permission: here the user list
+    "backoffice:exports": None,  # the requester's own exports
+    "backoffice:export_download": None,  # the requester's own exports
     "backoffice:reports": "backoffice.view_reports",
     "backoffice:report": "backoffice.view_reports",
     "backoffice:announcement_send": "backoffice.send_announcement",
