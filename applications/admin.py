@@ -570,7 +570,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     # --- decisions ---
 
-    @admin.action(description=gettext_lazy("審査を開始する（自分を担当にする）"))
+    @admin.action(description=gettext_lazy("審査を開始する（自分を担当にする）"), permissions=["change"])
     def start_review_action(self, request, queryset):
         started = 0
         for app in queryset.order_by("submitted_at"):

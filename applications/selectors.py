@@ -22,6 +22,7 @@ from applications.models import (
 )
 from fees import services as fee_services
 from jaim.dates import today
+from jaim.security import staff_verified
 from members import selectors as member_selectors
 from members.models import AddOn, JsicCode
 
@@ -29,7 +30,14 @@ from members.models import AddOn, JsicCode
 
 
 def is_reviewer(user) -> bool:
-    return bool(user.is_authenticated and user.is_staff and user.has_perm("applications.view_application"))
+    """Staff who read applications: with a verified second factor in this session (jaim.middleware enforces it
+    for every staff request; checked again here because this opens members' files)."""
+    return bool(
+        user.is_authenticated
+        and user.is_staff
+        and staff_verified(user)
+        and user.has_perm("applications.view_application")
+    )
 
 
 def applications_for(user) -> QuerySet[Application]:

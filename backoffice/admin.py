@@ -153,7 +153,9 @@ class CouncilRecordAdmin(SimpleHistoryAdmin):
             except DomainError as exc:
                 self.message_user(request, exc.message, level=messages.ERROR)
 
-    @admin.action(description=gettext_lazy("未照合のデータを法人・事業所と照合し直す"))
+    @admin.action(
+        description=gettext_lazy("未照合のデータを法人・事業所と照合し直す"), permissions=["change"]
+    )
     def relink(self, request, queryset):
         n = services.relink_council_records(list(queryset), by=request.user)
         self.message_user(request, _("%(n)d件を紐付けました。") % {"n": n})
@@ -219,11 +221,11 @@ class AnnouncementAdmin(SimpleHistoryAdmin):
             obj is None or obj.status == Announcement.Status.DRAFT
         )
 
-    @admin.action(description=gettext_lazy("選択したお知らせを公開する"))
+    @admin.action(description=gettext_lazy("選択したお知らせを公開する"), permissions=["change"])
     def publish(self, request, queryset):
         _each(self, request, queryset, services.publish_announcement, _("%(n)d件を公開しました。"))
 
-    @admin.action(description=gettext_lazy("選択したお知らせの公開を終了する"))
+    @admin.action(description=gettext_lazy("選択したお知らせの公開を終了する"), permissions=["change"])
     def withdraw(self, request, queryset):
         _each(self, request, queryset, services.withdraw_announcement, _("%(n)d件の公開を終了しました。"))
 
@@ -248,7 +250,7 @@ class InfoSubscriberAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # only the owner of the address signs up (double opt-in)
 
-    @admin.action(description=gettext_lazy("選択した登録者への配信を停止する"))
+    @admin.action(description=gettext_lazy("選択した登録者への配信を停止する"), permissions=["change"])
     def stop(self, request, queryset):
         _each(self, request, queryset, services.stop_subscription, _("%(n)d件の配信を停止しました。"))
 
@@ -277,10 +279,10 @@ class MemberResourceAdmin(SimpleHistoryAdmin):
         # The form has checked the upload (MemberResourceForm.clean_upload → Inspected); the service stores it.
         services.save_resource(obj, upload=form.cleaned_data.get("upload"), by=request.user)
 
-    @admin.action(description=gettext_lazy("選択した資料を会員に公開する"))
+    @admin.action(description=gettext_lazy("選択した資料を会員に公開する"), permissions=["change"])
     def publish(self, request, queryset):
         _each(self, request, queryset, services.publish_resource, _("%(n)d件を公開しました。"))
 
-    @admin.action(description=gettext_lazy("選択した資料を非公開にする"))
+    @admin.action(description=gettext_lazy("選択した資料を非公開にする"), permissions=["change"])
     def unpublish(self, request, queryset):
         _each(self, request, queryset, services.unpublish_resource, _("%(n)d件を非公開にしました。"))

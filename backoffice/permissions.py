@@ -1,5 +1,5 @@
 """Who may import what in backoffice. Which staff group holds which backoffice permission is in
-jaim.groups.STAFF_GROUPS, with every other app's (kept in step after every migrate)."""
+the role matrix (jaim.roles), with every other app's (kept in step after every migrate)."""
 
 
 def can_import(user, kind: str) -> bool:

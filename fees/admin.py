@@ -309,7 +309,11 @@ class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
         ) % {"n": inv.number}
         return _form_page(request, self, _("赤伝（取消）を発行する"), form, obj=inv, intro=intro)
 
-    @admin.action(description=gettext_lazy("選択した請求書のPDFを作り直す"))
+    def has_rerender_permission(self, request):
+        # Issued invoices are read-only (ReadOnlyMixin): re-rendering their PDFs is finance's (jaim.roles).
+        return request.user.has_perm("fees.change_invoice")
+
+    @admin.action(description=gettext_lazy("選択した請求書のPDFを作り直す"), permissions=["rerender"])
     def rerender_pdfs(self, request, queryset):
         from fees import tasks
         from jaim.queue import enqueue
@@ -348,6 +352,8 @@ class CreditNoteAdmin(ReadOnlyMixin, admin.ModelAdmin):
         ]
 
     def pdf_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         note = get_object_or_404(CreditNote, pk=pk)
         return _pdf("credit_note", note.pk, f"credit-{note.number}.pdf")
 
@@ -544,7 +550,10 @@ class DebitMandateAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in DebitMandate._meta.fields if f.name != "account_number"] + ["masked_account"]
 
-    @admin.action(description=gettext_lazy("選択した口座振替依頼を停止する"))
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("fees.change_debitmandate")
+
+    @admin.action(description=gettext_lazy("選択した口座振替依頼を停止する"), permissions=["revoke"])
     def revoke(self, request, queryset):
         n = 0
         for md in queryset.filter(status=DebitMandate.Status.ACTIVE):

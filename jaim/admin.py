@@ -83,7 +83,10 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
         return redact_secret_links(obj.body)
 
-    @admin.action(description="選択したメールを再送する")
+    def has_resend_permission(self, request):
+        return request.user.has_perm("jaim.change_outboxmessage")
+
+    @admin.action(description="選択したメールを再送する", permissions=["resend"])
     def resend(self, request, queryset):
         from jaim.queue import enqueue
         from jaim.tasks import send_outbox_message
@@ -99,7 +102,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(VirusDetection)
 class VirusDetectionAdmin(ReadOnlyAdmin):
-    """Infected uploads the scanner refused (administrators only: jaim.groups)."""
+    """Infected uploads the scanner refused (administrators only: jaim.roles)."""
 
     list_display = ["detected_at", "signature", "where", "file_name", "size_bytes", "uploaded_by"]
     list_filter = ["where", "signature"]

@@ -9,6 +9,6 @@ class JaimConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from jaim.groups import sync_staff_groups
+        from jaim.roles import sync_staff_groups
 
         post_migrate.connect(sync_staff_groups, dispatch_uid="jaim.sync_staff_groups")

@@ -40,12 +40,16 @@ class TwoFactorMiddleware:
     """After the password, the second factor (after django_otp's OTPMiddleware):
 
     - a user with a confirmed TOTP device (flag set in the session at login) passes it before any page;
-    - staff without a device are sent to enrol one before any admin page (staff must use 2FA).
+    - staff (`is_staff`) pass it before ANY page — admin, portal views that show members' files (application
+      documents, wage evidence, PDFs, receipts), exports, API — and without a device are sent to enrol one
+      (staff must use 2FA). This is the one enforcement point; the file views check again (defence in depth).
 
-    Signing out, switching language, static files and the second-factor pages themselves stay reachable."""
+    Signing in and out, switching language, static files and the second-factor pages themselves stay reachable."""
 
     EXEMPT_URL_NAMES = (
+        "login",
         "logout",
+        "admin:login",
         "admin:logout",
         "set_language",
         "healthz",
@@ -83,7 +87,7 @@ class TwoFactorMiddleware:
     def _target(request, user):
         if request.session.get(SECOND_FACTOR_SESSION_KEY):
             return "security:verify"
-        if user.is_staff and request.path.startswith(reverse("admin:index")):
+        if user.is_staff:
             from django_otp import user_has_device
 
             return "security:verify" if user_has_device(user) else "security:setup"

@@ -18,6 +18,12 @@ log = logging.getLogger(__name__)
 SECOND_FACTOR_SESSION_KEY = "jaim_2fa_required"
 
 
+def staff_verified(user) -> bool:
+    """The user passed a second factor in this session (django-otp's OTPMiddleware sets is_verified)."""
+    verified = getattr(user, "is_verified", None)
+    return bool(verified and verified())
+
+
 # --- who is asking ----------------------------------------------------------------------------------------
 
 

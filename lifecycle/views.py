@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from jaim.dates import fiscal_year_end, fiscal_year_of, fiscal_year_start, today
 from jaim.errors import DomainError
+from jaim.security import staff_verified
 from jaim.views import apply_service
 from lifecycle import forms, selectors, services
 from lifecycle.models import WageEvidence, WageReport, WithdrawalRequest
@@ -245,7 +246,7 @@ def _evidence_for(user, pk) -> WageEvidence:
     qs = WageEvidence.objects.select_related(
         "report__period", "report__membership__establishment__organisation"
     )
-    if user.is_staff and user.has_perm("lifecycle.view_wagereport"):
+    if user.is_staff and staff_verified(user) and user.has_perm("lifecycle.view_wagereport"):
         return get_object_or_404(qs, pk=pk)
     return get_object_or_404(
         qs, pk=pk, report__membership__establishment__in=member_selectors.establishments_for(user)

@@ -9,8 +9,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from jaim import roles
 from jaim.dates import today
 from jaim.errors import DomainError
+from jaim.states import audit
 from members.forms import ConfirmEffectiveForm
 from members.models import (
     Access,
@@ -29,9 +31,17 @@ from members.models import (
     User,
 )
 
+PRIVILEGE_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+AUDITED_FLAGS = ("is_active", "is_staff", "is_superuser")
+
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
+    """Users, staff included: administrators only (jaim.roles). Nobody changes their own privileges; the superuser
+    flag and single permissions are never set here (superuser: `manage.py createsuperuser`; permissions come from
+    the role groups); a superuser's account is changed by a superuser only. Staff flag and role changes are
+    audited (who, whom, before/after)."""
+
     ordering = ["email"]
     list_display = ["email", "full_name", "is_active", "is_staff", "email_verified_at", "date_joined"]
     list_filter = ["is_active", "is_staff", "groups"]
@@ -39,12 +49,63 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("個人情報"), {"fields": ("full_name", "email_verified_at")}),
-        (_("権限"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("権限"), {"fields": PRIVILEGE_FIELDS}),
         (_("日時"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )
+
+    @staticmethod
+    def _administers(request) -> bool:
+        return roles.is_administrator(request.user)
+
+    def has_module_permission(self, request):
+        return self._administers(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._administers(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._administers(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return self._administers(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if (
+            obj is not None
+            and (obj.is_superuser or obj.pk == request.user.pk)
+            and not request.user.is_superuser
+        ):
+            return False
+        return self._administers(request) and super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is None:
+            return readonly
+        if obj.pk == request.user.pk:
+            locked = PRIVILEGE_FIELDS  # nobody changes their own privileges
+        else:
+            locked = ("is_superuser", "user_permissions")  # never from the admin
+        return [*readonly, *(f for f in locked if f not in readonly)]
+
+    def save_model(self, request, obj, form, change):
+        before = User.objects.filter(pk=obj.pk).values(*AUDITED_FLAGS).first() if change else None
+        super().save_model(request, obj, form, change)
+        for flag in AUDITED_FLAGS if before else ():
+            if before[flag] != getattr(obj, flag):
+                audit(
+                    obj,
+                    f"user:{flag}",
+                    actor=request.user,
+                    from_status=str(before[flag]),
+                    to_status=str(getattr(obj, flag)),
+                    note=f"{request.user.email} → {obj.email}",
+                )
 
 
 class AccessInline(admin.TabularInline):

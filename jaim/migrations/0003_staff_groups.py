@@ -10,7 +10,7 @@ def create(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    """Staff groups; their permissions are kept in step with jaim.groups.STAFF_GROUPS after every migrate."""
+    """Staff groups; their permissions are kept in step with the role matrix (jaim.roles) after every migrate."""
 
     dependencies = [("jaim", "0002_initial"), ("auth", "0012_alter_user_first_name_max_length")]
     operations = [migrations.RunPython(create, migrations.RunPython.noop)]

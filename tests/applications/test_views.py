@@ -20,6 +20,7 @@ from tests.applications.factories import (
     upload,
 )
 from tests.factories import UserFactory
+from tests.security.helpers import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -206,7 +207,7 @@ def test_download_is_an_attachment_with_nosniff(client):
 def test_staff_may_download_any_document_and_preview_images_inline(client):
     user, est = applicant()
     doc = add_doc(draft(est, user), user, "product_image")
-    client.force_login(reviewer())
+    verified_login(client, reviewer())  # staff pass the second factor first (jaim.middleware)
     r = client.get(reverse("applications:document", args=[doc.pk]) + "?preview=1")
     assert r.status_code == 200 and r["Content-Disposition"].startswith("inline")
     assert r["X-Content-Type-Options"] == "nosniff"

@@ -18,6 +18,7 @@ from tests.applications.factories import PDF, upload
 from tests.factories import UserFactory
 from tests.lifecycle.conftest import at
 from tests.lifecycle.factories import member, wage_period
+from tests.security.helpers import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -183,9 +184,11 @@ def test_evidence_is_downloaded_only_by_the_member_side_and_staff(client, period
     assert client.post(reverse("lifecycle:wage_evidence_delete", args=[ev.pk])).status_code == 404
     staff = UserFactory(is_staff=True)
     client.force_login(staff)
+    assert client.get(url).status_code == 302  # staff pass the second factor first (jaim.middleware)
+    verified_login(client, staff)
     assert client.get(url).status_code == 404  # staff without the permission to view reports
     staff.user_permissions.add(Permission.objects.get(codename="view_wagereport"))
-    client.force_login(type(staff).objects.get(pk=staff.pk))
+    verified_login(client, type(staff).objects.get(pk=staff.pk))
     assert client.get(url).status_code == 200
 
 
