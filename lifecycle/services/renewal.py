@@ -21,9 +21,10 @@ from members.models import Membership, MembershipTerm
 
 RENEWAL_JOB = "lifecycle.renewal"
 RENEWAL_MAIL = "lifecycle_renewal_notice"
+CHUNK_SIZE = 1000  # memberships per chunk: a constant number of statements each, one transaction each
 
 
-def run_renewal(*, on: dt.date | None = None, chunk_size: int = 500) -> dict:
+def run_renewal(*, on: dt.date | None = None, chunk_size: int = CHUNK_SIZE) -> dict:
     """The renewal job: for every due season, each ACTIVE membership not leaving at the end of the year gets next
     year's invoice (direct debit, F7), the invoice e-mail (billing contact, F10) and the renewal confirmation.
     Selects "due and not yet done" (no RenewalNotice yet), one transaction per chunk: safe to run twice, catches
