@@ -38,8 +38,9 @@ class Scenario:
         path.write_text("\n".join(ordered) + "\n")
         return path
 
-    def advance(self, requests: int) -> None:
-        self.cursor = (self.cursor + requests) % max(1, len(self.paths))
+    def advance(self, issued: int) -> None:
+        """The next run starts after the paths this one handed out (the cache is emptied between runs)."""
+        self.cursor = (self.cursor + issued) % max(1, len(self.paths))
 
 
 def wrk_available() -> bool:
@@ -54,8 +55,14 @@ def run_wrk(
     threads: int,
     connections: int,
     cookie: str = "",
+    once: bool = False,
 ) -> dict:
-    """One bounded wrk run; returns requests, rps, latency percentiles (ms), non-200 answers and errors."""
+    """One bounded wrk run; returns requests, rps, latency percentiles (ms), non-200 answers and errors.
+
+    once: no path is asked twice in the run (the cold searches): each wrk thread takes its own share of the
+    paths and stops when it has used it, whatever the machine's speed. Such a run says how many paths it
+    handed out (`issued`, never more than the file holds) and whether it ran out before its duration
+    (`ran_out`); its rate is then taken over the time it really ran, not over the duration asked for."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise BenchError("wrk is not installed (Debian package 'wrk')")
@@ -73,13 +80,15 @@ def run_wrk(
         str(paths_file),
         str(threads),
         cookie,
+        "once" if once else "cycle",
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)  # noqa: S603 - wrk, fixed arguments
     line = next((x for x in reversed(done.stdout.splitlines()) if x.startswith("{")), None)
     if done.returncode != 0 or line is None:
         raise BenchError(f"wrk failed ({done.returncode}): {done.stdout[-1500:]} {done.stderr[-1500:]}")
     raw = json.loads(line)
-    seconds = raw["duration_us"] / 1e6
+    ran_out = raw["threads_ran_out"] > 0
+    seconds = (raw["active_us"] if ran_out else raw["duration_us"]) / 1e6
     latency = raw["latency_us"]
     errors = sum(raw["errors"].values())
     return {
@@ -92,6 +101,9 @@ def run_wrk(
         "max_ms": round(latency["max"] / 1000, 2),
         "non200": raw["non200"],
         "errors": errors,
+        "issued": raw["issued"],
+        "ran_out": ran_out,
+        "threads_ran_out": raw["threads_ran_out"],
     }
 
 
@@ -109,6 +121,7 @@ def summarise(runs: list[dict]) -> dict:
         "requests": sum(r["requests"] for r in runs),
         "non200": sum(r["non200"] for r in runs),
         "errors": sum(r["errors"] for r in runs),
+        "runs_ran_out": sum(1 for r in runs if r.get("ran_out")),
     }
 
 

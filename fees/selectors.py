@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 
 from fees import kana
 from fees.models import (
@@ -38,7 +38,8 @@ def billing_contact_for(establishment: Establishment) -> BillingContact | None:
         BillingContact.objects.filter(
             Q(establishment=establishment) | Q(organisation_id=establishment.organisation_id)
         )
-        .order_by("organisation_id")  # NULL organisation (the establishment's own) first on both databases
+        # The establishment's own (organisation NULL) first; PostgreSQL sorts NULL last unless told.
+        .order_by(F("organisation_id").asc(nulls_first=True))
         .first()
         if establishment.pk
         else None

@@ -31,3 +31,17 @@ def send_pending_mail():
         except Exception:  # noqa: BLE001 - recorded on the row; the next sweep retries
             log.warning("outbox message %s failed", pk)
     return sent
+
+
+@shared_task(acks_late=True)
+def send_outbox_messages(message_ids: list[int]):
+    """Send a batch of outbox messages (a batch job's chunk: one task, not one per message). A message that
+    fails is handed to send_outbox_message, which retries it alone with backoff; the rest go on."""
+    sent = 0
+    for pk in message_ids:
+        try:
+            sent += bool(mail.deliver(pk))
+        except Exception:  # noqa: BLE001 - recorded on the row; retried alone below
+            log.warning("outbox message %s failed; retrying it alone", pk)
+            send_outbox_message.apply_async((pk,), countdown=30)
+    return sent

@@ -13,9 +13,9 @@ def _day(on: str | None) -> dt.date | None:
 
 
 @shared_task(acks_late=True)
-def run_renewal(on: str | None = None, chunk_size: int = 500):
+def run_renewal(on: str | None = None, chunk_size: int | None = None):
     """Daily in the renewal season: next year's invoices and the renewal confirmations (chunked)."""
-    return services.run_renewal(on=_day(on), chunk_size=chunk_size)
+    return services.run_renewal(on=_day(on), chunk_size=chunk_size or services.RENEWAL_CHUNK_SIZE)
 
 
 @shared_task(acks_late=True)

@@ -27,6 +27,7 @@ from fees.services.documents import issuer, render_document_bytes, request_recei
 from fees.services.invoices import (
     bill_new_membership,
     format_invoice_number,
+    invoice_mails,
     invoice_prefix,
     issue_credit_note,
     issue_invoice,
@@ -77,6 +78,7 @@ __all__ = [
     "ignore_statement_line",
     "import_bank_statement",
     "import_debit_results",
+    "invoice_mails",
     "invoice_prefix",
     "is_sme",
     "issue_credit_note",

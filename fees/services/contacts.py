@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from fees.models import BillingContact, Invoice
 from fees.selectors import billing_contact_for
 from jaim.errors import DomainError
-from jaim.mail import queue_mail
+from jaim.mail import Mail, queue_mail
 from jaim.states import audit
 from members.models import Access, Establishment
 
@@ -113,3 +114,43 @@ def _mail_billing(inv: Invoice, template: str, *, kind: str, dedupe: str, extra:
             kind=kind,
             dedupe_key=f"{dedupe}:{email}",
         )
+
+
+def billing_mails(invoices, template: str, *, kind: str, dedupe) -> list[Mail]:
+    """The messages _mail_billing writes, for many invoices at once (F10: the billing contact only, the
+    establishment's own before its organisation's; without one, the payer's managers): two queries whatever
+    the number of invoices. `invoices` come with membership__establishment__organisation; `dedupe(invoice)` is
+    the key each message's address is appended to. Queue them with jaim.mail.queue_mails."""
+    invoices = list(invoices)
+    if not invoices:
+        return []
+    establishments = [inv.membership.establishment for inv in invoices]
+    own, org = {}, {}
+    for c in BillingContact.objects.filter(
+        Q(establishment_id__in={e.pk for e in establishments})
+        | Q(organisation_id__in={e.organisation_id for e in establishments})
+    ):
+        if c.establishment_id:
+            own[c.establishment_id] = c
+        else:
+            org[c.organisation_id] = c
+    contact_of = {e.pk: own.get(e.pk) or org.get(e.organisation_id) for e in establishments}
+    orphans = {inv.payer_id or est.organisation_id for inv, est in zip(invoices, establishments, strict=True)
+               if contact_of[est.pk] is None}  # fmt: skip
+    managers = _manager_emails(orphans) if orphans else {}
+    mails = []
+    for inv, est in zip(invoices, establishments, strict=True):
+        contact = contact_of[est.pk]
+        emails = [contact.email] if contact else list(managers.get(inv.payer_id or est.organisation_id, ()))
+        key = dedupe(inv)
+        mails += [
+            Mail(
+                to=email,
+                template=template,
+                context={"invoice": inv, "establishment": est},
+                kind=kind,
+                dedupe_key=f"{key}:{email}",
+            )
+            for email in emails
+        ]
+    return mails

@@ -11,12 +11,14 @@ from django.utils.translation import gettext as _
 
 from fees.models import BillingContact, CreditNote, DebitMandate, FeeSchedule, Invoice, InvoiceLine
 from fees.selectors import billing_contact_for, outstanding_yen, paid_yen, renewal_candidates
-from fees.services.contacts import _mail_billing, _manager_emails, _recipient
+from fees.services.contacts import _manager_emails, _recipient, billing_mails
 from fees.services.payments import _mark_paid
 from fees.services.quotes import compute_quote, get_schedule, group_discount_applies, is_sme, quote_fee
+from jaim import sequences
 from jaim.dates import fiscal_year_of, today
 from jaim.errors import DomainError
-from jaim.models import AuditEvent, Sequence
+from jaim.mail import Mail, queue_mails
+from jaim.models import AuditEvent
 from jaim.queue import enqueue
 from jaim.sequences import next_value
 from jaim.states import audit, move
@@ -177,28 +179,6 @@ def _after_issue(invoice_ids: list[int]) -> None:
     enqueue("fees.tasks.send_invoice_mails", invoice_ids)
 
 
-def _lock_counter(prefix: str) -> Sequence:
-    """Lock (creating if needed) the jaim.sequences counter row of a prefix, as next_value() does."""
-    row = Sequence.objects.select_for_update().filter(prefix=prefix).first()
-    if row is None:
-        try:
-            with transaction.atomic():
-                Sequence.objects.create(prefix=prefix, last_value=0)
-        except IntegrityError:
-            pass  # created concurrently
-        row = Sequence.objects.select_for_update().get(prefix=prefix)
-    return row
-
-
-def _reserve_numbers(row: Sequence, count: int) -> int:
-    """Reserve `count` consecutive numbers on a locked counter row; returns the first. Rolls back with the
-    transaction, so no gap."""
-    first = row.last_value + 1
-    row.last_value += count
-    row.save(update_fields=["last_value"])
-    return first
-
-
 def _batched(iterable, n):
     it = iter(iterable)
     while chunk := list(itertools.islice(it, n)):
@@ -241,7 +221,7 @@ def _issue_renewal_chunk(schedule, rates, ids, *, issue_date, by, notify=True) -
     prefix = invoice_prefix(fy)
     # Lock the year's counter first: every issuer of this year's invoices queues here, so the existence check
     # below cannot race with another run.
-    counter = _lock_counter(prefix)
+    counter = sequences.lock(prefix)
     done = set(
         Invoice.objects.filter(membership_id__in=ids, fiscal_year=fy)
         .exclude(status=Invoice.Status.CREDITED)
@@ -275,7 +255,7 @@ def _issue_renewal_chunk(schedule, rates, ids, *, issue_date, by, notify=True) -
         )
     }
     managers = _manager_emails(org_ids | {p.pk for p in payers.values() if p})
-    first = _reserve_numbers(counter, len(members))
+    first = sequences.reserve(counter, len(members))
     due = renewal_debit_date(schedule)
     invoices, quotes = [], []
     for n, m in enumerate(members):
@@ -381,15 +361,26 @@ def issue_credit_note(
     return note
 
 
+INVOICE_MAIL = "fees_invoice_issued"
+
+
+def invoice_mails(invoices) -> list[Mail]:
+    """The invoice e-mail of each issued invoice to its billing contact (F10), not queued yet (see
+    jaim.mail.queue_mails): for a batch job that queues its chunk's messages together. Two queries. `invoices`
+    come with membership__establishment__organisation."""
+    return billing_mails(
+        invoices, INVOICE_MAIL, kind=INVOICE_MAIL, dedupe=lambda inv: f"fees-invoice:{inv.number}"
+    )
+
+
+@transaction.atomic
 def send_invoice_mails(invoice_ids) -> int:
-    """One e-mail per issued invoice to its billing contact (F10); safe to run twice (outbox dedupe)."""
-    sent = 0
-    for inv in Invoice.objects.filter(pk__in=list(invoice_ids)).select_related(
-        "membership__establishment__organisation"
-    ):
-        with transaction.atomic():
-            _mail_billing(
-                inv, "fees_invoice_issued", kind="fees_invoice_issued", dedupe=f"fees-invoice:{inv.number}"
-            )
-        sent += 1
-    return sent
+    """One e-mail per issued invoice to its billing contact (F10); safe to run twice (outbox dedupe). A constant
+    number of queries whatever the number of invoices."""
+    invoices = list(
+        Invoice.objects.filter(pk__in=list(invoice_ids))
+        .select_related("membership__establishment__organisation")
+        .order_by("pk")
+    )
+    queue_mails(invoice_mails(invoices))
+    return len(invoices)

@@ -10,6 +10,7 @@ services.submit_wage_report(m, …)     services.submit_additional_wage_report(r
 
 from lifecycle.services.lapse import LAPSE_JOB, lapse_unpaid_memberships, reinstate_membership
 from lifecycle.services.reminders import REMINDERS_JOB, send_reminders
+from lifecycle.services.renewal import CHUNK_SIZE as RENEWAL_CHUNK_SIZE
 from lifecycle.services.renewal import RENEWAL_JOB, continue_membership, renew_chunk, run_renewal
 from lifecycle.services.wage import (
     WAGE_JOB,
@@ -38,6 +39,7 @@ JOBS = {
 __all__ = [
     "JOBS",
     "LAPSE_JOB",
+    "RENEWAL_CHUNK_SIZE",
     "RENEWAL_JOB",
     "REMINDERS_JOB",
     "WAGE_JOB",

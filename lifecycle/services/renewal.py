@@ -10,6 +10,7 @@ from fees import tasks as fee_tasks
 from fees.models import Invoice
 from jaim.dates import fiscal_year_end, today
 from jaim.errors import DomainError
+from jaim.mail import Mail, queue_mails
 from jaim.queue import enqueue
 from lifecycle import selectors
 from lifecycle.models import RenewalNotice, RenewalSeason
@@ -19,9 +20,11 @@ from lifecycle.services.terms import record_answer
 from members.models import Membership, MembershipTerm
 
 RENEWAL_JOB = "lifecycle.renewal"
+RENEWAL_MAIL = "lifecycle_renewal_notice"
+CHUNK_SIZE = 1000  # memberships per chunk: a constant number of statements each, one transaction each
 
 
-def run_renewal(*, on: dt.date | None = None, chunk_size: int = 500) -> dict:
+def run_renewal(*, on: dt.date | None = None, chunk_size: int = CHUNK_SIZE) -> dict:
     """The renewal job: for every due season, each ACTIVE membership not leaving at the end of the year gets next
     year's invoice (direct debit, F7), the invoice e-mail (billing contact, F10) and the renewal confirmation.
     Selects "due and not yet done" (no RenewalNotice yet), one transaction per chunk: safe to run twice, catches
@@ -46,14 +49,15 @@ def run_renewal(*, on: dt.date | None = None, chunk_size: int = 500) -> dict:
 
 
 def renew_chunk(season: RenewalSeason, ids: list[int], *, on: dt.date) -> dict:
-    """Renew one chunk of memberships: the invoices (fees' bulk issue, its own transaction; idempotent), then in
-    one transaction the invoice mails, the renewal confirmations, the terms that carry the answer and the
-    RenewalNotice rows that mark the chunk done. Queries grow per chunk, plus a few per mail."""
+    """Renew one chunk of memberships, set-based: the invoices (fees' bulk issue, its own transaction, numbers
+    reserved per chunk from the gapless counter; idempotent), then in one transaction the terms that carry the
+    answer, every e-mail of the chunk (the invoice mails to the billing contacts and the renewal confirmations
+    to the sites' people) in one outbox insert, and the RenewalNotice rows that mark the chunk done. A constant
+    number of statements whatever the chunk's size; the PDFs and the sending are queued once per chunk."""
     year = season.fiscal_year
     issued = fee_services.issue_renewal_invoices(
         year, memberships=ids, chunk_size=max(len(ids), 1), issue_date=on, notify=False
     )["issued"]
-    mails = 0
     with transaction.atomic():
         members = list(
             Membership.objects.select_for_update(of=("self",))
@@ -76,36 +80,50 @@ def renew_chunk(season: RenewalSeason, ids: list[int], *, on: dt.date) -> dict:
         members = [m for m in members if m.pk not in done and m.pk in invoices]
         if not members:
             return {"issued": issued, "renewed": 0, "mails": 0}
+        for m in members:
+            invoices[m.pk].membership = m  # the invoice mail's establishment and organisation, already loaded
         MembershipTerm.objects.bulk_create(
             [MembershipTerm(membership=m, fiscal_year=season.previous_year) for m in members],
             ignore_conflicts=True,
         )
-        invoice_ids = [invoices[m.pk].pk for m in members]
-        fee_services.send_invoice_mails(invoice_ids)
+        mails = fee_services.invoice_mails(invoices[m.pk] for m in members)
         contacts = selectors.contacts_by_establishment(m.establishment_id for m in members)
+        year_end = fiscal_year_end(season.previous_year)
         for m in members:
-            mails += mail_each(
-                contacts.get(m.establishment_id, ()),
-                template="lifecycle_renewal_notice",
-                context={
-                    "membership": m,
-                    "establishment": m.establishment,
-                    "invoice": invoices[m.pk],
-                    "season": season,
-                    "year_end": fiscal_year_end(season.previous_year),
-                    "url": establishment_url(m.establishment_id),
-                },
-                kind="lifecycle_renewal_notice",
-                dedupe=f"lifecycle-renewal:{year}:{m.pk}",
+            mails += renewal_notice_mails(
+                m, contacts.get(m.establishment_id, ()), invoices[m.pk], season, year_end
             )
+        written = queue_mails(mails)
         RenewalNotice.objects.bulk_create(
             [
                 RenewalNotice(membership=m, fiscal_year=year, invoice=invoices[m.pk], sent_on=on)
                 for m in members
             ]
         )
-        enqueue(fee_tasks.render_invoice_documents, invoice_ids)
-    return {"issued": issued, "renewed": len(members), "mails": mails}
+        enqueue(fee_tasks.render_invoice_documents, [invoices[m.pk].pk for m in members])
+    notices = sum(1 for row in written if row.kind == RENEWAL_MAIL)
+    return {"issued": issued, "renewed": len(members), "mails": notices}
+
+
+def renewal_notice_mails(membership, emails, invoice, season, year_end) -> list[Mail]:
+    """The renewal confirmation (R16, F8) to each of the site's people, once per address and year."""
+    return [
+        Mail(
+            to=email,
+            template=RENEWAL_MAIL,
+            context={
+                "membership": membership,
+                "establishment": membership.establishment,
+                "invoice": invoice,
+                "season": season,
+                "year_end": year_end,
+                "url": establishment_url(membership.establishment_id),
+            },
+            kind=RENEWAL_MAIL,
+            dedupe_key=f"lifecycle-renewal:{season.fiscal_year}:{membership.pk}:{email}"[:200],
+        )
+        for email in dict.fromkeys(e for e in emails if e)
+    ]
 
 
 @transaction.atomic

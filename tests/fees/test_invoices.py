@@ -107,6 +107,52 @@ def test_organisation_contact_applies_when_the_site_has_none_f10():
     assert _bill(m).buyer_name == "本社経理"
 
 
+def test_the_sites_own_contact_wins_over_the_organisations_on_the_invoice_and_its_mail_f10(
+    django_capture_on_commit_callbacks,
+):
+    m = _member()
+    BillingContactFactory(
+        organisation=m.establishment.organisation, addressee="本社経理", email="honsha@example.jp"
+    )
+    BillingContactFactory(establishment=m.establishment, addressee="工場経理", email="kojo@example.jp")
+    assert selectors.billing_contact_for(m.establishment).addressee == "工場経理"
+    with django_capture_on_commit_callbacks(execute=True):
+        inv = _bill(m)
+    assert inv.buyer_name == "工場経理"
+    assert list(OutboxMessage.objects.filter(kind="fees_invoice_issued").values_list("to", flat=True)) == [
+        "kojo@example.jp"
+    ]
+
+
+def test_invoice_mails_for_many_invoices_take_the_same_queries_as_for_one_and_are_sent_once_f10():
+    def members(n):  # each organisation with one head-office manager, who gets the mail without a contact
+        return [_member(head_office()[1], active_on=dt.date(2026, 7, 1)) for _ in range(n)]
+
+    services.issue_renewal_invoices(2027, memberships=[m.pk for m in members(1)])
+    one = list(Invoice.objects.filter(fiscal_year=2027).values_list("pk", flat=True))
+    twelve = members(12)
+    for m in twelve[:4]:
+        BillingContactFactory(establishment=m.establishment)
+    BillingContactFactory(organisation=twelve[4].establishment.organisation)
+    services.issue_renewal_invoices(2027, memberships=[m.pk for m in twelve])
+    many = list(Invoice.objects.filter(fiscal_year=2027).exclude(pk__in=one).values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as few_queries:
+        assert services.send_invoice_mails(one) == 1
+    with CaptureQueriesContext(connection) as many_queries:
+        assert services.send_invoice_mails(many) == 12
+    assert len(many_queries) == len(few_queries)
+    rows = OutboxMessage.objects.filter(kind="fees_invoice_issued")
+    assert rows.count() == 13  # one address per invoice: the contact's, else the one manager's
+    services.send_invoice_mails(one + many)  # twice: nothing more (dedupe key per invoice and address)
+    assert rows.count() == 13
+    for inv in Invoice.objects.filter(pk__in=many).select_related("membership__establishment"):
+        contact = selectors.billing_contact_for(inv.membership.establishment)
+        (mail,) = rows.filter(dedupe_key__startswith=f"fees-invoice:{inv.number}:")
+        if contact:
+            assert mail.to == contact.email
+        assert inv.number in mail.subject and f"{inv.total_yen:,}円" in mail.body
+
+
 def test_a_support_organisation_may_be_the_payer_f12():
     support = OrganisationFactory(is_support_organisation=True, name="協同組合支援センター")
     inv = _bill(_member(), payer=support)

@@ -4,8 +4,8 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from jaim import dates
-from jaim.mail import deliver, queue_mail
+from jaim import dates, sequences
+from jaim.mail import Mail, deliver, queue_mail, queue_mails
 from jaim.models import OutboxMessage, Sequence
 from jaim.sequences import next_value
 
@@ -35,6 +35,51 @@ def test_outbox_dedupe_key_makes_a_reminder_exist_once():
     second = queue_mail(to="a@example.jp", template="verify_email", context=ctx, kind="t", dedupe_key="k1")
     assert first is not None and second is None
     assert OutboxMessage.objects.filter(dedupe_key="k1").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_batch_of_mails_writes_the_rows_queue_mail_would_in_constant_statements_and_one_send_task(
+    django_capture_on_commit_callbacks,
+):
+    def batch(n, key_from=0):
+        return [
+            Mail(to=f"u{i}@example.jp", template="verify_email", context={"url": f"https://x/{i}"}, kind="t",
+                 dedupe_key=f"batch:{i}" if i % 2 else None)
+            for i in range(key_from, key_from + n)
+        ]  # fmt: skip
+
+    one_by_one = [queue_mail(to=m.to, template=m.template, context=m.context, kind=m.kind) for m in batch(3)]
+    queue_mail(
+        to="u1@example.jp", template="verify_email", context={"url": "x"}, kind="t", dedupe_key="batch:1"
+    )
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few, django_capture_on_commit_callbacks() as callbacks:
+        rows = queue_mails(batch(3) + batch(1, key_from=2))  # batch:1 exists; u2 twice but without a key
+    assert [r.to for r in rows] == ["u0@example.jp", "u2@example.jp", "u2@example.jp"]
+    expected = [one_by_one[0], one_by_one[2], one_by_one[2]]
+    assert [(r.kind, r.subject, r.body) for r in rows] == [(m.kind, m.subject, m.body) for m in expected]
+    assert len(callbacks) == 1  # one send task for the batch
+    with CaptureQueriesContext(connection) as many:
+        assert len(queue_mails(batch(40, key_from=100))) == 40
+    assert len(many) == len(few)
+    assert len(queue_mails(batch(40, key_from=100))) == 20  # again: only the 20 without a key
+    assert (
+        OutboxMessage.objects.filter(dedupe_key__startswith="batch:1").count() == 1 + 20
+    )  # keyed: once each
+
+
+def test_numbers_reserved_for_a_batch_are_consecutive_and_roll_back_with_it(db):
+    with transaction.atomic():
+        assert next_value("batch") == 1
+        row = sequences.lock("batch")
+        assert sequences.reserve(row, 5) == 2
+        assert next_value("batch") == 7
+    with transaction.atomic():
+        sequences.reserve(sequences.lock("batch"), 10)
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        assert next_value("batch") == 8  # no gap
 
 
 @pytest.mark.django_db
