@@ -88,6 +88,7 @@ def run(args) -> dict:
     environment = benv.bench_environment(
         url=url, port=args.port, cache_url=args.cache_url, private_root=str(work / "private")
     )
+    environment["JAIM_STATIC_ROOT"] = str(work / "static")  # production serves hashed files from collectstatic
     os.environ.update(environment)  # this process measures in process too: the same production settings
     results: dict = {
         "started_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -129,6 +130,8 @@ def run(args) -> dict:
     server = None
     try:
         from bench.server import Gunicorn
+
+        benv.manage("collectstatic", "--noinput", env=environment)
 
         server = Gunicorn(
             port=args.port, workers=args.workers, env=environment, log_path=work / "gunicorn.log"

@@ -271,7 +271,7 @@ AREAS: tuple[Area, ...] = (
     _area(
         S_OFFICE,
         _("送信メール・定期処理の実行記録・監査ログ・採番"),
-        ["jaim.outboxmessage", "jaim.jobrun", "jaim.auditevent", "jaim.sequence"],
+        ["jaim.outboxmessage", "jaim.outboxattempt", "jaim.jobrun", "jaim.auditevent", "jaim.sequence"],
         reviewer=R,
         finance=R,
         administrator=RW,
@@ -332,7 +332,7 @@ STAFF_PAGES: dict[str, str | None] = {
     "admin:jsi18n": None,
     "admin:autocomplete": None,
     "admin:app_list": None,  # lists only what the role may view
-    "admin:auth_user_password_change": "members.change_user",
+    "admin:auth_user_password_change": "members.change_user",  # nosec B105 - a permission name, not a password
     "admin:otp_totp_totpdevice_config": "otp_totp.change_totpdevice",
     "admin:otp_totp_totpdevice_qrcode": "otp_totp.change_totpdevice",
     "admin:fees_invoice_pdf": "fees.view_invoice",

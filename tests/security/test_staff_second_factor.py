@@ -21,6 +21,7 @@ EXEMPT = {
     "admin:logout",
     "set_language",
     "healthz",
+    "livez",
     "security:verify",
     "security:setup",
 }
