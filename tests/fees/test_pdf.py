@@ -11,6 +11,7 @@ from weasyprint import HTML
 from fees import services
 from fees.models import Invoice
 from fees.pdf import SafeFetcher, font_path, render_pdf
+from jaim.issuer import issuer_at
 from tests.canary import counting_server
 from tests.factories import EstablishmentFactory, OrganisationFactory, membership_for
 from tests.fees.factories import FeeScheduleFactory
