@@ -63,7 +63,7 @@ def _membership(est, *, notice, by):
     return m or member_services.create_membership(est, jsic_codes=["2592"], fee_notice_date=notice, by=by)
 
 
-def _issuer(by):
+def seed_issuer(by):
     """JAIM's issuer block with a demo seal, as an administrator sets it in the admin."""
     from django.core.files.base import ContentFile
 
@@ -88,7 +88,6 @@ def _issuer(by):
 def seed(ctx):
     ensure_schedules()
     _originator()
-    _issuer(ctx.get("admin"))
     org, owner, finance = ctx["organisation"], ctx["owner"], ctx.get("finance")
     if not BillingContact.objects.filter(organisation=org).exists():
         services.save_billing_contact(

@@ -54,6 +54,7 @@ from fees.services.quotes import (
     is_sme,
     meets_sme_thresholds,
     quote_fee,
+    quote_with_claims,
 )
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "issue_renewal_invoices",
     "meets_sme_thresholds",
     "quote_fee",
+    "quote_with_claims",
     "record_payment",
     "register_debit_mandate",
     "render_document_bytes",

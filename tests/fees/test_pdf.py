@@ -55,7 +55,7 @@ def test_invoice_pdf_uses_only_the_pinned_japanese_truetype_font():
     fetcher = SafeFetcher()
     pdf = render_pdf(
         "fees/pdf/invoice.html",
-        {"invoice": inv, "lines": list(inv.lines.all()), "issuer": services.issuer()},
+        {"invoice": inv, "lines": list(inv.lines.all()), "issuer": issuer_at()},
         fetcher=fetcher,
     )
     fonts = _fonts(pdf)
