@@ -1,6 +1,6 @@
 FROM python:3.11-slim-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-ipaexfont-gothic libpango-1.0-0 \
-      libpangoft2-1.0-0 gettext curl && rm -rf /var/lib/apt/lists/*
+      libpangoft2-1.0-0 gettext curl poppler-utils && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.lock .
 RUN pip install --no-cache-dir -r requirements.lock

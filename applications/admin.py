@@ -231,6 +231,9 @@ class DocumentInline(ReadOnlyInline):
     readonly_fields = fields
     verbose_name_plural = gettext_lazy("提出書類")
 
+    def get_queryset(self, request):  # one query for the list, not one per file for its type and uploader
+        return super().get_queryset(request).select_related("document_type", "uploaded_by", "association")
+
     @admin.display(description=gettext_lazy("ファイル"))
     def preview(self, obj):
         url = reverse("applications:document", args=[obj.pk])
@@ -294,7 +297,6 @@ ANSWER_FIELDSETS = [
                 "review_started_at",
                 "decided_at",
                 "decided_by",
-                "checklist_view",
             ]
         },
     ),
@@ -303,7 +305,6 @@ ANSWER_FIELDSETS = [
         {
             "fields": [
                 "codes_view",
-                "other_records",
                 "had_shipments",
                 "ships_within_company",
                 "amounts_unavailable",
@@ -388,6 +389,11 @@ class ApplicationAdmin(admin.ModelAdmin):
     fieldsets = ANSWER_FIELDSETS
     actions = ["start_review_action"]
     change_form_template = "admin/applications/application/change_form.html"
+
+    class Media:
+        css = {
+            "all": ["applications/review_workspace.css"]
+        }  # the workspace; list columns that do not wrap per character
 
     KIND_SECTIONS = {
         "NEW": {0, 1, 2, 3, 6},
@@ -629,8 +635,9 @@ class ApplicationAdmin(admin.ModelAdmin):
             self._change_url(app)
         )
 
-    def _decision(self, request, app, form, title, button, danger=False):
+    def _decision(self, request, app, form, title, button, danger=False, extra=None):
         context = {
+            **(extra or {}),
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": app,
@@ -666,14 +673,73 @@ class ApplicationAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             done = self._apply(request, app, services.approve_application, _("申請を承認しました。"))
             return done or redirect("admin:applications_application_changelist")
-        return self._decision(request, app, form, _("承認する"), _("承認する"))
+        quote, problem = selectors.fee_estimate(app)
+        return self._decision(
+            request, app, form, _("承認する"), _("承認する"), extra={"quote": quote, "quote_problem": problem}
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": _("申請の一覧（受付順）"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
             "can_complete_change": request.user.has_perm("members.complete_identitychange"),
         }
+        app = (
+            Application.objects.select_related("establishment__organisation", "association")
+            .filter(pk=object_id)
+            .first()
+        )
+        if app is not None and self.has_view_permission(request, app):
+            extra_context["workspace"] = self._workspace(request, app)
+            extra_context["title"] = _("%(app)s の審査") % {"app": app}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _workspace(self, request, app) -> dict:
+        """The review workspace: everything a decision needs on one screen — each requirement with its evidence
+        beside it, the JSIC codes and their add-on rules, the applicant's history, the fee the approval will bill,
+        and the decisions themselves."""
+        needs = selectors.checklist(app)
+        shown = {d.pk for n in needs for d in n.documents}
+        documents = list(app.documents.select_related("document_type").order_by("document_type__name", "pk"))
+        entries = selectors.code_entries(app)
+        codes = []
+        for c in selectors.requested_codes(app):
+            e = entries.get(c.code)
+            codes.append(
+                {
+                    "code": c.code,
+                    "name": c.name_ja,
+                    "addon": e.get_addon_display() if e is not None and e.addon else "",
+                    "template": e.evidence_template if e is not None else "",
+                }
+            )
+        quote, quote_problem = selectors.fee_estimate(app)
+        can_decide = self.has_change_permission(request, app)
+        deadline = today() + dt.timedelta(days=getattr(settings, "JAIM_RETURN_DEADLINE_DAYS", 30))
+        return {
+            "needs": needs,
+            "other_documents": [d for d in documents if d.pk not in shown],
+            "codes": codes,
+            "earlier": list(
+                selectors.establishment_applications(app.establishment)
+                .exclude(pk=app.pk)
+                .order_by("-submitted_at")[:10]
+            ),
+            "messages": list(app.review_messages.select_related("author").order_by("-created_at")),
+            "sections": review.review_sections(app),
+            "quote": quote,
+            "quote_problem": quote_problem,
+            "can_decide": can_decide,
+            "can_start": app.status == Application.Status.SUBMITTED,
+            "in_review": app.status == Application.Status.IN_REVIEW,
+            "return_form": forms.ReturnForm(initial={"deadline": deadline}, prefix="ret")
+            if can_decide
+            else None,
+            "reject_form": forms.RejectForm(prefix="rej") if can_decide else None,
+        }
 
     def confirm_change_view(self, request, pk):
         """「新会社の事業開始を確認」/「新事業所の稼働を確認」 from the review screen (R13, R14): the same service as on

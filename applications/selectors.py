@@ -661,3 +661,29 @@ def document_types_for_step(application, step: str, needs=None) -> list[Document
                 seen.add(t.pk)
                 result.append(t)
     return result
+
+
+def fee_estimate(application, *, on: dt.date | None = None):
+    """What approving a new-membership application on `on` (default today: the fee-notice date is the day review
+    ends, FAQ 2-5-1) will bill, its SME and association claims taken as declared (F3, F4, F6): (quote, None), or
+    (None, why not) when there is nothing to bill or no fee schedule for that year. Other kinds bill nothing."""
+    if application.kind != Kind.NEW:
+        return None, ""
+    from jaim.errors import DomainError
+
+    on = on or today()
+    sme = (application.capital_yen, application.regular_employees) if application.sme_claimed else None
+    association = (
+        (application.association, application.association_complete_on) if application.association_id else None
+    )
+    try:
+        quote = fee_services.quote_with_claims(
+            application.establishment,
+            notice_date=on,
+            application_date=reference_date(application),
+            sme_figures=sme,
+            association_claim=association,
+        )
+    except DomainError as exc:
+        return None, exc.message
+    return quote, ""

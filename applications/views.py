@@ -7,7 +7,7 @@ import unicodedata
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -308,13 +308,36 @@ def document_download(request, pk):
     """Only through here: the applicant's side or staff; always an attachment, never sniffed. Staff may preview
     images inline (still nosniff, the stored type was detected from the content)."""
     doc = selectors.get_document_for(request.user, pk)
-    inline = request.GET.get("preview") == "1" and doc.is_image and selectors.is_reviewer(request.user)
+    preview = request.GET.get("preview") == "1" and selectors.is_reviewer(request.user)
+    if preview and not doc.is_image:
+        return _pdf_page_preview(request, doc)
+    inline = preview and doc.is_image
     response = FileResponse(
         doc.file.open("rb"),
         as_attachment=not inline,
         filename=doc.download_name,
         content_type=doc.content_type,
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _pdf_page_preview(request, doc):
+    """A reviewer's inline look at one page of an uploaded PDF: a PNG rendered on the server (jaim.uploads), so the
+    member's PDF never runs in the staff browser."""
+    from jaim.uploads import pdf_preview_png
+
+    try:
+        page = max(1, min(int(request.GET.get("page", "1")), 500))
+    except ValueError:
+        page = 1
+    with doc.file.open("rb") as fh:
+        png = pdf_preview_png(fh.read(), page=page)
+    if png is None:
+        raise Http404(_("このページは表示できません。ファイルをダウンロードして確認してください。"))
+    response = HttpResponse(png, content_type="image/png")
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"

@@ -63,6 +63,28 @@ def _membership(est, *, notice, by):
     return m or member_services.create_membership(est, jsic_codes=["2592"], fee_notice_date=notice, by=by)
 
 
+def seed_issuer(by):
+    """JAIM's issuer block with a demo seal, as an administrator sets it in the admin."""
+    from django.core.files.base import ContentFile
+
+    from demo.files import sample_seal_png
+    from jaim.models import IssuerProfile
+
+    if IssuerProfile.objects.exists():
+        return
+    profile = IssuerProfile(
+        name="一般社団法人工業製品製造技能人材機構（JAIM）",
+        department="事務局 会費担当",
+        postal_code="1000013",
+        address="東京都千代田区霞が関一丁目3番1号（サンプル）",
+        phone="0312345678",
+        email="kaihi@demo.jaim.example",
+        created_by=by,
+    )
+    profile.seal.save("seal.png", ContentFile(sample_seal_png()), save=False)
+    profile.save()
+
+
 def seed(ctx):
     ensure_schedules()
     _originator()

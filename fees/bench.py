@@ -16,6 +16,7 @@ from weasyprint import HTML
 
 from fees import services
 from fees.pdf import STATIC_SCHEME, SafeFetcher
+from jaim.issuer import issuer_at
 from members import selectors as member_selectors
 
 _LATIN = "abcdefghijklmnopqrstuvwxyz"
@@ -91,7 +92,7 @@ def pdf_timings(runs: int = 5) -> dict:
         ctx = {
             "invoice": inv,
             "lines": list(inv.lines.all()),
-            "issuer": services.issuer(),
+            "issuer": issuer_at(),
             "static_scheme": STATIC_SCHEME,
         }
         with translation.override("ja"):

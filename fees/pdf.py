@@ -25,6 +25,10 @@ logging.getLogger("weasyprint.progress").setLevel(
 
 STATIC_SCHEME = "jaim-static:"
 FONT_SCHEME = "jaim-font:"
+ASSET_SCHEME = "jaim-asset:"
+# Invoices, credit notes, receipts and notices are kept as electronic records (電子帳簿保存法): archival PDF/A-3b,
+# tagged so that screen readers can read them, with title, author and subject from the template's <head>.
+ARCHIVAL_VARIANT = "pdf/a-3b"
 DEFAULT_FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 
 
@@ -33,15 +37,21 @@ def font_path() -> Path:
 
 
 class SafeFetcher(URLFetcher):
-    """Serves `jaim-static:<path>` from the project's static files and `jaim-font:gothic` from the pinned font;
-    refuses everything else. `refused` lists what a document asked for and did not get."""
+    """Serves `jaim-static:<path>` from the project's static files, `jaim-font:gothic` from the pinned font and
+    `jaim-asset:<name>` from the bytes the caller handed over (e.g. the issuer's seal, already re-encoded when it
+    was uploaded); refuses everything else. `refused` lists what a document asked for and did not get."""
 
-    def __init__(self):
+    def __init__(self, assets: dict[str, tuple[bytes, str]] | None = None):
         super().__init__(allowed_protocols=[], allow_redirects=False)
         self.refused: list[str] = []
         self.served: list[str] = []
+        self.assets = assets or {}
 
     def fetch(self, url, headers=None):
+        if url.startswith(ASSET_SCHEME) and url[len(ASSET_SCHEME) :] in self.assets:
+            body, mime = self.assets[url[len(ASSET_SCHEME) :]]
+            self.served.append(url)
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
         if url.startswith(FONT_SCHEME) and url[len(FONT_SCHEME) :] == "gothic":
             path = font_path()
             mime = "font/ttf"
@@ -74,9 +84,20 @@ class SafeFetcher(URLFetcher):
         return path
 
 
-def render_pdf(template: str, context: dict, *, fetcher: SafeFetcher | None = None) -> bytes:
-    """Render a template (auto-escaped) to PDF bytes with the pinned font and the safe fetcher."""
-    fetcher = fetcher or SafeFetcher()
+def render_pdf(
+    template: str,
+    context: dict,
+    *,
+    fetcher: SafeFetcher | None = None,
+    assets: dict[str, tuple[bytes, str]] | None = None,
+    archival: bool = False,
+) -> bytes:
+    """Render a template (auto-escaped) to PDF bytes with the pinned font and the safe fetcher. `archival`: a tagged
+    PDF/A-3b for the documents kept as records; `assets` are served to the template as `jaim-asset:<name>`."""
+    fetcher = fetcher or SafeFetcher(assets)
     with translation.override("ja"):
-        html = render_to_string(template, {"static_scheme": STATIC_SCHEME, **context})
-    return HTML(string=html, base_url=STATIC_SCHEME, url_fetcher=fetcher).write_pdf()
+        html = render_to_string(
+            template, {"static_scheme": STATIC_SCHEME, "asset_scheme": ASSET_SCHEME, **context}
+        )
+    options = {"pdf_variant": ARCHIVAL_VARIANT, "pdf_tags": True} if archival else {}
+    return HTML(string=html, base_url=STATIC_SCHEME, url_fetcher=fetcher).write_pdf(**options)

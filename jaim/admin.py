@@ -1,8 +1,12 @@
+from django import forms
 from django.contrib import admin
+from django.core.files.base import ContentFile
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from jaim.models import (
     AuditEvent,
+    IssuerProfile,
     JobRun,
     OutboxAttempt,
     OutboxMessage,
@@ -134,3 +138,102 @@ class RetentionPolicyAdmin(SimpleHistoryAdmin):
     def changelist_view(self, request, extra_context=None):
         RetentionPolicy.current()  # the row exists from the first look
         return super().changelist_view(request, extra_context)
+
+
+# --- the issuer of invoices, credit notes, receipts and notices ---------------------------------------------------
+
+
+class IssuerProfileForm(forms.ModelForm):
+    """A new version of the issuer: postal code and phone accepted with or without hyphens; the seal image goes
+    through the same checks as every upload (re-encoded by Pillow; PDFs refused: a seal is a picture)."""
+
+    postal_code = forms.CharField(label=_("郵便番号"), max_length=10, help_text=_("例：100-0013"))
+    phone = forms.CharField(label=_("電話番号"), max_length=20, help_text=_("例：03-1234-5678"))
+    remove_seal = forms.BooleanField(
+        label=_("角印を印字しない"),
+        required=False,
+        help_text=_("チェックすると、この版から角印を印字しません。"),
+    )
+
+    class Meta:
+        model = IssuerProfile
+        fields = ["name", "department", "postal_code", "address", "phone", "email", "seal", "tax_note"]
+
+    def clean_postal_code(self):
+        from jaim.validators import validate_postal_code
+
+        value = (self.cleaned_data.get("postal_code") or "").replace("-", "").replace("－", "").strip()
+        validate_postal_code(value)
+        return value
+
+    def clean_phone(self):
+        from jaim.validators import validate_phone
+
+        value = "".join(ch for ch in (self.cleaned_data.get("phone") or "") if ch.isdigit())
+        validate_phone(value)
+        return value
+
+    def clean_seal(self):
+        from jaim.errors import DomainError
+        from jaim.uploads import PDF, inspect_upload
+
+        seal = self.cleaned_data.get("seal")
+        if not seal or not hasattr(seal, "content_type"):  # unchanged (a copied version) or none
+            return seal
+        try:
+            checked = inspect_upload(seal, where="issuer_seal", by=getattr(self, "user", None))
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc), code=exc.code) from exc
+        if checked.content_type == PDF:
+            raise forms.ValidationError(
+                _("角印はPNGまたはJPEGの画像でアップロードしてください。"), code="not_image"
+            )
+        return ContentFile(checked.content, name=f"seal.{checked.extension}")
+
+
+@admin.register(IssuerProfile)
+class IssuerProfileAdmin(admin.ModelAdmin):
+    """What every invoice, credit note, receipt and notice prints as its issuer. Versions are never edited: a
+    change is a new version (the form starts from the current one), and each document keeps the version in force
+    when it was made."""
+
+    form = IssuerProfileForm
+    list_display = ["created_at", "name", "department", "address", "has_seal", "created_by"]
+    list_select_related = ["created_by"]
+    readonly_fields = ["created_at", "created_by"]
+
+    @admin.display(boolean=True, description=_("角印"))
+    def has_seal(self, obj):
+        return bool(obj.seal)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a new version instead (the add form starts from the current one)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user
+        return form
+
+    def get_changeform_initial_data(self, request):
+        current = IssuerProfile.objects.order_by("-created_at", "-id").first()
+        if current is None:
+            from django.conf import settings
+
+            return {
+                "name": settings.JAIM_ISSUER["name"],
+                "department": "".join(settings.JAIM_ISSUER["lines"][:1]),
+            }
+        return {f: getattr(current, f) for f in IssuerProfileForm.Meta.fields if f != "seal"}
+
+    def save_model(self, request, obj, form, change):
+        if form.cleaned_data.get("remove_seal"):
+            obj.seal = ""
+        elif not form.cleaned_data.get("seal"):
+            current = IssuerProfile.objects.order_by("-created_at", "-id").first()
+            if current is not None and current.seal:
+                obj.seal = current.seal.name  # the seal carries over unless a new one is uploaded or removed
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)

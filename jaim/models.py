@@ -195,3 +195,49 @@ class VirusDetection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.signature} {self.detected_at:%Y-%m-%d %H:%M}"
+
+
+def _default_tax_note() -> str:
+    return str(
+        _(
+            "年会費は会員資格に対する会費で、対価性がないため消費税の課税対象外（不課税）です。"
+            "このため適格請求書（インボイス）ではなく、登録番号は記載していません。"
+        )
+    )
+
+
+class IssuerProfile(models.Model):
+    """JAIM as the issuer of invoices, credit notes, receipts and notices: name, address, phone and the optional
+    company seal (角印). Set by the administrators; never edited — each change is a new version, and a document
+    always shows the version in force when it was made, so re-rendering an issued invoice reproduces it."""
+
+    name = models.CharField(_("発行者名"), max_length=200)
+    department = models.CharField(_("担当部署"), max_length=100, blank=True)
+    postal_code = models.CharField(_("郵便番号"), max_length=7, help_text=_("7桁の数字（ハイフンなし）"))
+    address = models.CharField(_("住所"), max_length=300)
+    phone = models.CharField(_("電話番号"), max_length=13, help_text=_("0から始まる10桁または11桁の数字"))
+    email = models.EmailField(_("メールアドレス"), blank=True)
+    seal = models.FileField(
+        _("角印の画像"),
+        upload_to="issuer/",
+        blank=True,
+        help_text=_("PNG または JPEG。背景は白か透明で、正方形に近い画像をお使いください。"),
+    )
+    tax_note = models.TextField(_("消費税についての説明"), default=_default_tax_note)
+    created_at = models.DateTimeField(_("登録日時"), auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("登録した人"),
+    )
+
+    class Meta:
+        verbose_name = _("発行者情報（請求書・領収書）")
+        verbose_name_plural = _("発行者情報（請求書・領収書）")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.created_at:%Y-%m-%d %H:%M}〜）" if self.created_at else self.name

@@ -310,6 +310,14 @@ AREAS: tuple[Area, ...] = (
         administrator=(VIEW, CHANGE),
     ),
     _area(
+        S_MONEY,
+        _("請求書・領収書の発行者情報（住所・電話・角印）：変更は新しい版として登録"),
+        ["jaim.issuerprofile"],
+        reviewer=R,
+        finance=R,
+        administrator=(VIEW, ADD),
+    ),
+    _area(
         S_SYSTEM,
         _("ウイルス検出の記録"),
         ["jaim.virusdetection"],

@@ -21,7 +21,10 @@ import os
 import re
 import resource
 import select
+import shutil
 import signal
+import subprocess  # noqa: S404 - pdftoppm, a fixed program with fixed arguments, no shell
+import tempfile
 import threading
 import unicodedata
 import warnings
@@ -323,6 +326,51 @@ def _check_pdf(content: bytes) -> None:
         if code == "pdf_too_complex":
             logger.warning("PDF check over its limits (%s bytes uploaded)", len(content))
         _refuse(_pdf_messages()[code], code)
+
+
+def pdf_preview_png(content: bytes, *, page: int = 1, width: int = 900) -> bytes | None:
+    """One page of an accepted PDF as a PNG, for the reviewer's inline preview: the staff browser never opens the
+    member's PDF itself. Rendered by poppler's pdftoppm in its own process, with a time limit, a memory limit and no
+    network; None when the page does not exist or the renderer gives up (the reviewer then downloads the file)."""
+    memory = settings.JAIM_PDF_CHECK_MAX_MEMORY
+
+    def limits():  # in the child, before pdftoppm starts
+        resource.setrlimit(resource.RLIMIT_AS, (memory * 2, memory * 2))
+
+    with tempfile.TemporaryDirectory(prefix="jaim-preview-") as tmp:
+        source = os.path.join(tmp, "in.pdf")
+        with open(source, "wb") as fh:
+            fh.write(content)
+        try:
+            subprocess.run(  # noqa: S603 - fixed arguments, no shell
+                [
+                    shutil.which("pdftoppm") or "/usr/bin/pdftoppm",
+                    "-png",
+                    "-f",
+                    str(page),
+                    "-l",
+                    str(page),
+                    "-singlefile",
+                    "-scale-to-x",
+                    str(width),
+                    "-scale-to-y",
+                    "-1",
+                    source,
+                    os.path.join(tmp, "out"),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=settings.JAIM_PDF_CHECK_SECONDS,
+                preexec_fn=limits,  # noqa: PLW1509 - only setrlimit, no locks taken
+            )
+        except (subprocess.SubprocessError, OSError) as exc:
+            logger.info("PDF preview not rendered: %s", type(exc).__name__)
+            return None
+        out = os.path.join(tmp, "out.png")
+        if not os.path.exists(out):
+            return None
+        with open(out, "rb") as fh:
+            return fh.read()
 
 
 # --- images --------------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from fees.services.debit import (
     register_debit_mandate,
     revoke_debit_mandate,
 )
-from fees.services.documents import issuer, render_document_bytes, request_receipt, store_document_pdf
+from fees.services.documents import render_document_bytes, request_receipt, store_document_pdf
 from fees.services.invoices import (
     bill_new_membership,
     format_invoice_number,
@@ -55,6 +55,7 @@ from fees.services.quotes import (
     is_sme,
     meets_sme_thresholds,
     quote_fee,
+    quote_with_claims,
 )
 
 __all__ = [
@@ -84,9 +85,9 @@ __all__ = [
     "issue_credit_note",
     "issue_invoice",
     "issue_renewal_invoices",
-    "issuer",
     "meets_sme_thresholds",
     "quote_fee",
+    "quote_with_claims",
     "record_payment",
     "register_debit_mandate",
     "render_document_bytes",

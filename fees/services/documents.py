@@ -10,6 +10,7 @@ from fees.models import CreditNote, Invoice, Receipt
 from fees.selectors import paid_yen
 from jaim.dates import fiscal_year_of, today
 from jaim.errors import DomainError
+from jaim.issuer import issuer_at
 from jaim.queue import enqueue
 from jaim.sequences import next_value
 from jaim.states import audit
@@ -79,21 +80,28 @@ def _document(kind: str, pk: int):
     raise ValueError(kind)
 
 
-def issuer() -> dict:
-    from django.conf import settings
+def _render(obj, doc: _Doc) -> bytes:
+    """The document's PDF: an archival PDF/A-3b with the issuer as it was when the document was made."""
+    from fees.pdf import render_pdf
+    from jaim.uploads import sniff
 
-    return getattr(
-        settings,
-        "JAIM_ISSUER",
-        {"name": "一般社団法人工業製品製造技能人材機構（JAIM）", "lines": ["事務局 会費担当"]},
+    issuer = issuer_at(obj.created_at)
+    assets = {}
+    if issuer["seal"]:
+        mime = sniff(issuer["seal"][:16])
+        if mime in ("image/png", "image/jpeg"):
+            assets["seal"] = (issuer["seal"], mime)
+    return render_pdf(
+        doc.template,
+        {**doc.context, "issuer": issuer, "has_seal": "seal" in assets},
+        assets=assets,
+        archival=True,
     )
 
 
 def render_document_bytes(kind: str, pk: int) -> bytes:
-    from fees.pdf import render_pdf
-
-    _obj, doc = _document(kind, pk)
-    return render_pdf(doc.template, {**doc.context, "issuer": issuer()})
+    obj, doc = _document(kind, pk)
+    return _render(obj, doc)
 
 
 def store_document_pdf(kind: str, pk: int, *, force: bool = False) -> str:
@@ -103,9 +111,7 @@ def store_document_pdf(kind: str, pk: int, *, force: bool = False) -> str:
     current = getattr(obj, doc.field)
     if current and not force and current.storage.exists(current.name):
         return current.name
-    from fees.pdf import render_pdf
-
-    data = render_pdf(doc.template, {**doc.context, "issuer": issuer()})
+    data = _render(obj, doc)
     old_name = current.name if current else ""
     fieldfile = getattr(obj, doc.field)
     fieldfile.save(doc.name, ContentFile(data), save=False)

@@ -184,3 +184,33 @@ def quote_fee(
         group=group_discount_applies(memberships, fiscal_year=fiscal_year, application_date=application_date),
         notice_date=notice_date,
     )
+
+
+def quote_with_claims(
+    establishment: Establishment,
+    *,
+    notice_date: dt.date,
+    application_date: dt.date | None,
+    sme_figures: tuple[int | None, int | None] | None = None,
+    association_claim: tuple | None = None,
+) -> Quote:
+    """The first-year fee an application will be billed if it is approved on `notice_date` and its claims are
+    accepted: an SME claim's figures (capital, employees; F3) and an association membership it declares (association,
+    complete_on; F4) count as the secretariat would record them on approval. Reads only; a 見込み (estimate)."""
+    fiscal_year = fiscal_year_of(notice_date)
+    schedule = get_schedule(fiscal_year)
+    org = establishment.organisation
+    sme = is_sme(org) or (sme_figures is not None and meets_sme_thresholds(*sme_figures))
+    memberships = list(AssociationMembership.objects.filter(organisation=org).select_related("association"))
+    if association_claim is not None and association_claim[0] is not None:
+        association, complete_on = association_claim
+        memberships.append(
+            AssociationMembership(organisation=org, association=association, complete_on=complete_on)
+        )
+    return compute_quote(
+        schedule,
+        _rates(schedule),
+        sme=sme,
+        group=group_discount_applies(memberships, fiscal_year=fiscal_year, application_date=application_date),
+        notice_date=notice_date,
+    )

@@ -11,6 +11,7 @@ from weasyprint import HTML
 from fees import services
 from fees.models import Invoice
 from fees.pdf import SafeFetcher, font_path, render_pdf
+from jaim.issuer import issuer_at
 from tests.canary import counting_server
 from tests.factories import EstablishmentFactory, OrganisationFactory, membership_for
 from tests.fees.factories import FeeScheduleFactory
@@ -54,7 +55,7 @@ def test_invoice_pdf_uses_only_the_pinned_japanese_truetype_font():
     fetcher = SafeFetcher()
     pdf = render_pdf(
         "fees/pdf/invoice.html",
-        {"invoice": inv, "lines": list(inv.lines.all()), "issuer": services.issuer()},
+        {"invoice": inv, "lines": list(inv.lines.all()), "issuer": issuer_at()},
         fetcher=fetcher,
     )
     fonts = _fonts(pdf)
