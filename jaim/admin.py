@@ -198,6 +198,7 @@ class IssuerProfileAdmin(admin.ModelAdmin):
     when it was made."""
 
     form = IssuerProfileForm
+    actions = None  # versions are never deleted
     list_display = ["created_at", "name", "department", "address", "has_seal", "created_by"]
     list_select_related = ["created_by"]
     readonly_fields = ["created_at", "created_by"]
