@@ -432,6 +432,7 @@ def _declare_actions():
         "fees.payment",
         "fees.receipt",
         "jaim.auditevent",
+        "jaim.issuerprofile",
         "jaim.jobrun",
         "jaim.outboxmessage",
         "jaim.retentionpolicy",
