@@ -153,6 +153,7 @@ def test_a_postgres_restart_during_a_burst_of_signups_loses_or_duplicates_nothin
             except OSError:
                 time.sleep(0.2)
         results: list[tuple[str, int, str]] = []
+        spans: list[tuple[float, float]] = []  # when each request was sent and answered
         stop = threading.Event()
         counter = iter(range(100000))
         lock = threading.Lock()
@@ -162,9 +163,11 @@ def test_a_postgres_restart_during_a_burst_of_signups_loses_or_duplicates_nothin
                 with lock:
                     n = next(counter)
                 email = f"burst{n}@example.jp"
+                began = time.monotonic()
                 status, body = _post_signup(url, email)
                 with lock:
                     results.append((email, status, body))
+                    spans.append((began, time.monotonic()))
 
         threads = [threading.Thread(target=worker) for _ in range(8)]
         for t in threads:
@@ -178,7 +181,9 @@ def test_a_postgres_restart_during_a_burst_of_signups_loses_or_duplicates_nothin
                     break
             time.sleep(0.2)
         time.sleep(1.0)
+        restart_began = time.monotonic()
         private_cluster["restart"]()
+        restart_ended = time.monotonic()
         time.sleep(2.5)
         stop.set()
         for t in threads:
@@ -195,7 +200,12 @@ def test_a_postgres_restart_during_a_burst_of_signups_loses_or_duplicates_nothin
     failed = [(e, status, body) for e, status, body in results if not (status == 200 and SUCCESS in body)]
     print(f"\nburst: {len(succeeded)} succeeded, {len(failed)} failed")
     assert succeeded, "no sign-up went through before or after the restart"
-    assert failed, "the restart hit no request: the burst did not overlap it"
+    # The burst overlapped the restart: requests were in flight while the server went down and came back. Whether
+    # one of them then failed depends on timing (a broken connection is replaced by the health check); each that did
+    # failed cleanly, and none lost or doubled anything.
+    in_flight = [1 for sent, answered in spans if sent < restart_ended and answered > restart_began]
+    assert in_flight, "the restart hit no request: the burst did not overlap it"
+    print(f"in flight during the restart: {len(in_flight)}")
     for _email, status, body in failed:
         assert status == 500 and CLEAN_ERROR in body and "Traceback" not in body
     with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/jaim_fault") as conn:
