@@ -22,6 +22,7 @@ from applications.models import (
 )
 from fees import services as fee_services
 from jaim.dates import today
+from jaim.errors import DomainError
 from jaim.security import staff_verified
 from members import selectors as member_selectors
 from members.models import AddOn, JsicCode
@@ -669,8 +670,6 @@ def fee_estimate(application, *, on: dt.date | None = None):
     (None, why not) when there is nothing to bill or no fee schedule for that year. Other kinds bill nothing."""
     if application.kind != Kind.NEW:
         return None, ""
-    from jaim.errors import DomainError
-
     on = on or today()
     sme = (application.capital_yen, application.regular_employees) if application.sme_claimed else None
     association = (

@@ -88,7 +88,9 @@ def run(args) -> dict:
     environment = benv.bench_environment(
         url=url, port=args.port, cache_url=args.cache_url, private_root=str(work / "private")
     )
-    environment["JAIM_STATIC_ROOT"] = str(work / "static")  # production serves hashed files from collectstatic
+    environment["JAIM_STATIC_ROOT"] = str(
+        work / "static"
+    )  # production serves hashed files from collectstatic
     os.environ.update(environment)  # this process measures in process too: the same production settings
     results: dict = {
         "started_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),

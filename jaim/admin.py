@@ -219,22 +219,21 @@ class IssuerProfileAdmin(admin.ModelAdmin):
         return form
 
     def get_changeform_initial_data(self, request):
-        current = IssuerProfile.objects.order_by("-created_at", "-id").first()
-        if current is None:
-            from django.conf import settings
+        from jaim.issuer import FIELDS, current_profile, default_profile
 
-            return {
-                "name": settings.JAIM_ISSUER["name"],
-                "department": "".join(settings.JAIM_ISSUER["lines"][:1]),
-            }
-        return {f: getattr(current, f) for f in IssuerProfileForm.Meta.fields if f != "seal"}
+        start = current_profile() or default_profile()  # the form starts from the version in force
+        return {f: getattr(start, f) for f in FIELDS}
 
     def save_model(self, request, obj, form, change):
-        if form.cleaned_data.get("remove_seal"):
-            obj.seal = ""
-        elif not form.cleaned_data.get("seal"):
-            current = IssuerProfile.objects.order_by("-created_at", "-id").first()
-            if current is not None and current.seal:
-                obj.seal = current.seal.name  # the seal carries over unless a new one is uploaded or removed
-        obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        from jaim.issuer import register_version
+
+        saved = register_version(
+            form.cleaned_data,
+            seal=form.cleaned_data.get("seal") or None,
+            remove_seal=form.cleaned_data.get("remove_seal", False),
+            by=request.user,
+        )
+        obj.pk, obj.created_at = (
+            saved.pk,
+            saved.created_at,
+        )  # the admin's message names the version registered

@@ -59,7 +59,10 @@ def test_finance_and_reviewers_cannot_open_the_administrators_password_form(clie
     url = reverse("admin:auth_user_password_change", args=[admin.pk])
     assert client.get(url).status_code == 403
     old = admin.password
-    assert client.post(url, {"password1": "x-new-pass-2026!", "password2": "x-new-pass-2026!"}).status_code == 403
+    assert (
+        client.post(url, {"password1": "x-new-pass-2026!", "password2": "x-new-pass-2026!"}).status_code
+        == 403
+    )
     admin.refresh_from_db()
     assert admin.password == old
 
