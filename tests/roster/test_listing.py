@@ -113,7 +113,7 @@ def test_entry_token_is_random_and_not_derived_from_ids():
     a, b = listed(), listed(org_name="株式会社べつの会社")
     ta, tb = (RosterEntry.objects.get(membership=m).token for m in (a, b))
     assert ta != tb and len(ta) >= 16
-    # Not the member number, nor a function of it (a one-digit pk may well appear in a random token: that
-    # says nothing, so the check is on the member number and on tokens of neighbouring members sharing nothing).
-    assert a.member_number not in ta and a.member_number.lstrip("J0") not in ta[:4]
+    # Not the member number, nor a function of it: neighbouring members' tokens share nothing. (A random token may
+    # well contain the digit of a one-digit pk by chance — 6% for its first four characters — so that says nothing.)
+    assert a.member_number not in ta
     assert ta[:8] != tb[:8]
