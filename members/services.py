@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -40,6 +41,9 @@ def register_user(*, email: str, password: str, full_name: str = "") -> User | N
     An address that is already registered gets a notice instead (at most one a day) and None is returned: the
     sign-up page answers the same either way, so it never tells a stranger which addresses have accounts."""
     email = email.strip().lower()
+    # The password is hashed before the address is looked up, on both paths: the hash is nearly all of the work,
+    # so a known address answers as slowly as a new one and timing does not tell them apart either.
+    encoded = make_password(password)
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
         queue_mail(
@@ -54,8 +58,7 @@ def register_user(*, email: str, password: str, full_name: str = "") -> User | N
             dedupe_key=f"signup-existing:{existing.pk}:{today().isoformat()}",
         )
         return None
-    user = User(email=email, full_name=full_name.strip(), is_active=False)
-    user.set_password(password)
+    user = User(email=email, full_name=full_name.strip(), is_active=False, password=encoded)
     user.full_clean(exclude=["password"])
     user.save()
     audit(user, "registered", actor=user)
