@@ -28,6 +28,7 @@ def establishment_panel(request, establishment):
             "failed": [i for i in invoices if i.status == Invoice.Status.DEBIT_FAILED],
             "contact": selectors.billing_contact_for(establishment),
             "mandate": selectors.active_mandate(establishment),
+            "may_manage": member_selectors.may_manage(request, establishment),
         },
     )
 
@@ -95,7 +96,7 @@ def receipt_request(request, pk):
 
 @login_required
 def billing_contact(request, pk):
-    est = member_selectors.get_establishment_for(request.user, pk)
+    est = member_selectors.get_managed_establishment_for(request, pk)
     own = est.billing_contact if hasattr(est, "billing_contact") else None
     inherited = selectors.billing_contact_for(est) if own is None else None
     initial = {}
@@ -135,7 +136,7 @@ def billing_contact(request, pk):
 
 @login_required
 def debit_mandate(request, pk):
-    est = member_selectors.get_establishment_for(request.user, pk)
+    est = member_selectors.get_managed_establishment_for(request, pk)
     supports = Organisation.objects.filter(
         client_grants__establishment=est, client_grants__revoked_at__isnull=True, is_support_organisation=True
     ).distinct()

@@ -2,6 +2,7 @@
 
 from jaim.dates import fiscal_year_end, fiscal_year_of, today
 from lifecycle import selectors
+from members import selectors as member_selectors
 
 
 def establishment_panel(request, establishment):
@@ -17,6 +18,7 @@ def establishment_panel(request, establishment):
             **status,
             "est": establishment,
             "today": on,
+            "may_manage": member_selectors.may_manage(request, establishment),
             "year_end": fiscal_year_end(season.previous_year)
             if season
             else fiscal_year_end(fiscal_year_of(on)),

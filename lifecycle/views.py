@@ -49,7 +49,7 @@ def renewal_continue(request, pk):
 @login_required
 def withdraw(request, pk):
     """退会する (R11), or "withdraw at the end of this year" from the renewal confirmation (?year_end=1, F8)."""
-    est = member_selectors.get_establishment_for(request.user, pk)
+    est = member_selectors.get_managed_establishment_for(request, pk)
     m = _membership(est)
     if m is None:
         raise Http404
@@ -120,7 +120,7 @@ def withdraw(request, pk):
 @require_POST
 def withdraw_cancel(request, pk):
     """The member takes back a request the secretariat has not confirmed yet."""
-    est = member_selectors.get_establishment_for(request.user, pk)
+    est = member_selectors.get_managed_establishment_for(request, pk)
     m = _membership(est)
     req = selectors.open_withdrawal(m) if m else None
     if req is None:

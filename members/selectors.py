@@ -2,8 +2,10 @@
 
 from collections import defaultdict
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from members.models import (
     Access,
@@ -63,6 +65,33 @@ def can_manage_establishment(user, establishment) -> bool:
         user=user,
         can_manage=True,
     ).exists()
+
+
+def may_manage(request, establishment) -> bool:
+    """can_manage_establishment for the signed-in user, asked once per request and establishment (the page and
+    its sections all ask)."""
+    cache = request.__dict__.setdefault("_jaim_may_manage", {})
+    if establishment.pk not in cache:
+        cache[establishment.pk] = request.user.is_authenticated and can_manage_establishment(
+            request.user, establishment
+        )
+    return cache[establishment.pk]
+
+
+def get_managed_establishment_for(request, pk) -> Establishment:
+    """For the acts that bind an establishment or its money — withdrawing it, its direct-debit account and its
+    billing contact (docs/decisions.md, "Who may withdraw…"): the establishment as get_establishment_for finds it
+    (another tenant's → 404), and 403 unless the user manages it (head-office or site manager). Other people acting
+    for it — staff without the manage right, support organisations — apply, upload, answer and pay, but not these."""
+    est = get_establishment_for(request.user, pk)
+    if not may_manage(request, est):
+        raise PermissionDenied(
+            _(
+                "この手続きは、事業所の権限管理者（本社または事業所の管理担当者）だけが行えます。"
+                "管理担当者に依頼するか、権限の付与を依頼してください。"
+            )
+        )
+    return est
 
 
 def mypage_establishments(user) -> QuerySet[Establishment]:

@@ -160,10 +160,11 @@ def test_billing_contact_form_validates_next_to_the_field_and_saves(client, owne
     assert BillingContact.objects.filter(organisation=est.organisation).exists()
 
 
-def test_site_staff_cannot_set_the_organisations_billing_contact(client, owner_invoice):
+def test_a_site_manager_sets_the_sites_billing_contact_but_not_the_organisations(client, owner_invoice):
+    """Site managers may set their own site's contact (decisions.md, "Who may withdraw…"), never the company's."""
     _user, est, _inv = owner_invoice
     site_user = UserFactory()
-    Access.objects.create(user=site_user, establishment=est)
+    Access.objects.create(user=site_user, establishment=est, can_manage=True)
     client.force_login(site_user)
     url = reverse("fees:billing_contact", args=[est.pk])
     assert "for_organisation" not in client.get(url).content.decode()

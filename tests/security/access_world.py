@@ -39,6 +39,8 @@ class World:
     support_grant: object
     roster_entry: object
     people: dict = field(default_factory=dict)
+    # People who act for A's establishment without its manage right (decisions.md, "Who may withdraw…")
+    helpers: dict = field(default_factory=dict)
 
     def markers(self) -> list[str]:
         """Strings that only A's data contains: none may appear in a refused response."""
@@ -122,6 +124,11 @@ def build_world(*, org_name="株式会社アクセス検査甲", est_name="甲�
         org_access=org_access,
         support_grant=support_grant,
         roster_entry=RosterEntry.objects.filter(membership=membership).first(),
+        helpers={
+            "head-office user without the manage right": org_access.user,
+            "site user of the establishment without the manage right": site_user(est),
+            "support organisation with a grant": support_user,
+        },
         people={
             "organisation B": b_user,
             "site user of A's other establishment": other_site_user,

@@ -167,6 +167,15 @@ URL_TABLE = {
     "admin:members_identitychange_confirm": staff_only(pk=lambda w: 1),
 }
 
+# Acts that bind A's establishment or its money: only its managers (docs/decisions.md, "Who may withdraw…").
+# Everyone else acting for it gets 403 with the explanation, and nothing is written.
+MANAGERS_ONLY = {
+    "lifecycle:withdraw",
+    "lifecycle:withdraw_cancel",
+    "fees:debit_mandate",
+    "fees:billing_contact",
+}
+
 # Portal pages of A that staff may open on purpose (the project's documented choice), with the permission.
 STAFF_MAY_READ = {
     # lifecycle/views.py _evidence_for: staff holding lifecycle.view_wagereport see the evidence from the portal URL
@@ -390,3 +399,67 @@ def test_every_admin_model_sends_non_staff_to_the_admin_login(client, world):
 def test_table_kinds_are_known():
     assert {spec[0] for spec in URL_TABLE.values()} <= {"portal", "public", "own", "staff"}
     assert all(re.match(r"^[\w:-]+$", n) for n in URL_TABLE)
+
+
+def test_managers_only_names_portal_pages():
+    assert MANAGERS_ONLY <= {n for n, spec in URL_TABLE.items() if spec[0] == "portal"}
+
+
+HELPERS = [
+    "head-office user without the manage right",
+    "site user of the establishment without the manage right",
+    "support organisation with a grant",
+]
+
+
+@pytest.mark.parametrize("who", HELPERS)
+def test_people_acting_without_the_manage_right_cannot_withdraw_or_change_the_account_or_contact(
+    client, world, who
+):
+    """They reach the establishment (its page, its applications), but withdrawing it, its direct-debit account and
+    its billing contact answer 403 with the reason, on GET and POST, and write nothing; the page hides the buttons."""
+    user = world.helpers[who]
+    client.force_login(user)
+    before = snapshot(world)
+    with at(WORLD_DAY):
+        page = client.get(reverse("members:establishment_detail", args=[world.est.pk]))
+        assert page.status_code == 200, "the control: they do act for the establishment"
+        html = page.content.decode()
+        for name in sorted(MANAGERS_ONLY):
+            url = _url(name, URL_TABLE[name][1], world)
+            assert f'href="{url}' not in html and f'action="{url}"' not in html, (
+                f"{who} sees a link to {name}"
+            )
+            for method in ("GET", "POST"):
+                data = {
+                    "confirm": "1",
+                    "reason": "検査",
+                    "contact_name": "検査",
+                    "contact_phone": "052-000-0000",
+                    "no_ssw_confirmed": "on",
+                    "no_refund_acknowledged": "on",
+                    "addressee": "乗っ取り先",
+                }
+                response = client.get(url) if method == "GET" else client.post(url, data)
+                if method == "GET" and name == "lifecycle:withdraw_cancel":
+                    assert response.status_code == 405  # POST-only: refused before any lookup
+                    continue
+                assert response.status_code == 403, f"{who} {method} {name} → {response.status_code}"
+                assert "権限管理者" in response.content.decode(), f"{who} {method} {name}: no reason given"
+    assert snapshot(world) == before
+
+
+def test_the_managers_of_the_establishment_open_those_pages(client, world):
+    """The control for the test above: A's head-office manager and a site manager of the establishment."""
+    from members.models import Access
+
+    site_manager = world.helpers["site user of the establishment without the manage right"]
+    Access.objects.filter(user=site_manager).update(can_manage=True)
+    for user in (world.owner, site_manager):
+        client.force_login(user)
+        with at(WORLD_DAY):
+            html = client.get(reverse("members:establishment_detail", args=[world.est.pk])).content.decode()
+            for name in ("lifecycle:withdraw", "fees:debit_mandate", "fees:billing_contact"):
+                url = _url(name, URL_TABLE[name][1], world)
+                assert f'href="{url}' in html, name
+                assert client.get(url).status_code == 200, name
