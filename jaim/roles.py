@@ -332,7 +332,9 @@ NO_ROLE_MODELS = ("auth.permission", "contenttypes.contenttype", "sessions.sessi
 # Staff pages outside the generic admin URLs — custom admin views (ModelAdmin.get_urls), backoffice's staff pages
 # and the portal views staff may open — each with the one permission it needs. The permission is checked by the
 # view; the role-matrix test checks every role's answer against the roles' permissions derived above.
-# None: any staff member with a verified second factor (the admin's own pages).
+# None: any staff member with a verified second factor (the admin's own pages). NOBODY: closed to every role and
+# to the superuser too (django-otp's pages that would show a device's secret again: OTP_ADMIN_HIDE_SENSITIVE_DATA).
+NOBODY = "nobody"
 STAFF_PAGES: dict[str, str | None] = {
     "admin:index": None,
     "admin:password_change": None,
@@ -341,8 +343,8 @@ STAFF_PAGES: dict[str, str | None] = {
     "admin:autocomplete": None,
     "admin:app_list": None,  # lists only what the role may view
     "admin:auth_user_password_change": "members.change_user",  # nosec B105 - a permission name, not a password
-    "admin:otp_totp_totpdevice_config": "otp_totp.change_totpdevice",
-    "admin:otp_totp_totpdevice_qrcode": "otp_totp.change_totpdevice",
+    "admin:otp_totp_totpdevice_config": NOBODY,
+    "admin:otp_totp_totpdevice_qrcode": NOBODY,
     "admin:fees_invoice_pdf": "fees.view_invoice",
     "admin:fees_invoice_payment": "fees.add_payment",
     "admin:fees_invoice_credit": "fees.add_creditnote",
@@ -365,7 +367,9 @@ STAFF_PAGES: dict[str, str | None] = {
     "backoffice:import_commit": "backoffice.import_association",  # an association import
     "backoffice:import_discard": "backoffice.import_association",
     "backoffice:import_report": "backoffice.view_importrun",
-    "backoffice:export": "members.view_user",  # the list's own view permission: here the user list
+    # the list's own view permission; the page as classified is the organisation list (the role-matrix test also
+    # asks for the user list, which only administrators may export)
+    "backoffice:export": "members.view_organisation",
     "backoffice:exports": None,  # the requester's own exports
     "backoffice:export_download": None,  # the requester's own exports
     "backoffice:reports": "backoffice.view_reports",
