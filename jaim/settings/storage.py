@@ -32,6 +32,7 @@ if env("AWS_STORAGE_BUCKET_NAME", default=""):
             "region_name": env("AWS_S3_REGION_NAME", default=None),
             "default_acl": "private",
             "querystring_auth": True,
+            "signature_version": "s3v4",  # Signature Version 4 (version 2 is refused by new AWS buckets)
             "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
             "file_overwrite": False,
         },

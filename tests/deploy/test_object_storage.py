@@ -130,6 +130,14 @@ def test_uploaded_document_is_a_private_object_in_the_bucket_served_only_through
     # Anyone who learnt the object's URL: an unsigned GET is refused by the bucket.
     assert s3_server.anonymous_get(bucket, key) == 403
 
+    # Should anything ask the storage for a URL (the admin's file widget does), it is presigned and short-lived.
+    from urllib.parse import parse_qs, urlparse
+
+    from django.core.files.storage import default_storage
+
+    query = parse_qs(urlparse(default_storage.url(key)).query)
+    assert query["X-Amz-Expires"] == ["300"] and query["X-Amz-Signature"]
+
     # The owner: the view streams the bytes from the bucket (no redirect to a bucket URL, presigned or not).
     response = _download(client, doc)
     assert response.status_code == 200 and response.streaming
