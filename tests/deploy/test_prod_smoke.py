@@ -1,10 +1,12 @@
 """The production smoke run (`make prod-smoke`, part of `make test`): on this machine, without docker, the project as
 deployed — DJANGO_ENV=production, `collectstatic` into a fresh directory, gunicorn with jaim/gunicorn.py on a free
-loopback port, a Celery worker with beat on Redis, a real SMTP server — against the test PostgreSQL. Then, over HTTP
-as a browser behind the TLS proxy would (X-Forwarded-Proto: https): the home page and its CSS and JS, the admin
-login page and its assets, the API docs page and its assets, the health checks, the headers a deployment is graded
-on, and a sign-up whose verification mail reaches the SMTP server with a link to the served port that works.
-Everything started is stopped."""
+loopback port, a Celery worker with beat on Redis, a real SMTP server, a real S3-compatible server holding the
+uploads in a private bucket — against the test PostgreSQL. Then, over HTTP as a browser behind the TLS proxy would
+(X-Forwarded-Proto: https): the home page and its CSS and JS, the admin login page and its assets, the API docs page
+and its assets, the health checks, the headers a deployment is graded on, a sign-up whose verification mail reaches
+the SMTP server with a link to the served port that works; then, signed in as that member, an application document
+uploaded through the portal is stored in the bucket (refused to an unsigned GET) and downloaded back, and an invoice
+PDF rendered by the worker into the bucket is downloaded. Everything started is stopped."""
 
 import http.client
 import os
@@ -20,8 +22,11 @@ from urllib.parse import urlparse
 import pytest
 from django.conf import settings
 
+from applications.models import Document
+from fees.models import Invoice
 from members.models import User
 from tests.deploy.procs import BASE_DIR, database_url, gunicorn, wait_for, worker_with_beat
+from tests.deploy.s3 import CREDENTIALS, REGION, S3Server
 from tests.smtp import SMTPServer
 
 pytestmark = [
@@ -62,6 +67,48 @@ class Browser:
     def get(self, path: str):
         return self.request("GET", path)
 
+    def post(self, path: str, fields: dict, files: dict | None = None):
+        """A form post as the browser sends it: the CSRF token of the form page, Origin and Referer of the proxy's
+        HTTPS address; multipart when there are files ({name: (filename, bytes, content type)})."""
+        if files:
+            boundary = f"----jaim{secrets.token_hex(8)}"
+            body = _multipart(boundary, fields, files)
+            content_type = f"multipart/form-data; boundary={boundary}"
+        else:
+            from urllib.parse import urlencode
+
+            body, content_type = urlencode(fields), "application/x-www-form-urlencoded"
+        return self.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "Content-Type": content_type,
+                "Referer": f"https://127.0.0.1:{self.port}{path}",
+                "Origin": f"https://127.0.0.1:{self.port}",
+            },
+        )
+
+    def csrf_token(self, path: str) -> str:
+        response, body = self.get(path)
+        assert response.status == 200, (path, response.status)
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body.decode()).group(1)
+
+
+def _multipart(boundary: str, fields: dict, files: dict) -> bytes:
+    parts = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
+    for name, (filename, content, content_type) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        )
+        parts.append(head.encode() + content + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode()
+
 
 def _assets(html: str) -> list[str]:
     return re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js))"', html)
@@ -71,9 +118,14 @@ def _assets(html: str) -> list[str]:
 def deployment(tmp_path):
     port = _free_port()
     queue = f"smoke-{uuid.uuid4().hex[:8]}"
-    with SMTPServer() as smtp:
+    with SMTPServer() as smtp, S3Server() as s3:
+        bucket = s3.create_private_bucket()
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "EMAIL_", "GUNICORN_"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("DJANGO_", "EMAIL_", "GUNICORN_", "AWS_"))
+            },
             "DJANGO_SETTINGS_MODULE": "jaim.settings",
             "DJANGO_ENV": "production",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
@@ -84,7 +136,11 @@ def deployment(tmp_path):
             "CELERY_QUEUE": queue,
             "CACHE_URL": os.environ.get("BENCH_CACHE_URL") or settings.CELERY_BROKER_URL,
             "EMAIL_URL": smtp.url,
-            "JAIM_PRIVATE_ROOT": str(tmp_path / "private"),
+            "JAIM_PRIVATE_ROOT": str(tmp_path / "private"),  # the uploads go to the bucket, not here
+            "AWS_STORAGE_BUCKET_NAME": bucket,
+            "AWS_S3_ENDPOINT_URL": s3.endpoint_url,
+            "AWS_S3_REGION_NAME": REGION,
+            **CREDENTIALS,
             "JAIM_STATIC_ROOT": str(tmp_path / "static"),
             "JAIM_CLAMD_SOCKET": "",
             "GUNICORN_BIND": f"127.0.0.1:{port}",
@@ -109,10 +165,21 @@ def deployment(tmp_path):
                     return False
 
             wait_for(up, "gunicorn to answer", web_log)
-            yield {"browser": browser, "smtp": smtp, "port": port, "tmp": tmp_path, "worker_log": worker_log}
+            yield {
+                "browser": browser,
+                "smtp": smtp,
+                "s3": s3,
+                "bucket": bucket,
+                "queue": queue,
+                "port": port,
+                "tmp": tmp_path,
+                "worker_log": worker_log,
+            }
 
 
-def test_production_as_deployed_serves_styled_pages_graded_headers_and_delivers_working_links(deployment):
+def test_production_as_deployed_serves_styled_pages_graded_headers_delivers_working_links_and_keeps_files_private(
+    deployment,
+):
     browser, smtp, port = deployment["browser"], deployment["smtp"], deployment["port"]
 
     # Health: the readiness check reaches PostgreSQL and Redis.
@@ -191,7 +258,88 @@ def test_production_as_deployed_serves_styled_pages_graded_headers_and_delivers_
     assert response.status == 302 and response.headers["Location"].endswith("/accounts/login/")
     assert User.objects.get(email="smoke@example.jp").email_verified_at is not None
 
+    _uploads_and_pdfs_live_in_the_private_bucket(deployment, email="smoke@example.jp")
+
     # The access log has every request, but no verification token.
     access = (deployment["tmp"] / "access.log").read_text()
     assert "/accounts/verify/…/" in access
     assert urlparse(verify).path.split("/")[3] not in access
+
+
+def _uploads_and_pdfs_live_in_the_private_bucket(deployment, *, email: str):
+    """Signed in as the new member (with an establishment and a draft application made through the services):
+    a document uploaded over HTTP is an object in the private bucket, refused to an unsigned GET, downloaded back
+    through the access-checked view; an invoice PDF is rendered by the worker into the bucket and downloaded."""
+    import datetime as dt
+
+    from django.urls import reverse
+
+    from fees import services as fees
+    from jaim.celery import app as celery_app
+    from tests.applications.factories import PDF, draft, dtype
+    from tests.factories import EstablishmentFactory, head_office, membership_for
+    from tests.fees.factories import FeeScheduleFactory
+
+    browser, s3, bucket = deployment["browser"], deployment["s3"], deployment["bucket"]
+    user = User.objects.get(email=email)
+    _, org = head_office(user=user)
+    est = EstablishmentFactory(organisation=org)
+    application = draft(est, user)
+
+    token = browser.csrf_token(reverse("login"))
+    response, body = browser.post(
+        reverse("login"),
+        {"csrfmiddlewaretoken": token, "username": email, "password": "Smoke-test-password-2026"},
+    )
+    assert response.status == 302, body.decode()[:2000]
+
+    before = set(s3.keys(bucket))
+    step = reverse("applications:step", args=[application.pk, "shipment"])
+    response, body = browser.post(
+        reverse("applications:upload", args=[application.pk]),
+        {
+            "csrfmiddlewaretoken": browser.csrf_token(step),
+            "step": "shipment",
+            "document_type": dtype("shipment_evidence").pk,
+            "evidence_template": "other",
+        },
+        files={"file": ("出荷実績.pdf", PDF, "application/pdf")},
+    )
+    assert response.status == 302, body.decode()[:2000]
+    doc = Document.objects.get(application=application)
+    assert sorted(set(s3.keys(bucket)) - before) == [doc.file.name]  # stored in the bucket, nowhere else
+    assert s3.body(bucket, doc.file.name) == PDF
+    assert not (deployment["tmp"] / "private" / doc.file.name).exists()
+    assert s3.anonymous_get(bucket, doc.file.name) == 403  # the object's URL gives nothing to anyone
+
+    download = reverse("applications:document", args=[doc.pk])
+    response, body = browser.get(download)
+    assert response.status == 200 and body == PDF
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    response, _ = Browser(browser.port).get(download)  # no session: the login page, not the file
+    assert response.status == 302 and "/accounts/login/" in response.headers["Location"]
+
+    # An invoice: its PDFs are rendered by the worker (the task goes to the smoke run's queue) into the bucket.
+    FeeScheduleFactory(fiscal_year=2026)
+    membership = membership_for(est, fee_notice_date=dt.date(2026, 6, 10))
+    default_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = deployment["queue"]
+    try:
+        invoice = fees.bill_new_membership(
+            membership, notice_date=dt.date(2026, 6, 10), application_date=dt.date(2026, 5, 1)
+        )
+    finally:
+        celery_app.conf.task_default_queue = default_queue
+    invoice = wait_for(
+        lambda: Invoice.objects.exclude(pdf="").filter(pk=invoice.pk).first(),
+        "the worker to render the invoice PDF",
+        deployment["worker_log"],
+        timeout=120,
+    )
+    assert invoice.pdf.name in s3.keys(bucket)
+    stored = s3.body(bucket, invoice.pdf.name)
+    assert stored.startswith(b"%PDF")
+    assert s3.anonymous_get(bucket, invoice.pdf.name) == 403
+    response, body = browser.get(reverse("fees:invoice_document", args=[invoice.pk, "invoice"]))
+    assert response.status == 200 and response.headers["Content-Type"] == "application/pdf"
+    assert body == stored  # re-served from the bucket, not rendered again
