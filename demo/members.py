@@ -22,6 +22,9 @@ def user(email, name, *, staff_group=None, superuser=False):
         u.save()
     if staff_group:
         u.groups.add(Group.objects.get(name=staff_group))
+    if u.is_superuser and not superuser:  # an older demo database made the administrator a superuser
+        u.is_superuser = False
+        u.save(update_fields=["is_superuser"])
     return u
 
 
@@ -32,7 +35,8 @@ def seed() -> dict:
     other = user("other@demo.jaim.example", "高橋 次郎")
     reviewer = user("reviewer@demo.jaim.example", "審査 担当", staff_group="reviewer")
     finance = user("finance@demo.jaim.example", "経理 担当", staff_group="finance")
-    admin = user("admin@demo.jaim.example", "管理 者", staff_group="administrator", superuser=True)
+    # The administrator works with the administrator role, not as a superuser (break-glass only: createsuperuser).
+    admin = user("admin@demo.jaim.example", "管理 者", staff_group="administrator")
 
     org = Organisation.objects.filter(corporate_number="4011001098993").first()
     if org is None:
