@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.admin import SimpleHistoryAdmin
 
 from backoffice import services
 from backoffice.forms import MemberResourceForm
@@ -20,6 +19,7 @@ from backoffice.models import (
     InfoSubscriber,
     MemberResource,
 )
+from jaim.admin import HistoryAdmin
 from jaim.errors import DomainError
 
 
@@ -96,7 +96,7 @@ class ImportRunAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(CouncilRecord)
-class CouncilRecordAdmin(SimpleHistoryAdmin):
+class CouncilRecordAdmin(HistoryAdmin):
     """Council records are kept as imported (R17); staff may only link them to an establishment."""
 
     list_display = [
@@ -192,7 +192,7 @@ class DispatchInline(admin.TabularInline):
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(SimpleHistoryAdmin):
+class AnnouncementAdmin(HistoryAdmin):
     list_display = ["title", "status", "is_public", "published_at", "sent", "updated_at"]
     list_filter = ["status", "is_public"]
     search_fields = ["title", "body"]
@@ -259,7 +259,7 @@ class InfoSubscriberAdmin(admin.ModelAdmin):
 
 
 @admin.register(MemberResource)
-class MemberResourceAdmin(SimpleHistoryAdmin):
+class MemberResourceAdmin(HistoryAdmin):
     form = MemberResourceForm
     list_display = ["title", "kind", "status", "published_at", "order", "original_name", "updated_at"]
     list_filter = ["kind", "status"]

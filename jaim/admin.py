@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -14,6 +15,21 @@ from jaim.models import (
     Sequence,
     VirusDetection,
 )
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Field history to read, never to write back. simple_history's version page saves the old version on a POST
+    (its "revert"), whatever the role's change permission says about the fields: that would move a membership's
+    status or an issued document behind the services' rules and the audit log. So the page only shows; every
+    registered admin with history uses this class (tests/security/test_role_matrix.py)."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -124,7 +140,7 @@ class SequenceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(SimpleHistoryAdmin):
+class RetentionPolicyAdmin(HistoryAdmin):
     """One row: the retention period. Changes are kept in its history (who, when, from what)."""
 
     list_display = ["__str__", "withdrawn_years", "updated_at"]

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
+from jaim.admin import HistoryAdmin
 from jaim.dates import today
 from jaim.errors import DomainError
 from lifecycle import services
@@ -52,7 +52,7 @@ def _run_each(modeladmin, request, queryset, fn, done_message):
 
 
 @admin.register(RenewalSeason)
-class RenewalSeasonAdmin(SimpleHistoryAdmin):
+class RenewalSeasonAdmin(HistoryAdmin):
     list_display = ["fiscal_year", "notice_on", "answer_deadline", "grace_days", "updated_at"]
     fieldsets = [
         (None, {"fields": ["fiscal_year", "notice_on", "answer_deadline", "grace_days", "note"]}),
@@ -60,14 +60,14 @@ class RenewalSeasonAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ReminderRule)
-class ReminderRuleAdmin(SimpleHistoryAdmin):
+class ReminderRuleAdmin(HistoryAdmin):
     list_display = ["kind", "name", "offset_days", "repeat_every_days", "repeat_times", "is_active"]
     list_filter = ["kind", "is_active"]
     list_editable = ["is_active"]
 
 
 @admin.register(WageReportPeriod)
-class WageReportPeriodAdmin(SimpleHistoryAdmin):
+class WageReportPeriodAdmin(HistoryAdmin):
     list_display = [
         "fiscal_year",
         "opens_on",

@@ -7,9 +7,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from jaim import roles
+from jaim.admin import HistoryAdmin
 from jaim.dates import today
 from jaim.errors import DomainError
 from jaim.states import audit
@@ -36,7 +36,7 @@ AUDITED_FLAGS = ("is_active", "is_staff", "is_superuser")
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(BaseUserAdmin, HistoryAdmin):
     """Users, staff included: administrators only (jaim.roles). Nobody changes their own privileges; the superuser
     flag and single permissions are never set here (superuser: `manage.py createsuperuser`; permissions come from
     the role groups); a superuser's account is changed by a superuser only. Staff flag and role changes are
@@ -139,7 +139,7 @@ class RepresentativeReviewFilter(admin.SimpleListFilter):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(SimpleHistoryAdmin):
+class OrganisationAdmin(HistoryAdmin):
     list_display = [
         "name",
         "corporate_number",
@@ -201,7 +201,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Establishment)
-class EstablishmentAdmin(SimpleHistoryAdmin):
+class EstablishmentAdmin(HistoryAdmin):
     list_display = ["name", "organisation", "prefecture", "city", "phone", "created_at"]
     list_filter = ["prefecture"]
     search_fields = ["name", "name_kana", "organisation__name", "organisation__corporate_number"]
@@ -211,7 +211,7 @@ class EstablishmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Access)
-class AccessAdmin(SimpleHistoryAdmin):
+class AccessAdmin(HistoryAdmin):
     list_display = ["user", "organisation", "establishment", "can_manage", "created_at"]
     list_filter = ["can_manage"]
     search_fields = ["user__email", "organisation__name", "establishment__name"]
@@ -220,7 +220,7 @@ class AccessAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SupportGrant)
-class SupportGrantAdmin(SimpleHistoryAdmin):
+class SupportGrantAdmin(HistoryAdmin):
     list_display = ["establishment", "support_organisation", "granted_at", "revoked_at"]
     search_fields = ["establishment__name", "support_organisation__name"]
     list_select_related = ["establishment__organisation", "support_organisation"]
@@ -260,7 +260,7 @@ class JsicCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(FieldEligibility)
-class FieldEligibilityAdmin(SimpleHistoryAdmin):
+class FieldEligibilityAdmin(HistoryAdmin):
     list_display = ["jsic", "eligible", "addon", "evidence_template", "source", "note"]
     list_filter = ["eligible", "addon", "evidence_template"]
     search_fields = ["jsic__code", "jsic__name_ja"]
@@ -276,7 +276,7 @@ class MembershipTermInline(admin.TabularInline):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(HistoryAdmin):
     list_display = [
         "member_number",
         "establishment",
@@ -348,7 +348,7 @@ class IdentityChangeStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(IdentityChange)
-class IdentityChangeAdmin(SimpleHistoryAdmin):
+class IdentityChangeAdmin(HistoryAdmin):
     """Read-only: an identity change moves only through the services (accepted by approving the application,
     finished by 「新会社の事業開始を確認」/「新事業所の稼働を確認」), so the roster and the follow-up documents
     follow. No delete: the roster's history of names refers to it."""

@@ -111,3 +111,5 @@ LOGGING["handlers"]["mail_admins"] = {
 }
 LOGGING["loggers"]["django"] = {"handlers": ["mail_admins"], "level": "INFO"}  # and the root's console
 LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "level": "INFO", "propagate": False}
+# Field history is read-only in the admin: no "revert" button (jaim.admin.HistoryAdmin also refuses the POST).
+SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -368,3 +368,33 @@ def test_autocomplete_and_list_export_answer_by_the_listed_models_view_permissio
         problems += _check(target, url, allowed, clients)
     assert problems == []
     assert not perms(roles.REVIEWER) >= {"members.view_user"}  # so the second case does refuse someone
+
+
+def test_every_admin_with_field_history_is_read_only_history():
+    from simple_history.admin import SimpleHistoryAdmin
+
+    from jaim.admin import HistoryAdmin
+
+    with_history = [ma for ma in admin.site._registry.values() if isinstance(ma, SimpleHistoryAdmin)]
+    assert len(with_history) >= 10
+    assert [type(ma).__name__ for ma in with_history if not isinstance(ma, HistoryAdmin)] == []
+
+
+@pytest.mark.parametrize("who", ["superuser", roles.FINANCE, roles.ADMINISTRATOR])
+def test_an_old_version_posted_back_from_the_history_page_restores_nothing(world, clients, who):
+    """simple_history's version page would save the old version on POST (a "revert"): a membership's status moved
+    back behind lifecycle's rules. The page shows; a POST is 403 and the row stays as it is."""
+    from members.models import Membership
+
+    membership = world.membership
+    versions = list(membership.history.order_by("history_id"))
+    assert (
+        len(versions) >= 2 and versions[0].status != membership.status
+    )  # there is an older status to restore
+    url = reverse("admin:members_membership_simple_history", args=[membership.pk, versions[0].history_id])
+    assert clients[who].get(url).status_code == 200  # the old version is shown
+    before = _row_digest(Membership, membership.pk)
+    response = clients[who].post(url, {"_save": "1"})
+    assert response.status_code == 403
+    assert _row_digest(Membership, membership.pk) == before
+    assert Membership.objects.get(pk=membership.pk).status == membership.status
