@@ -564,22 +564,13 @@ def cancel_application(application: Application, *, by, note: str = "") -> Appli
 
 
 def run_deadline_job(*, on: dt.date | None = None) -> int:
-    """The scheduled job: cancel overdue returned applications and record the run (JobRun)."""
-    from jaim.models import JobRun
+    """The scheduled job: cancel overdue returned applications and record the run (jaim.jobs.job_run)."""
+    from jaim.jobs import job_run
 
     on = on or today()
-    run = JobRun.objects.create(job="applications.cancel_overdue_returned", reference_date=on)
-    try:
-        count = cancel_overdue_returned(on=on)
-    except Exception as exc:
-        run.error = f"{type(exc).__name__}: {exc}"[:2000]
-        run.finished_at = timezone.now()
-        run.save(update_fields=["error", "finished_at"])
-        raise
-    run.counts = {"cancelled": count}
-    run.finished_at = timezone.now()
-    run.save(update_fields=["counts", "finished_at"])
-    return count
+    with job_run("applications.cancel_overdue_returned", on) as counts:
+        counts["cancelled"] = cancel_overdue_returned(on=on)
+    return counts["cancelled"]
 
 
 def cancel_overdue_returned(*, on: dt.date | None = None) -> int:

@@ -3,6 +3,8 @@
 from celery import shared_task
 
 from backoffice import services
+from jaim.dates import today
+from jaim.jobs import job_run
 
 
 @shared_task(acks_late=True)
@@ -17,4 +19,7 @@ def deliver_announcement(dispatch_id: int):
 
 @shared_task(acks_late=True)
 def purge_exports():
-    return {"exports": services.purge_exports(), "imports": services.purge_import_files()}
+    with job_run("backoffice.purge_exports", today()) as counts:
+        counts["exports"] = services.purge_exports()
+        counts["imports"] = services.purge_import_files()
+    return dict(counts)

@@ -71,9 +71,10 @@ def renewal(n: int, *, chunk_size: int | None = None, fiscal_year: int = 2027) -
     """Seed n memberships, run the renewal job once; wall time and queries per membership. The count of queries
     per membership stays the same whatever n is (a fixed number per chunk plus a fixed number per mail)."""
     from fees.models import FeeSchedule
+    from jaim.jobs import job_run
     from lifecycle import selectors, services
     from lifecycle.models import RenewalSeason
-    from lifecycle.services._common import batched, job_run
+    from lifecycle.services._common import batched
     from lifecycle.services.renewal import CHUNK_SIZE
 
     chunk_size = chunk_size or CHUNK_SIZE

@@ -22,8 +22,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from jaim.dates import japanese_date, today
+from jaim.jobs import job_run
 from jaim.links import absolute_url
-from jaim.models import JobRun
 from roster import selectors
 from roster.models import RosterEntry, RosterExport, RosterLine
 
@@ -210,37 +210,35 @@ def build_exports(*, on: dt.date | None = None, force: bool = False, formats=Non
     todo = list(formats or FORMATS) if force else [f for f in due_formats(on) if not formats or f in formats]
     if not todo:
         return []
-    run = JobRun.objects.create(job=JOB_NAME, reference_date=on)
     made, errors = [], []
-    with translation.override("ja"):
-        for fmt in todo:
-            made_at = timezone.now()
-            stamp = timezone.localtime(made_at).strftime("%Y%m%d-%H%M%S")
-            try:
-                with tempfile.TemporaryFile() as tmp:
-                    count = globals()[WRITERS[fmt]](on, tmp, made_at=made_at)
-                    size = tmp.tell()
-                    tmp.seek(0)
-                    name = default_storage.save(
-                        f"{STORAGE_DIR}/{on:%Y}/jaim-roster-{on:%Y%m%d}-{stamp}.{fmt}", File(tmp)
+    with job_run(JOB_NAME, on) as counts:
+        with translation.override("ja"):
+            for fmt in todo:
+                made_at = timezone.now()
+                stamp = timezone.localtime(made_at).strftime("%Y%m%d-%H%M%S")
+                try:
+                    with tempfile.TemporaryFile() as tmp:
+                        count = globals()[WRITERS[fmt]](on, tmp, made_at=made_at)
+                        size = tmp.tell()
+                        tmp.seek(0)
+                        name = default_storage.save(
+                            f"{STORAGE_DIR}/{on:%Y}/jaim-roster-{on:%Y%m%d}-{stamp}.{fmt}", File(tmp)
+                        )
+                    made.append(
+                        RosterExport.objects.create(
+                            as_of=on, format=fmt, file_name=name, size_bytes=size, entry_count=count
+                        )
                     )
-                made.append(
-                    RosterExport.objects.create(
-                        as_of=on, format=fmt, file_name=name, size_bytes=size, entry_count=count
-                    )
-                )
-            except Exception as exc:  # noqa: BLE001 - recorded; the other formats still get made
-                log.exception("roster export %s failed", fmt)
-                errors.append((fmt, exc))
-    _prune()
-    if made:
-        selectors.bump_roster_version()  # the page lists the files
-    run.finished_at = timezone.now()
-    run.counts = {export.format: export.entry_count for export in made}
-    run.error = "; ".join(f"{fmt}: {exc!r}" for fmt, exc in errors)
-    run.save(update_fields=["finished_at", "counts", "error"])
-    if errors:
-        raise errors[0][1]
+                    counts[fmt] = count
+                except Exception as exc:  # noqa: BLE001 - recorded; the other formats still get made
+                    log.exception("roster export %s failed", fmt)
+                    errors.append((fmt, exc))
+                    counts.errors.append(f"{fmt}: {exc!r}")
+        _prune()
+        if made:
+            selectors.bump_roster_version()  # the page lists the files
+        if errors:  # recorded by job_run, then the first one raised
+            raise errors[0][1]
     return made
 
 

@@ -1,35 +1,11 @@
-"""What every lifecycle job shares: the JobRun record, chunking, mail to an establishment's people."""
+"""What every lifecycle job shares: chunking, mail to an establishment's people (the JobRun record is jaim.jobs)."""
 
 import datetime as dt
 import itertools
-from collections import Counter
-from contextlib import contextmanager
-
-from django.utils import timezone
 
 from jaim.dates import today
 from jaim.links import absolute_url
 from jaim.mail import queue_mail
-from jaim.models import JobRun
-
-
-@contextmanager
-def job_run(job: str, on: dt.date):
-    """Record one run of a job (JobRun: started, finished, counts, error). The body fills the yielded Counter;
-    its own transactions commit chunk by chunk, so a failure keeps what was done and is visible in the admin."""
-    run = JobRun.objects.create(job=job, reference_date=on)
-    counts: Counter = Counter()
-    try:
-        yield counts
-    except BaseException as exc:
-        run.counts = dict(counts)
-        run.error = f"{type(exc).__name__}: {exc}"[:2000]
-        run.finished_at = timezone.now()
-        run.save(update_fields=["counts", "error", "finished_at"])
-        raise
-    run.counts = dict(counts)
-    run.finished_at = timezone.now()
-    run.save(update_fields=["counts", "finished_at"])
 
 
 def reference_day(on: dt.date | None) -> dt.date:

@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 from fees.models import Invoice
 from jaim.dates import today
 from jaim.errors import DomainError
+from jaim.jobs import job_run
 from jaim.states import audit
 from lifecycle import selectors
 from lifecycle.models import Lapse, RenewalSeason
-from lifecycle.services._common import establishment_url, job_run, mail_each, reference_day
+from lifecycle.services._common import establishment_url, mail_each, reference_day
 from members import services as member_services
 from members.models import Membership
 

@@ -13,10 +13,11 @@ from django.db.models import Exists, OuterRef
 
 from applications.models import Application, Document
 from fees.models import Invoice
+from jaim.jobs import job_run
 from jaim.links import absolute_url
 from lifecycle import selectors
 from lifecycle.models import Reminder, ReminderRule, RenewalSeason, WageReport, WageReportPeriod
-from lifecycle.services._common import batched, establishment_url, job_run, mail_each, reference_day
+from lifecycle.services._common import batched, establishment_url, mail_each, reference_day
 from members import services as member_services
 from members.models import IdentityChange, Membership, MembershipTerm
 

@@ -10,12 +10,13 @@ from fees import tasks as fee_tasks
 from fees.models import Invoice
 from jaim.dates import fiscal_year_end, today
 from jaim.errors import DomainError
+from jaim.jobs import job_run
 from jaim.mail import Mail, queue_mails
 from jaim.queue import enqueue
 from lifecycle import selectors
 from lifecycle.models import RenewalNotice, RenewalSeason
 from lifecycle.services import withdrawal
-from lifecycle.services._common import batched, establishment_url, job_run, mail_each, reference_day
+from lifecycle.services._common import batched, establishment_url, mail_each, reference_day
 from lifecycle.services.terms import record_answer
 from members.models import Membership, MembershipTerm
 

@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from fees import services as fee_services
 from jaim.dates import japanese_date, today
 from jaim.errors import DomainError
+from jaim.jobs import job_run
 from jaim.states import audit
 from jaim.uploads import inspect_upload
 from lifecycle import selectors
 from lifecycle.models import WageEvidence, WageReport, WageReportPeriod
-from lifecycle.services._common import batched, establishment_url, job_run, mail_each, reference_day
+from lifecycle.services._common import batched, establishment_url, mail_each, reference_day
 from members.models import Membership
 
 WAGE_JOB = "lifecycle.wage_reports"

@@ -14,11 +14,12 @@ from fees import services as fee_services
 from fees.models import Invoice
 from jaim.dates import fiscal_year_of, fiscal_year_start, japanese_date, today
 from jaim.errors import DomainError
+from jaim.jobs import job_run
 from jaim.states import audit, move
 from jaim.validators import normalise_digits, validate_phone
 from lifecycle import selectors
 from lifecycle.models import RenewalSeason, WithdrawalRequest
-from lifecycle.services._common import establishment_url, job_run, mail_each, reference_day
+from lifecycle.services._common import establishment_url, mail_each, reference_day
 from lifecycle.services.terms import record_answer, reissue_renewal_invoice
 from members import services as member_services
 from members.models import Membership, MembershipTerm
