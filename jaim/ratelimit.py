@@ -22,11 +22,11 @@ X-Forwarded-For when JAIM_TRUSTED_PROXY_COUNT says so), IPv4 per address, IPv6 p
 customer line is given; an attacker on it has 2^64 addresses), an IPv4-mapped IPv6 address as its IPv4. Keys
 are hashed: no address or e-mail address is written to the cache in clear.
 
-When the cache is unreachable each limit does what it was declared to do (`Limit.fail_open`): the roster page,
-the API, sign-in and the per-client password-reset limit fail OPEN — the roster is public data that officers
-must be able to check while Redis restarts, and sign-in stays guarded by django-axes' lockout, which counts in
-the database — while the per-address password-reset limit fails CLOSED: no reset mail is sent to an address
-while we cannot count how many it already had (the page the visitor sees is the same, so nothing leaks). Every
+When the cache is unreachable a limit does what it was declared to do (`Limit.fail_open`). Every limit of the
+project today fails OPEN, deliberately: the roster is public data that officers must be able to check while
+Redis restarts; sign-in stays guarded by django-axes' lockout, which counts in the database; a person locked out
+of their account still gets the reset mail (an outage is short, and abusing it needs noticing it). A limit that
+guards something costly per request would fail CLOSED (`fail_open=False`: 429 with Retry-After 60 s). Every
 failure is logged as a warning.
 
 Why not django-ratelimit: it counts fixed (per-key staggered) windows in the cache, which lets twice the limit

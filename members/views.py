@@ -80,8 +80,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = OutboxPasswordResetForm
     success_url = reverse_lazy("password_reset_done")
     per_client = Limit("password-reset-ip", "JAIM_RESET_LIMIT_PER_IP")
-    # Fails closed: while the cache is down no reset mail goes out (the visitor sees the same page).
-    per_address = Limit("password-reset-address", "JAIM_RESET_LIMIT_PER_ADDRESS", fail_open=False)
+    per_address = Limit("password-reset-address", "JAIM_RESET_LIMIT_PER_ADDRESS")
 
     def post(self, request, *args, **kwargs):
         decision = self.per_client.hit_client(request)
