@@ -114,7 +114,7 @@ class Rate:
 class Decision:
     allowed: bool
     retry_after: int = 0  # whole seconds (Retry-After), at least 1 when refused
-    remaining: int = 0
+    remaining: int = 0  # requests left in the window; -1 when not counted (limit off, or the cache down)
 
 
 class Limiter:
@@ -132,6 +132,8 @@ class Limiter:
 
     def hit(self, scope: str, key: str, rate, *, cost: int = 1, fail_open: bool = True) -> Decision:
         """Count `cost` requests of `key` in `scope` if they fit in `rate`; the decision."""
+        if cost < 1:
+            raise ValueError("a request costs at least 1")
         rate = Rate.parse(rate)
         if rate.off:
             return Decision(True, remaining=-1)
@@ -182,7 +184,9 @@ class Limiter:
         if cost > rate.limit:
             return Decision(False, retry_after=rate.window, remaining=max(0, rate.limit - used))
         freeing = sorted(entries)[used + cost - rate.limit - 1]
-        return Decision(False, retry_after=_seconds(freeing + rate.window - now), remaining=rate.limit - used)
+        return Decision(
+            False, retry_after=_seconds(freeing + rate.window - now), remaining=max(0, rate.limit - used)
+        )
 
 
 def _seconds(wait: float) -> int:
