@@ -7,12 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from jaim.errors import DomainError
-from jaim.ratelimit import Limit, too_many_page
+from jaim.ratelimit import Limit, limit_page
 from jaim.validators import PREFECTURE_CODES, normalise_digits
 from jaim.views import apply_service
 from members import panels, selectors, services
@@ -55,23 +56,23 @@ def verify_email(request, token):
     return redirect("login")
 
 
+RATE_LIMITED = "registration/rate_limited.html"
+
+
+# Sign-in attempts per client, whatever the address (axes counts per address + client): past the limit a 429 page
+# with Retry-After.
+@method_decorator(limit_page(Limit("login", "JAIM_LOGIN_RATE_LIMIT"), RATE_LIMITED), name="post")
 class LoginView(auth_views.LoginView):
     """E-mail and password. django-axes (first authentication backend) counts failures per address and client IP
     and locks the pair out; a user with two-step verification is then asked for the code (security app)."""
 
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
-    # Sign-in attempts per client, whatever the address: one client trying many addresses (axes counts per
-    # address + client) gets a 429 page with Retry-After.
-    per_client = Limit("login", "JAIM_LOGIN_RATE_LIMIT")
-
-    def post(self, request, *args, **kwargs):
-        decision = self.per_client.hit_client(request)
-        if not decision.allowed:
-            return too_many_page(request, decision, "registration/rate_limited.html")
-        return super().post(request, *args, **kwargs)
 
 
+@method_decorator(
+    limit_page(Limit("password-reset-ip", "JAIM_RESET_LIMIT_PER_IP"), RATE_LIMITED), name="post"
+)
 class PasswordResetView(auth_views.PasswordResetView):
     """Answers the same for known and unknown addresses. Requests are limited per client IP (too many: a 429 page
     that says nothing about the address) and per address (over the limit: the same "check your mail" page, but no
@@ -79,14 +80,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     form_class = OutboxPasswordResetForm
     success_url = reverse_lazy("password_reset_done")
-    per_client = Limit("password-reset-ip", "JAIM_RESET_LIMIT_PER_IP")
     per_address = Limit("password-reset-address", "JAIM_RESET_LIMIT_PER_ADDRESS")
-
-    def post(self, request, *args, **kwargs):
-        decision = self.per_client.hit_client(request)
-        if not decision.allowed:
-            return too_many_page(request, decision, "registration/rate_limited.html")
-        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         address = form.cleaned_data["email"].strip().lower()
