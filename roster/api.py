@@ -1,24 +1,25 @@
 """Read-only JSON API of the public roster (django-ninja): the page's searches and the as-of check.
 OpenAPI description at /roster/api/v1/openapi.json, interactive docs at /roster/api/v1/docs.
 
-Same validation (roster.forms), same queries (roster.selectors), same rate limit counters as the page.
+Same validation (roster.forms) and queries (roster.selectors) as the page; limited per client by jaim.ratelimit
+(429 with Retry-After, declared on every operation of the OpenAPI document).
 Never personal data: the schemas below are the whole output."""
 
 import datetime as dt
 
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Schema, Status
+from ninja import Query, Schema, Status
 from ninja.errors import HttpError
 
 from jaim.dates import today
+from jaim.ratelimit import Limit, RateLimitedAPI
 from roster import selectors, services
 from roster.forms import MAX_PAGES, PAGE_SIZE, RosterSearchForm
-from roster.ratelimit import ApiThrottle
 
 MAX_RESULTS = MAX_PAGES * PAGE_SIZE
 
-api = NinjaAPI(
+api = RateLimitedAPI(
     title="JAIM 賛助会員名簿 API",
     version="1.0.0",
     description=(
@@ -27,7 +28,7 @@ api = NinjaAPI(
         "個人情報は含みません。クライアントごとに回数制限があり、超えると429（Retry-After付き）を返します。"
     ),
     urls_namespace="roster:roster_api",  # included under the roster app namespace
-    throttle=[ApiThrottle()],
+    limit=Limit("api", "JAIM_ROSTER_API_RATE_LIMIT"),
 )
 
 

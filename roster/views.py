@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jaim.dates import today
 from jaim.errors import DomainError
+from jaim.ratelimit import Limit, limit_page
 from members import selectors as member_selectors
 from roster import exports, page, selectors, services
 from roster.forms import MAX_PAGES, RosterSearchForm
 from roster.models import RosterExport
-from roster.ratelimit import limit_page
 
 
 def _page_number(request) -> int:
@@ -32,7 +32,7 @@ def _page_number(request) -> int:
 
 
 @require_GET
-@limit_page("page")
+@limit_page(Limit("page", "JAIM_ROSTER_RATE_LIMIT"), "roster/too_many.html")
 def search(request):
     """The public search. The page body is cached per query under the roster's version (see selectors), found
     with the version in one cache read; the page around it is the process's pre-rendered shell (_page)."""
@@ -79,7 +79,7 @@ def _page(request, body: str, searched: bool) -> HttpResponse:
 
 
 @require_GET
-@limit_page("entry")
+@limit_page(Limit("entry", "JAIM_ROSTER_RATE_LIMIT"), "roster/too_many.html")
 def entry(request, token):
     entry = selectors.entry_by_token(token)
     form = RosterSearchForm({"as_of": request.GET.get("as_of", "")} if request.GET.get("as_of") else None)
@@ -103,7 +103,7 @@ def entry(request, token):
 
 
 @require_GET
-@limit_page("download")
+@limit_page(Limit("download", "JAIM_ROSTER_RATE_LIMIT"), "roster/too_many.html")
 def download(request, fmt):
     if fmt not in RosterExport.Format.values:
         raise Http404

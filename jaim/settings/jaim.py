@@ -32,8 +32,9 @@ JAIM_ISSUER = {
     "lines": env.list("JAIM_ISSUER_LINES", default=["事務局 会費担当"]),
 }
 
-# --- roster: requests per client per window on the public roster page and API, "requests/seconds"; "0/60"
-# switches the limit off (e.g. for a benchmark where every client shares one address).
+# --- roster: requests per client in any window of that many seconds on the public roster page and API
+# (jaim.ratelimit, a sliding window), "requests/seconds"; "0/60" switches the limit off (e.g. for a benchmark
+# where every client shares one address).
 JAIM_ROSTER_RATE_LIMIT = env("JAIM_ROSTER_RATE_LIMIT", default="60/60")
 JAIM_ROSTER_API_RATE_LIMIT = env("JAIM_ROSTER_API_RATE_LIMIT", default="60/60")
 

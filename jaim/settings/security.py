@@ -86,10 +86,12 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 
-# Password reset requests: per client address and per e-mail address, counted in the cache
-# (Redis in production, so every web server shares the count). (requests, seconds)
-JAIM_RESET_LIMIT_PER_IP = (10, 3600)
-JAIM_RESET_LIMIT_PER_ADDRESS = (3, 3600)
+# Rate limits (jaim.ratelimit: a sliding window in the cache, Redis in production, so every web server shares
+# the count), "requests/seconds": sign-in attempts per client (any address; axes still locks an address + client
+# after 5 failures), password reset requests per client and per e-mail address.
+JAIM_LOGIN_RATE_LIMIT = env("JAIM_LOGIN_RATE_LIMIT", default="30/300")
+JAIM_RESET_LIMIT_PER_IP = "10/3600"
+JAIM_RESET_LIMIT_PER_ADDRESS = "3/3600"
 
 # Sign-up verification links are valid this long (seconds).
 JAIM_VERIFY_MAX_AGE = 3 * 24 * 3600

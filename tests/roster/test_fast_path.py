@@ -151,40 +151,6 @@ def test_the_redis_cache_keeps_one_client_and_works(settings):
     assert backend.get("answer") is None
 
 
-@pytest.mark.redis
-def test_rate_limit_hits_are_counted_in_one_round_trip_with_the_window_as_expiry(settings):
-    import uuid
-
-    from jaim.cache import RedisCache, count_hit
-
-    url = settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + "/9"
-    backend = RedisCache(url, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
-    client = backend._cache.get_client(write=True)
-    sent = []
-    original = client.pipeline
-
-    def counting_pipeline(*args, **kwargs):
-        sent.append(1)
-        return original(*args, **kwargs)
-
-    client.pipeline = counting_pipeline
-    assert [count_hit(backend, "hits", 30) for _ in range(3)] == [1, 2, 3]
-    assert len(sent) == 3  # one pipeline (one round trip) per hit
-    assert (
-        0 < client.ttl(backend.make_and_validate_key("hits")) <= 30
-    )  # the window, set by the first hit only
-    backend.delete("hits")
-
-
-def test_rate_limit_hits_on_another_cache_count_the_same_way():
-    from django.core.cache.backends.locmem import LocMemCache
-
-    from jaim.cache import count_hit
-
-    local = LocMemCache("hits-test", {})
-    assert [count_hit(local, "hits", 30) for _ in range(3)] == [1, 2, 3]
-
-
 def test_the_form_is_reused_per_filters_with_each_query_put_in_escaped(client):
     from roster import page
 

@@ -19,7 +19,7 @@ class DownCache:
 @pytest.fixture
 def cache_down(monkeypatch):
     monkeypatch.setattr("roster.selectors.cache", DownCache())
-    monkeypatch.setattr("roster.ratelimit.cache", DownCache())
+    monkeypatch.setattr("jaim.ratelimit.Limiter.cache", property(lambda self: DownCache()))
 
 
 def test_search_page_and_api_answer_without_the_cache(client, cache_down):
