@@ -13,7 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from jaim.errors import DomainError
-from jaim.ratelimit import Limit, limit_page
+from jaim.ratelimit import Limit, limit_page, too_many_page
 from jaim.validators import PREFECTURE_CODES, normalise_digits
 from jaim.views import apply_service
 from members import panels, selectors, services
@@ -31,10 +31,18 @@ from members.models import Access, SupportGrant
 # --- accounts -------------------------------------------------------------------------------------------
 
 
+RATE_LIMITED = "registration/rate_limited.html"
+SIGNUP_LIMIT = Limit("signup", "JAIM_SIGNUP_RATE_LIMIT")
+
+
 @sensitive_post_parameters("password1", "password2")
 def signup(request):
     if request.user.is_authenticated:
         return redirect("members:mypage")
+    if request.method == "POST":  # sign-ups per client (each one sends a mail): past the limit, the 429 page
+        decision = SIGNUP_LIMIT.hit_client(request)
+        if not decision.allowed:
+            return too_many_page(request, decision, RATE_LIMITED)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # The same answer whether or not the address already has an account (no enumeration).
@@ -54,9 +62,6 @@ def verify_email(request, token):
         return render(request, "registration/verify_failed.html", {"error": exc.message}, status=400)
     messages.success(request, _("メールアドレスを確認しました。ログインしてください。"))
     return redirect("login")
-
-
-RATE_LIMITED = "registration/rate_limited.html"
 
 
 # Sign-in attempts per client, whatever the address (axes counts per address + client): past the limit a 429 page

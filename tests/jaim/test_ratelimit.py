@@ -335,6 +335,28 @@ def test_sign_in_attempts_are_limited_per_client_whatever_the_address(client, re
 
 @pytest.mark.redis
 @pytest.mark.django_db
+def test_sign_ups_are_limited_per_client_and_the_page_itself_is_not(client, redis_cache, clock, settings):
+    settings.JAIM_SIGNUP_RATE_LIMIT = "3/3600"
+    for i in range(3):
+        r = client.post(
+            "/accounts/signup/",
+            {"email": f"new{i}@example.jp", "full_name": "山田 太郎", "password1": "a-long-password-1",
+             "password2": "a-long-password-1"},
+            REMOTE_ADDR="203.0.113.9",
+        )  # fmt: skip
+        assert r.status_code == 200 and "new" in r.content.decode()
+    r = client.post("/accounts/signup/", {"email": "new9@example.jp"}, REMOTE_ADDR="203.0.113.9")
+    assert r.status_code == 429 and r["Retry-After"] == "3600"
+    from members.models import User
+
+    assert not User.objects.filter(email="new9@example.jp").exists()
+    assert (
+        client.get("/accounts/signup/", REMOTE_ADDR="203.0.113.9").status_code == 200
+    )  # only sign-ups count
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
 def test_password_reset_limits_per_client_and_per_address_on_redis(client, redis_cache, clock):
     user = UserFactory()
 
