@@ -323,3 +323,32 @@ def test_xlsx_download_keeps_text_and_a_tampered_list_is_refused(client):
     assert values[5][1] == "=1+1" and ws.cell(6, 2).data_type == "s"  # text, never a formula
     r = client.post(PAGE, {"rows": page.context["signed_rows"] + "x", "format": "csv"})
     assert r.status_code == 200 and "有効期限が切れました" in r.content.decode()
+
+
+def test_hostile_rows_never_answer_500_and_are_shown_as_text(client):
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hsettings
+
+    from tests.security.test_hostile_input import SCRIPT, hostile
+
+    listed(corporate_number=CN_A, on=D(2026, 4, 1))
+
+    @hsettings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(value=hostile.filter(lambda v: len(v) < 10_000))
+    def run(value):
+        r = client.post(
+            API, {"identifiers": [value, CN_A], "as_of": value[:20]}, content_type="application/json"
+        )
+        assert r.status_code < 500
+        r = client.post(API, {"identifiers": [value, CN_A]}, content_type="application/json")
+        assert r.status_code == 200 and r.json()["results"][-1]["status"] in ("listed", "invalid")
+        for data in (
+            {"numbers": f"{value}\n{CN_A}", "as_of": ""},
+            {"numbers": CN_A, "as_of": value},
+            {"rows": value},
+        ):
+            r = client.post(PAGE, data)
+            assert r.status_code < 500
+            assert SCRIPT not in r.content.decode("utf-8", "replace")
+
+    run()
