@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from jaim.dates import today
 from jaim.errors import DomainError
 from members import selectors as member_selectors
-from roster import exports, page, selectors, services, verify
+from roster import downloads, exports, page, selectors, services, verify
 from roster.forms import MAX_PAGES, RosterSearchForm
 from roster.models import RosterExport
 from roster.ratelimit import limit_page
@@ -112,6 +112,10 @@ def entry(request, token):
 def download(request, fmt):
     if fmt not in RosterExport.Format.values:
         raise Http404
+    if request.GET.get("as_of"):
+        dated = _download_for_date(request, fmt)
+        if dated is not None:
+            return dated
     export = selectors.latest_exports().get(fmt)
     if export is None:
         raise Http404
@@ -277,4 +281,34 @@ def verify_page(request):
         context["is_today"] = result.as_of == today()
     response = render(request, "roster/verify.html", context)
     response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- downloads for a past date ---------------------------------------------------------------------------
+
+DOWNLOAD_CONTENT_TYPES = {**VERIFY_CONTENT_TYPES, "pdf": "application/pdf"}
+
+
+def _download_for_date(request, fmt):
+    """The roster on ?as_of= (roster.downloads); None for today (the latest export answers). A date that is not
+    one, or in the future, is a 404: the page only links to valid days."""
+    form = RosterSearchForm({"as_of": request.GET["as_of"]})
+    if not form.is_valid() or not form.cleaned_data.get("as_of"):
+        raise Http404
+    as_of = form.cleaned_data["as_of"]
+    if as_of == today():
+        return None
+    try:
+        dated = downloads.file_for_date(as_of, fmt)
+    except downloads.TooLargeForPdf:
+        context = {"as_of": as_of, "max_lines": downloads.PDF_MAX_LINES}
+        return render(request, "roster/download_unavailable.html", context, status=404)
+    try:
+        handle = dated.open()
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle, as_attachment=True, filename=dated.download_name, content_type=DOWNLOAD_CONTENT_TYPES[fmt]
+    )
+    response["Cache-Control"] = "public, max-age=300"
     return response
