@@ -391,8 +391,8 @@ def verify(rows: list[InputRow], as_of: dt.date | None = None) -> Verification:
 def _resolve(by_identifier: dict[tuple[str, str], RowResult], on: dt.date) -> None:
     """Four queries whatever the number of rows: the lines naming the identifiers (any day), every line of
     those entries, the lines listed on `on` (selectors.lines_on, the roster's as-of selector), their periods."""
-    corporate = [i for k, i in by_identifier if k == CORPORATE_NUMBER]
-    members = [i for k, i in by_identifier if k == MEMBER_NUMBER]
+    corporate = {i for k, i in by_identifier if k == CORPORATE_NUMBER}
+    members = {i for k, i in by_identifier if k == MEMBER_NUMBER}
     if not corporate and not members:
         return
     named: dict[tuple[str, str], set[int]] = {}

@@ -352,3 +352,17 @@ def test_hostile_rows_never_answer_500_and_are_shown_as_text(client):
             assert SCRIPT not in r.content.decode("utf-8", "replace")
 
     run()
+
+
+def test_a_thousand_rows_take_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    from jaim.validators import corporate_number_check_digit
+    from roster import verify
+
+    a = listed(corporate_number=CN_A, on=D(2026, 4, 1))
+    b = listed(corporate_number=CN_B, on=D(2026, 4, 1))
+    withdraw(b, on=D(2027, 1, 10))
+    numbers = [f"{corporate_number_check_digit(f'{n:012d}')}{n:012d}" for n in range(1, 997)]
+    rows = verify.rows_from_values([*numbers, CN_A, CN_B, a.member_number, "J9999999"])
+    with django_assert_max_num_queries(4):
+        result = verify.verify(rows, D(2027, 2, 1))
+    assert result.counts() == {"listed": 2, "renamed": 0, "not_listed": 1, "never_listed": 997, "invalid": 0}
