@@ -366,3 +366,22 @@ def test_a_thousand_rows_take_a_fixed_number_of_queries(client, django_assert_ma
     with django_assert_max_num_queries(4):
         result = verify.verify(rows, D(2027, 2, 1))
     assert result.counts() == {"listed": 2, "renamed": 0, "not_listed": 1, "never_listed": 997, "invalid": 0}
+
+
+@pytest.mark.clamav
+def test_an_infected_list_is_refused_and_recorded_by_the_upload_checks(client, virus_scanner):
+    from jaim.models import VirusDetection
+    from tests import clamd
+
+    infected = SimpleUploadedFile("list.csv", CN_A.encode() + b"\r\n" + clamd.EICAR)
+    html = client.post(PAGE, {"file": infected, "as_of": ""}).content.decode()
+    assert "ウイルスが検出された" in html and "verify-result" not in html
+    detection = VirusDetection.objects.get()
+    assert (detection.file_name, detection.where) == ("list.csv", "roster.verify")
+
+
+def test_a_list_over_the_upload_size_limit_is_refused(client, settings):
+    settings.JAIM_UPLOAD_MAX_BYTES = 100
+    big = SimpleUploadedFile("list.csv", (CN_A + "\r\n").encode() * 10)
+    html = client.post(PAGE, {"file": big, "as_of": ""}).content.decode()
+    assert "ファイルが大きすぎます" in html and "verify-result" not in html
