@@ -13,8 +13,10 @@ from ninja import Query, Schema, Status
 from ninja.errors import HttpError
 
 from jaim.dates import today
+from jaim.errors import DomainError
 from jaim.ratelimit import Limit, RateLimitedAPI
-from roster import selectors, services
+from jaim.validators import PREFECTURE_NAMES
+from roster import selectors, services, verify
 from roster.forms import MAX_PAGES, PAGE_SIZE, RosterSearchForm
 
 MAX_RESULTS = MAX_PAGES * PAGE_SIZE
@@ -208,3 +210,127 @@ def check_entry(request, token: str, as_of: dt.date | None = None):
             "periods": [{"listed_from": p.listed_from, "delisted_on": p.delisted_on} for p in state.periods],
         },
     )
+
+
+# --- bulk verification on a date ---------------------------------------------------------------------------
+
+
+class VerifyRequest(Schema):
+    as_of: dt.date | None = None
+    identifiers: list[str]  # 13-digit 法人番号 or member numbers (J0000123), at most 1,000
+
+
+class Names(Schema):
+    organisation_name: str
+    establishment_name: str
+
+
+class VerifiedSite(Schema):
+    member_number: str
+    corporate_number: str
+    url: str
+    listed: bool  # on as_of
+    renamed: bool  # the names on as_of differ from the latest names (merger, split, relocation)
+    names_on_date: Names  # on as_of, or the nearest day the site was listed
+    latest_names: Names
+    prefecture_code: str
+    prefecture: str
+    city: str
+    periods: list[Period]  # [listed_from, delisted_on): delisted_on is the first day no longer listed
+
+
+class VerifiedRow(Schema):
+    lines: list[int]  # positions in `identifiers` (from 1); more than one: the same identifier repeated
+    input: str
+    kind: str  # corporate_number, member_number, or "" for an invalid row
+    identifier: str  # normalised
+    status: str  # listed, renamed, not_listed, never_listed, invalid
+    status_label: str
+    reason: str  # why an invalid row is not an identifier
+    note: str  # duplicates
+    sites: list[VerifiedSite]
+
+
+class VerifyResult(Schema):
+    as_of: dt.date
+    taken_at: dt.datetime  # the moment the roster was read
+    count: int  # rows received
+    summary: dict[str, int]
+    results: list[VerifiedRow]
+
+
+def _names(org: str, est: str) -> dict:
+    return {"organisation_name": org, "establishment_name": est}
+
+
+def verified_out(result) -> dict:
+    return {
+        "as_of": result.as_of,
+        "taken_at": result.taken_at,
+        "count": result.input_count,
+        "summary": result.counts(),
+        "results": [
+            {
+                "lines": row.lines,
+                "input": row.value,
+                "kind": row.kind,
+                "identifier": row.identifier,
+                "status": row.status,
+                "status_label": row.status_label,
+                "reason": row.reason,
+                "note": row.note,
+                "sites": [
+                    {
+                        "member_number": s.member_number,
+                        "corporate_number": s.corporate_number,
+                        "url": s.url,
+                        "listed": s.listed,
+                        "renamed": s.renamed,
+                        "names_on_date": _names(s.organisation_name, s.establishment_name),
+                        "latest_names": _names(s.latest_organisation_name, s.latest_establishment_name),
+                        "prefecture_code": s.prefecture,
+                        "prefecture": PREFECTURE_NAMES.get(s.prefecture, ""),
+                        "city": s.city,
+                        "periods": [{"listed_from": a, "delisted_on": b} for a, b in s.periods],
+                    }
+                    for s in row.sites
+                ],
+            }
+            for row in result.rows
+        ],
+    }
+
+
+@api.post(
+    "/verify",
+    response={200: VerifyResult, 400: Error, 429: Error},
+    summary="基準日で一括確認する",
+    tags=["名簿"],
+    description=(
+        "法人番号（13桁）または会員番号（例：J0000123）を最大1,000件まとめて送ると、基準日（as_of、省略時は本日）に"
+        "名簿に掲載されていたかを1件ずつ返します。status は listed（掲載あり）、renamed（掲載あり・その後名称変更）、"
+        "not_listed（基準日には掲載なし。periods に掲載期間）、never_listed（名簿に記載なし）、"
+        "invalid（番号の誤り。reason に理由）。同じ番号は1回だけ確認し、lines に全ての位置を返します。"
+        "回数制限は確認した件数（行数）で数えます。"
+    ),
+)
+def verify_identifiers(request, body: VerifyRequest):
+    rows = verify.rows_from_values(body.identifiers)
+    try:
+        verify.check_count(rows)
+        on = verify.validate_as_of(body.as_of)
+    except DomainError as exc:
+        field = "identifiers" if isinstance(exc, verify.TooManyRows) else "as_of"
+        return Status(400, {"detail": exc.message, "errors": {field: [exc.message]}})
+    if not rows:
+        message = _("確認する法人番号・会員番号を指定してください。")
+        return Status(400, {"detail": message, "errors": {"identifiers": [message]}})
+    wait = verify.charge_rows(request, len(rows))
+    if wait is not None:
+        message = _(
+            "確認できる件数の上限に達しました。%(wait)d秒ほど待ってから、もう一度お試しください。"
+        ) % {"wait": wait}
+        response = api.create_response(request, {"detail": message, "errors": {}}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+    return Status(200, verified_out(verify.verify(rows, on)))

@@ -45,6 +45,8 @@ def search_body(params, *, page_number: int, version: int | None = None) -> str:
     parts = [_static("roster/_search_intro.html"), _form(form, params)]
     if searched and form.is_valid():
         parts.append(_answer(form, params, page_number))
+        if form.query().as_of != today():
+            parts.append(render_to_string("roster/_dated_downloads.html", {"as_of": form.query().as_of}))
     parts.append(_downloads(version))
     return "".join(parts)
 

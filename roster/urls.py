@@ -11,3 +11,6 @@ urlpatterns = [
     path("confirmation/<int:establishment_pk>/", views.confirmation, name="confirmation"),
     path("api/v1/", api.urls),
 ]
+urlpatterns += [
+    path("verify/", views.verify_page, name="verify"),
+]

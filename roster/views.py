@@ -1,11 +1,15 @@
 """The public roster (no login): search, permanent entry pages, export downloads. And the member's
 confirmation PDF, requested from My Page (access checked through members.selectors)."""
 
+import datetime as dt
+
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import get_messages
+from django.core import signing
 from django.http import FileResponse, Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -13,13 +17,14 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jaim.dates import today
 from jaim.errors import DomainError
 from jaim.ratelimit import Limit, limit_page
 from members import selectors as member_selectors
-from roster import exports, page, selectors, services
+from roster import downloads, exports, page, selectors, services, verify
 from roster.forms import MAX_PAGES, RosterSearchForm
 from roster.models import RosterExport
 
@@ -107,6 +112,10 @@ def entry(request, token):
 def download(request, fmt):
     if fmt not in RosterExport.Format.values:
         raise Http404
+    if request.GET.get("as_of"):
+        dated = _download_for_date(request, fmt)
+        if dated is not None:
+            return dated
     export = selectors.latest_exports().get(fmt)
     if export is None:
         raise Http404
@@ -151,3 +160,155 @@ def establishment_panel(request, establishment):
             "entry_url": selectors.entry_url(line.token) if line else "",
         },
     )
+
+
+# --- bulk verification on a date -----------------------------------------------------------------------
+
+VERIFY_SALT = "roster.verify.rows"
+VERIFY_CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class VerifyForm(forms.Form):
+    numbers = forms.CharField(
+        label=_("法人番号・会員番号（1行に1件）"),
+        required=False,
+        max_length=verify.MAX_ROWS * (verify.MAX_INPUT_LENGTH + 2),
+        widget=forms.Textarea(
+            attrs={"rows": 8, "placeholder": "4011001098993\nJ0000123", "spellcheck": "false"}
+        ),
+        help_text=_(
+            "13桁の法人番号、または会員番号（例：J0000123）を1行に1件ずつ、1,000件まで貼り付けてください。"
+            "Excel から列を貼り付けた場合は、各行の最初の列を読み取ります。"
+        ),
+    )
+    file = forms.FileField(
+        label=_("またはファイル（CSV・Excel）"),
+        required=False,
+        help_text=_(
+            "1列目に法人番号または会員番号を入れたCSV（UTF-8・Shift_JIS）またはExcel（.xlsx）。見出し行はあってもなくても構いません。"
+        ),
+    )
+    as_of = forms.DateField(
+        label=_("基準日"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("この日に名簿に掲載されていたかを確認します。空欄の場合は本日です。"),
+    )
+
+    def clean_as_of(self):
+        try:
+            return verify.validate_as_of(self.cleaned_data.get("as_of"))
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not (data.get("numbers") or "").strip() and not data.get("file"):
+            self.add_error(
+                "numbers", _("確認する法人番号・会員番号を入力するか、ファイルを指定してください。")
+            )
+        return data
+
+
+def _signed_rows(rows, as_of) -> str:
+    return signing.dumps(
+        {"d": as_of.isoformat(), "r": [[r.line, r.value] for r in rows]}, salt=VERIFY_SALT, compress=True
+    )
+
+
+def _unsigned_rows(value: str):
+    data = signing.loads(value, salt=VERIFY_SALT, max_age=24 * 3600)
+    return [verify.InputRow(int(line), str(v)) for line, v in data["r"]], dt.date.fromisoformat(data["d"])
+
+
+def _too_many_rows(request, wait: int) -> HttpResponse:
+    response = render(request, "roster/verify_too_many.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@limit_page(Limit("verify", "JAIM_ROSTER_RATE_LIMIT"), "roster/too_many.html")
+def verify_page(request):
+    """Many 法人番号 or member numbers checked on one day: pasted or uploaded, results as a table, and the same
+    results as CSV or Excel (the download buttons send the checked rows back, signed, and check them again)."""
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    result = rows = page_error = None
+    if request.method == "POST":
+        as_of = None
+        fmt = request.POST.get("format", "")
+        if request.POST.get("rows"):
+            try:
+                rows, as_of = _unsigned_rows(request.POST["rows"])
+            except (signing.BadSignature, ValueError, KeyError, TypeError):
+                form = VerifyForm()
+                page_error = _("確認結果の有効期限が切れました。もう一度確認してください。")
+        elif form.is_valid():
+            as_of = form.cleaned_data["as_of"]
+            field = "file" if form.cleaned_data.get("file") else "numbers"
+            try:
+                if field == "file":
+                    rows = verify.rows_from_upload(form.cleaned_data["file"], by=request.user)
+                else:
+                    rows = verify.rows_from_text(form.cleaned_data["numbers"])
+                verify.check_count(rows)
+                if not rows:
+                    form.add_error(field, _("確認する番号が見つかりませんでした。"))
+                    rows = None
+            except DomainError as exc:
+                form.add_error(field, exc.message)
+                rows = None
+        if rows is not None:
+            wait = verify.charge_rows(request, len(rows))
+            if wait is not None:
+                return _too_many_rows(request, wait)
+            result = verify.verify(rows, as_of)
+            if fmt in VERIFY_CONTENT_TYPES:
+                content = verify.csv_bytes(result) if fmt == "csv" else verify.xlsx_bytes(result)
+                response = HttpResponse(content, content_type=VERIFY_CONTENT_TYPES[fmt])
+                response["Content-Disposition"] = (
+                    f'attachment; filename="{verify.download_name(result, fmt)}"'
+                )
+                response["Cache-Control"] = "no-store"
+                return response
+    context = {"form": form, "result": result, "page_error": page_error, "is_today": False}
+    if result is not None:
+        context["signed_rows"] = _signed_rows(rows, result.as_of)
+        context["counts"] = result.counts()
+        context["is_today"] = result.as_of == today()
+    response = render(request, "roster/verify.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- downloads for a past date ---------------------------------------------------------------------------
+
+DOWNLOAD_CONTENT_TYPES = {**VERIFY_CONTENT_TYPES, "pdf": "application/pdf"}
+
+
+def _download_for_date(request, fmt):
+    """The roster on ?as_of= (roster.downloads); None for today (the latest export answers). A date that is not
+    one, or in the future, is a 404: the page only links to valid days."""
+    form = RosterSearchForm({"as_of": request.GET["as_of"]})
+    if not form.is_valid() or not form.cleaned_data.get("as_of"):
+        raise Http404
+    as_of = form.cleaned_data["as_of"]
+    if as_of == today():
+        return None
+    try:
+        dated = downloads.file_for_date(as_of, fmt)
+    except downloads.TooLargeForPdf:
+        context = {"as_of": as_of, "max_lines": downloads.PDF_MAX_LINES}
+        return render(request, "roster/download_unavailable.html", context, status=404)
+    try:
+        handle = dated.open()
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle, as_attachment=True, filename=dated.download_name, content_type=DOWNLOAD_CONTENT_TYPES[fmt]
+    )
+    response["Cache-Control"] = "public, max-age=300"
+    return response

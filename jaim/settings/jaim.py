@@ -37,6 +37,8 @@ JAIM_ISSUER = {
 # where every client shares one address).
 JAIM_ROSTER_RATE_LIMIT = env("JAIM_ROSTER_RATE_LIMIT", default="60/60")
 JAIM_ROSTER_API_RATE_LIMIT = env("JAIM_ROSTER_API_RATE_LIMIT", default="60/60")
+# Bulk verification (page and API) is counted in rows checked, "rows/seconds", besides the requests above.
+JAIM_ROSTER_VERIFY_RATE_LIMIT = env("JAIM_ROSTER_VERIFY_RATE_LIMIT", default="5000/3600")
 
 # --- backoffice: admin lists up to this many rows download at once as CSV/Excel; longer ones are written by a
 # task. Export files are kept some days, then deleted by the daily sweep (beat schedule).

@@ -24,8 +24,15 @@ def test_openapi_description_is_served_and_lists_the_read_only_operations(client
     assert r.status_code == 200
     schema = r.json()
     assert schema["openapi"].startswith("3.")
-    assert set(schema["paths"]) == {"/roster/api/v1/entries", "/roster/api/v1/entries/{token}"}
-    assert all(set(ops) == {"get"} for ops in schema["paths"].values())  # read-only
+    assert set(schema["paths"]) == {
+        "/roster/api/v1/entries",
+        "/roster/api/v1/entries/{token}",
+        "/roster/api/v1/verify",
+    }
+    # Read-only: searches are GET; the bulk check is a POST only to carry its list, and writes nothing.
+    methods = {path: set(ops) for path, ops in schema["paths"].items()}
+    assert methods.pop("/roster/api/v1/verify") == {"post"}
+    assert all(ops == {"get"} for ops in methods.values())
     params = {p["name"] for p in schema["paths"]["/roster/api/v1/entries"]["get"]["parameters"]}
     assert {"q", "name", "corporate_number", "member_number", "prefecture", "jsic", "as_of", "page"} <= params
     entry = schema["components"]["schemas"]["Entry"]["properties"]

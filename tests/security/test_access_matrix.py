@@ -109,6 +109,8 @@ URL_TABLE = {
     "roster:roster_api:search_entries": public("public roster API"),
     "roster:roster_api:check_entry": public("public roster API"),
     "roster:roster_api:api-root": public("public roster API"),
+    "roster:verify": public("bulk verification of the public roster on a date (listed data only)"),
+    "roster:roster_api:verify_identifiers": public("bulk verification API (listed data only)"),
     "backoffice:archive": public("published announcements"),
     "backoffice:announcement_detail": public("a published announcement"),
     "backoffice:subscribe": public("newsletter sign-up"),
