@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 
+from jaim import signing
 from jaim.dates import today
 from jaim.errors import DomainError
 from members import selectors as member_selectors
@@ -98,6 +99,7 @@ def entry(request, token):
             "form": form,
             "is_today": on == today(),
             "entry_url": selectors.entry_url(token),
+            "signature": signing.signature_facts(),
         },
     )
 
