@@ -41,7 +41,7 @@ FIELD_NAME = "JAIMSignature"
 def _pem_or_file(value: str) -> bytes:
     """A setting holds either the PEM text itself or the path of a PEM/DER file."""
     if "-----BEGIN" in value:
-        return value.encode()
+        return value.replace("\\n", "\n").encode()  # a PEM in one line of an env file, with \n escapes
     return Path(value).read_bytes()
 
 

@@ -135,7 +135,8 @@ def test_a_configured_key_and_certificate_given_as_pem_text_sign_in_production(c
     key = pem[: pem.index("-----BEGIN CERTIFICATE")]
     cert = pem[pem.index("-----BEGIN CERTIFICATE") :]
     settings.PRODUCTION = True
-    settings.JAIM_SIGNING_KEY, settings.JAIM_SIGNING_CERT = key, cert
+    # The key as one line of an env file (\n escapes), the certificate as PEM text.
+    settings.JAIM_SIGNING_KEY, settings.JAIM_SIGNING_CERT = key.replace("\n", "\\n"), cert
     assert signing.check_signing_key() == []
     content = confirmation_of(client, listed())
     status = signing.validate(content)
