@@ -68,7 +68,7 @@ def invoice_document(request, pk, kind):
 @require_GET
 def invoice_link(request, token):
     """The invoice mail's link: that one invoice's PDF, without signing in, while the signed token is valid and
-    not revoked (fees.services.links). A refused link gets a Japanese page, never the reason another would work."""
+    not revoked (fees.services.links). A refused link gets a Japanese page pointing to My Page."""
     try:
         invoice = services.invoice_for_link(token)
     except DomainError as exc:

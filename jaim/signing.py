@@ -11,11 +11,13 @@ production without a configured key nothing is made up: the deploy check warns (
 A signature is an incremental update: the rendered bytes stay as they were (a PDF/A file stays PDF/A) and the
 signature covers all of them."""
 
+import asyncio
 import datetime as dt
 import io
 import logging
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -166,6 +168,17 @@ def certificate():
     return s.signing_cert if s else None
 
 
+def _outside_event_loop(fn, *args, **kwargs):
+    """pyHanko's synchronous calls run their own event loop (asyncio.run): where one is already running in this
+    thread (an ASGI server, a browser test driving the page), they run in a thread of their own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
+
+
 @dataclass(frozen=True)
 class SignatureFacts:
     """What a document and the roster's entry page say about the signature: who signs, and the SHA-256
@@ -199,7 +212,7 @@ def sign_pdf(content: bytes, *, reason: str, location: str = "日本") -> bytes 
         md_algorithm="sha256",
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(content), strict=False)
-    out = signers.PdfSigner(meta, signer=s).sign_pdf(writer)
+    out = _outside_event_loop(signers.PdfSigner(meta, signer=s).sign_pdf, writer)
     return out.getvalue()
 
 
@@ -211,7 +224,7 @@ def validate(content: bytes, *, trust_roots=None):
     if not reader.embedded_signatures:
         raise ValueError("no signature")
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
-    return validate_pdf_signature(reader.embedded_signatures[-1], context)
+    return _outside_event_loop(validate_pdf_signature, reader.embedded_signatures[-1], context)
 
 
 @checks.register(checks.Tags.security, deploy=True)

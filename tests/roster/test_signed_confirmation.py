@@ -162,3 +162,18 @@ def test_production_without_a_key_fails_the_deploy_check_and_issues_an_unsigned_
     assert not signing.demo_path().exists()
     page = client.get(reverse("roster:entry", args=[m.roster_entry.token])).content.decode()
     assert "会員確認書の電子署名" not in page
+
+
+def test_signing_works_where_an_event_loop_is_running():
+    """An ASGI server or a browser test may call the view's code with an event loop running in the thread."""
+    import asyncio
+
+    from weasyprint import HTML
+
+    original = HTML(string="<p>確認</p>").write_pdf()
+
+    async def inside_a_loop():
+        return signing.sign_pdf(original, reason="test")
+
+    signed = asyncio.run(inside_a_loop())
+    assert signing.validate(signed).bottom_line
