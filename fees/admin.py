@@ -239,7 +239,7 @@ class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ]
     exclude = ["pdf", "notice_pdf"]  # private files: downloaded through the operations links
     inlines = [InvoiceLineInline, CreditNoteInline, AllocationInline, DebitItemForInvoiceInline]
-    actions = ["rerender_pdfs"]
+    actions = ["rerender_pdfs", "revoke_pdf_links"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -322,6 +322,20 @@ class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
             enqueue(tasks.render_document, "invoice", pk, True)
             enqueue(tasks.render_document, "notice", pk, True)
         self.message_user(request, _("PDFの再作成を依頼しました。"))
+
+    def has_revoke_links_permission(self, request):
+        return request.user.has_perm("fees.change_invoice")
+
+    @admin.action(
+        description=gettext_lazy("選択した請求書のPDFリンク（メール記載）を無効にする"),
+        permissions=["revoke_links"],
+    )
+    def revoke_pdf_links(self, request, queryset):
+        n = services.revoke_pdf_links(list(queryset), by=request.user)
+        self.message_user(
+            request,
+            _("%(n)s件の請求書について、これまでにメールで送ったPDFリンクを無効にしました。") % {"n": n},
+        )
 
 
 @admin.register(CreditNote)

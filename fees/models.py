@@ -240,6 +240,9 @@ class Invoice(models.Model):
     paid_on = models.DateField(_("入金完了日"), null=True, blank=True)
     pdf = models.FileField(_("請求書PDF"), upload_to="fees/invoices/", blank=True)
     notice_pdf = models.FileField(_("会費通知書PDF"), upload_to="fees/notices/", blank=True)
+    # The invoice mail's link to the PDF (fees.services.links) names this version: raising it (the admin action
+    # 「PDFリンクを無効にする」) refuses every link sent before.
+    pdf_link_version = models.PositiveIntegerField(_("PDFリンクの版"), default=1)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

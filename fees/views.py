@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from fees import selectors, services
 from fees.forms import BillingContactForm, DebitMandateForm
@@ -63,6 +63,29 @@ def invoice_document(request, pk, kind):
         filename=filename,
         content_type="application/pdf",
     )
+
+
+@require_GET
+def invoice_link(request, token):
+    """The invoice mail's link: that one invoice's PDF, without signing in, while the signed token is valid and
+    not revoked (fees.services.links). A refused link gets a Japanese page pointing to My Page."""
+    try:
+        invoice = services.invoice_for_link(token)
+    except DomainError as exc:
+        status = 410 if exc.code in ("expired", "revoked") else 404
+        return render(request, "fees/link_refused.html", {"message": exc.message}, status=status)
+    name = services.store_document_pdf("invoice", invoice.pk)
+    from django.core.files.storage import default_storage
+
+    response = FileResponse(
+        default_storage.open(name, "rb"),
+        as_attachment=False,  # opens in the phone's viewer
+        filename=f"請求書_{invoice.number}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @login_required

@@ -1,7 +1,7 @@
 """gunicorn's configuration (`gunicorn -c python:jaim.gunicorn jaim.wsgi`). Every value from the environment.
 
 The access log (GUNICORN_ACCESS_LOG, "-" for stdout; off when unset) never records a secret link: sign-up
-verification, password-reset and subscription tokens in the path are replaced, query strings and the referrer's are
+verification, password-reset, subscription and invoice-PDF link tokens in the path are replaced, query strings and the referrer's are
 dropped. No Server version banner."""
 
 import os
@@ -33,6 +33,7 @@ _SECRET_PATHS = [
     (re.compile(r"^((?:/en)?/accounts/reset/)[^/]+/[^/]+"), r"\1…/…"),
     (re.compile(r"^((?:/en)?/info/(?:subscribe/confirm|unsubscribe)/)[^/]+"), r"\1…"),
     (re.compile(r"^((?:/en)?/roster/e/)[^/]+"), r"\1…"),
+    (re.compile(r"^((?:/en)?/mypage/fees/l/)[^/]+"), r"\1…"),
 ]
 
 

@@ -484,6 +484,7 @@ ADMIN_ACTIONS.update(
         "backoffice.memberresource.unpublish": "backoffice.change_memberresource",
         "fees.debitmandate.revoke": "fees.change_debitmandate",
         "fees.invoice.rerender_pdfs": "fees.change_invoice",
+        "fees.invoice.revoke_pdf_links": "fees.change_invoice",
         "jaim.outboxmessage.resend": "jaim.change_outboxmessage",
         "lifecycle.lapse.reinstate": "lifecycle.change_lapse",
         "lifecycle.withdrawalrequest.confirm": "lifecycle.change_withdrawalrequest",

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from jaim import signing
 from jaim.dates import japanese_date
 
 DEFAULT_FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"  # Debian fonts-ipaexfont-gothic
@@ -70,10 +71,14 @@ def render_html(template: str, context: dict) -> bytes:
 
 
 def render_confirmation(line, *, issued_on: dt.date) -> bytes:
+    """The confirmation, signed by JAIM (PAdES, jaim.signing) as an incremental update of the rendered file.
+    Where no key may be used (production without one, refused by the deploy check) it is issued unsigned and
+    says so on its face."""
     from roster.selectors import entry_url
 
     url = entry_url(line.token)
-    return render_html(
+    signature = signing.signature_facts()
+    content = render_html(
         "roster/pdf/confirmation.html",
         {
             "line": line,
@@ -82,5 +87,9 @@ def render_confirmation(line, *, issued_on: dt.date) -> bytes:
             "issued_on": japanese_date(issued_on),
             "listed_since": japanese_date(line.listed_since),
             "issued_at": timezone.localtime(),
+            "signature": signature,
         },
     )
+    if signature is None:
+        return content
+    return signing.sign_pdf(content, reason="JAIM 賛助会員 名簿掲載確認書") or content

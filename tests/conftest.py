@@ -54,7 +54,7 @@ def _require_services(request):
 
 
 @pytest.fixture(autouse=True)
-def _eager_tasks_unless_real_worker(request, settings, tmp_path):
+def _eager_tasks_unless_real_worker(request, settings, tmp_path, tmp_path_factory):
     """Unit tests run tasks in-process; tests marked `redis` talk to a real worker. Files go to a temp dir."""
     from jaim.celery import app
 
@@ -69,6 +69,9 @@ def _eager_tasks_unless_real_worker(request, settings, tmp_path):
         },
     }
     settings.MEDIA_ROOT = str(tmp_path / "private")
+    settings.PRIVATE_ROOT = (
+        tmp_path_factory.getbasetemp() / "private-root"
+    )  # the demo signing pair, once a session
     yield
     app.conf.task_always_eager = old
 

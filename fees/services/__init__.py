@@ -7,6 +7,7 @@ services.issue_invoice(m, fiscal_year=…)      invoices   issue, numbers, renew
 services.record_payment([inv], …)             payments   payments, bank statement import and review
 services.export_debit_requests(day)           debit      mandates, 全銀 runs and their result import (F7, F12)
 services.store_document_pdf("invoice", pk)    documents  receipts (F11), PDFs
+services.invoice_pdf_link(inv)                links      the invoice mail's signed link to its PDF (no sign-in)
 
 Reads (amounts due, renewal candidates, mandates, billing contact) are in `fees.selectors`. Every write is a
 transaction; PDFs and e-mails are queued after commit (`jaim.queue.enqueue`, by task name: no import of
@@ -36,6 +37,7 @@ from fees.services.invoices import (
     send_invoice_mails,
     transfer_due_date,
 )
+from fees.services.links import invoice_for_link, invoice_pdf_link, revoke_pdf_links
 from fees.services.payments import (
     ignore_statement_line,
     import_bank_statement,
@@ -79,7 +81,9 @@ __all__ = [
     "ignore_statement_line",
     "import_bank_statement",
     "import_debit_results",
+    "invoice_for_link",
     "invoice_mails",
+    "invoice_pdf_link",
     "invoice_prefix",
     "is_sme",
     "issue_credit_note",
@@ -89,6 +93,7 @@ __all__ = [
     "quote_fee",
     "quote_with_claims",
     "record_payment",
+    "revoke_pdf_links",
     "register_debit_mandate",
     "render_document_bytes",
     "renewal_debit_date",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from fees.models import BillingContact, CreditNote, DebitMandate, FeeSchedule, Invoice, InvoiceLine
 from fees.selectors import billing_contact_for, outstanding_yen, paid_yen, renewal_candidates
 from fees.services.contacts import _manager_emails, _recipient, billing_mails
+from fees.services.links import pdf_link_context
 from fees.services.payments import _mark_paid
 from fees.services.quotes import compute_quote, get_schedule, group_discount_applies, is_sme, quote_fee
 from jaim import sequences
@@ -367,10 +368,17 @@ INVOICE_MAIL = "fees_invoice_issued"
 def invoice_mails(invoices) -> list[Mail]:
     """The invoice e-mail of each issued invoice to its billing contact (F10), not queued yet (see
     jaim.mail.queue_mails): for a batch job that queues its chunk's messages together. Two queries. `invoices`
-    come with membership__establishment__organisation."""
-    return billing_mails(
+    come with membership__establishment__organisation. Each carries `pdf_link` (fees.services.links)."""
+    mails = billing_mails(
         invoices, INVOICE_MAIL, kind=INVOICE_MAIL, dedupe=lambda inv: f"fees-invoice:{inv.number}"
     )
+    links = {}
+    for mail in mails:  # a link that opens this invoice's PDF without signing in
+        inv = mail.context["invoice"]
+        if inv.pk not in links:
+            links[inv.pk] = pdf_link_context(inv)
+        mail.context.update(links[inv.pk])
+    return mails
 
 
 @transaction.atomic

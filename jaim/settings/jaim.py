@@ -4,6 +4,16 @@ IPAex Gothic.)"""
 
 from .core import env
 
+# --- signatures: JAIM's key and certificate for the PAdES signature of roster confirmations (jaim.signing),
+# each a file path or the PEM text. Unset outside production → a self-signed demo pair in the private root;
+# unset in production → the deploy check warns (jaim.W001) and confirmations are issued unsigned.
+JAIM_SIGNING_KEY = env("JAIM_SIGNING_KEY", default="")
+JAIM_SIGNING_CERT = env("JAIM_SIGNING_CERT", default="")
+JAIM_SIGNING_KEY_PASSPHRASE = env("JAIM_SIGNING_KEY_PASSPHRASE", default="")
+
+# --- fees: a link in an invoice mail opens that invoice's PDF without signing in for this many days.
+JAIM_PDF_LINK_DAYS = env.int("JAIM_PDF_LINK_DAYS", default=30)
+
 # --- uploads: size limits, virus scanner and image limits (jaim.uploads, jaim.virus) ------------------------
 JAIM_UPLOAD_MAX_BYTES = env.int("JAIM_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 JAIM_APPLICATION_MAX_BYTES = env.int("JAIM_APPLICATION_MAX_BYTES", default=100 * 1024 * 1024)

@@ -10,6 +10,7 @@ from django.db import transaction
 from fees import services as fee_services
 from fees.models import Invoice
 from fees.services.contacts import _mail_billing
+from fees.services.links import pdf_link_context
 from jaim.dates import fiscal_year_end
 from lifecycle import selectors
 from lifecycle.models import RenewalNotice, RenewalSeason
@@ -24,7 +25,11 @@ def send_invoice_mails_one_by_one(invoice_ids) -> int:
     ):
         with transaction.atomic():
             _mail_billing(
-                inv, "fees_invoice_issued", kind="fees_invoice_issued", dedupe=f"fees-invoice:{inv.number}"
+                inv,
+                "fees_invoice_issued",
+                kind="fees_invoice_issued",
+                dedupe=f"fees-invoice:{inv.number}",
+                extra=pdf_link_context(inv),
             )
         sent += 1
     return sent

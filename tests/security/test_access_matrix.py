@@ -89,6 +89,9 @@ URL_TABLE = {
     "applications:change_report": portal(pk=lambda w: w.application.pk),
     "applications:follow_up_upload": portal(pk=lambda w: w.application.pk),
     "fees:invoice_document": portal(pk=lambda w: w.invoice.pk, kind=lambda w: "invoice"),
+    "fees:invoice_link": public(
+        "token-guarded: a signed, expiring, revocable token opens one invoice's PDF (tests/fees/test_pdf_link.py)"
+    ),
     "fees:receipt_request": portal(pk=lambda w: w.invoice.pk),
     "fees:credit_note_pdf": portal(pk=lambda w: w.credit_note.pk),
     "fees:billing_contact": portal(pk=lambda w: w.est.pk),
