@@ -19,38 +19,14 @@ from backoffice.models import (
     InfoSubscriber,
     MemberResource,
 )
-from jaim.admin import HistoryAdmin
+from jaim.admin import HistoryAdmin, ReadOnlyMixin, run_each
 from jaim.errors import DomainError
-
-
-class ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def _each(modeladmin, request, queryset, fn, done: str):
-    ok = 0
-    for obj in queryset:
-        try:
-            fn(obj, by=request.user)
-            ok += 1
-        except DomainError as exc:
-            modeladmin.message_user(request, f"{obj}: {exc.message}", level=messages.ERROR)
-    if ok:
-        modeladmin.message_user(request, done % {"n": ok})
-
 
 # --- imports --------------------------------------------------------------------------------------------------
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(ReadOnly, admin.ModelAdmin):
+class ImportRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "file_name", "status", "summary", "created_by", "imported_at"]
     list_filter = ["kind", "status"]
     search_fields = ["file_name", "sha256"]
@@ -165,7 +141,7 @@ class CouncilRecordAdmin(HistoryAdmin):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(ReadOnly, admin.ModelAdmin):
+class ExportJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["created_at", "title", "format", "status", "row_count", "direct", "requested_by", "query"]
     list_filter = ["status", "format", "direct"]
     search_fields = ["title", "requested_by__email", "query"]
@@ -223,11 +199,23 @@ class AnnouncementAdmin(HistoryAdmin):
 
     @admin.action(description=gettext_lazy("選択したお知らせを公開する"), permissions=["change"])
     def publish(self, request, queryset):
-        _each(self, request, queryset, services.publish_announcement, _("%(n)d件を公開しました。"))
+        run_each(
+            self,
+            request,
+            queryset,
+            lambda obj: services.publish_announcement(obj, by=request.user),
+            _("%(n)d件を公開しました。"),
+        )
 
     @admin.action(description=gettext_lazy("選択したお知らせの公開を終了する"), permissions=["change"])
     def withdraw(self, request, queryset):
-        _each(self, request, queryset, services.withdraw_announcement, _("%(n)d件の公開を終了しました。"))
+        run_each(
+            self,
+            request,
+            queryset,
+            lambda obj: services.withdraw_announcement(obj, by=request.user),
+            _("%(n)d件の公開を終了しました。"),
+        )
 
 
 @admin.register(InfoSubscriber)
@@ -252,7 +240,13 @@ class InfoSubscriberAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("選択した登録者への配信を停止する"), permissions=["change"])
     def stop(self, request, queryset):
-        _each(self, request, queryset, services.stop_subscription, _("%(n)d件の配信を停止しました。"))
+        run_each(
+            self,
+            request,
+            queryset,
+            lambda obj: services.stop_subscription(obj, by=request.user),
+            _("%(n)d件の配信を停止しました。"),
+        )
 
 
 # --- resources -------------------------------------------------------------------------------------------------
@@ -281,8 +275,20 @@ class MemberResourceAdmin(HistoryAdmin):
 
     @admin.action(description=gettext_lazy("選択した資料を会員に公開する"), permissions=["change"])
     def publish(self, request, queryset):
-        _each(self, request, queryset, services.publish_resource, _("%(n)d件を公開しました。"))
+        run_each(
+            self,
+            request,
+            queryset,
+            lambda obj: services.publish_resource(obj, by=request.user),
+            _("%(n)d件を公開しました。"),
+        )
 
     @admin.action(description=gettext_lazy("選択した資料を非公開にする"), permissions=["change"])
     def unpublish(self, request, queryset):
-        _each(self, request, queryset, services.unpublish_resource, _("%(n)d件を非公開にしました。"))
+        run_each(
+            self,
+            request,
+            queryset,
+            lambda obj: services.unpublish_resource(obj, by=request.user),
+            _("%(n)d件を非公開にしました。"),
+        )

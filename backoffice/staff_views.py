@@ -16,19 +16,11 @@ from backoffice.forms import ImportUploadForm, SendAnnouncementForm
 from backoffice.imports import ASSOCIATION_COLUMNS, COUNCIL_COLUMNS
 from backoffice.models import Announcement, Audience, ImportRun
 from backoffice.tabular import csv_bytes
-from jaim.errors import DomainError
+from jaim.admin import run_service
 
 
 def _page(request, template: str, title: str, **context):
     return render(request, template, {**admin.site.each_context(request), "title": title, **context})
-
-
-def _run(request, fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return None
 
 
 # --- dashboard ----------------------------------------------------------------------------------------------------
@@ -153,7 +145,7 @@ def import_upload(request):
     )
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
-        run = _run(
+        run = run_service(
             request,
             services.preview_import,
             form.cleaned_data["kind"],
@@ -221,7 +213,7 @@ def import_commit(request, pk):
     run = _import_run(request, pk)
     if not permissions.can_import(request.user, run.kind):
         raise PermissionDenied
-    done = _run(request, services.commit_import, run, by=request.user)
+    done = run_service(request, services.commit_import, run, by=request.user)
     if done and done.status == ImportRun.Status.IMPORTED:
         c = done.counts
         messages.success(
@@ -239,7 +231,7 @@ def import_discard(request, pk):
     run = _import_run(request, pk)
     if not permissions.can_import(request.user, run.kind):
         raise PermissionDenied
-    if _run(request, services.discard_import, run, by=request.user):
+    if run_service(request, services.discard_import, run, by=request.user):
         messages.info(request, _("取込を取り消しました。何も取り込んでいません。"))
     return redirect("admin:backoffice_importrun_changelist")
 
@@ -368,7 +360,7 @@ def announcement_send(request, pk):
     announcement = get_object_or_404(Announcement, pk=pk)
     form = SendAnnouncementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        dispatch = _run(
+        dispatch = run_service(
             request,
             services.send_announcement,
             announcement,

@@ -42,20 +42,7 @@ from fees.models import (
     PaymentAllocation,
     Receipt,
 )
-from jaim.errors import DomainError
-
-
-class ReadOnlyMixin:
-    """Issued documents: visible, never edited or deleted in the admin."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from jaim.admin import ReadOnlyMixin, run_service
 
 
 def _form_page(request, admin_obj, title, form, *, obj=None, intro="", submit=None):
@@ -69,14 +56,6 @@ def _form_page(request, admin_obj, title, form, *, obj=None, intro="", submit=No
         "submit": submit or _("実行する"),
     }
     return render(request, "admin/fees/form.html", context)
-
-
-def _run(request, admin_obj, fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except DomainError as exc:
-        admin_obj.message_user(request, exc.message, level=messages.ERROR)
-        return None
 
 
 def _pdf(kind, pk, filename, *, force=False):
@@ -287,7 +266,7 @@ class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
             initial={"amount_yen": selectors.outstanding_yen(inv), "received_on": dt.date.today()},
         )
         if request.method == "POST" and form.is_valid():
-            if _run(request, self, services.record_payment, [inv], by=request.user, **form.cleaned_data):
+            if run_service(request, services.record_payment, [inv], by=request.user, **form.cleaned_data):
                 self.message_user(request, _("入金を記録しました。"))
                 return redirect("admin:fees_invoice_change", inv.pk)
         intro = _("%(n)s（未入金額 %(d)s 円）に入金を記録します。") % {
@@ -301,7 +280,7 @@ class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
         inv = get_object_or_404(Invoice, pk=pk)
         form = CreditNoteForm(request.POST or None, initial={"amount_yen": selectors.outstanding_yen(inv)})
         if request.method == "POST" and form.is_valid():
-            if _run(request, self, services.issue_credit_note, inv, by=request.user, **form.cleaned_data):
+            if run_service(request, services.issue_credit_note, inv, by=request.user, **form.cleaned_data):
                 self.message_user(request, _("赤伝を発行しました。"))
                 return redirect("admin:fees_invoice_change", inv.pk)
         intro = _(
@@ -417,9 +396,8 @@ class BankStatementImportAdmin(ReadOnlyMixin, admin.ModelAdmin):
         form = StatementUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             f = form.cleaned_data["file"]
-            stmt = _run(
+            stmt = run_service(
                 request,
-                self,
                 services.import_bank_statement,
                 f.read(),
                 file_name=f.name,
@@ -501,9 +479,8 @@ class BankStatementLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 if len(invoices) != len(set(numbers)):
                     self.message_user(request, _("見つからない請求書番号があります。"), level=messages.ERROR)
                 else:
-                    done = _run(
+                    done = run_service(
                         request,
-                        self,
                         services.settle_statement_line,
                         line,
                         invoices,
@@ -511,9 +488,8 @@ class BankStatementLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
                         note=settle.cleaned_data["note"],
                     )
             elif request.POST.get("action") == "ignore" and ignore.is_valid():
-                done = _run(
+                done = run_service(
                     request,
-                    self,
                     services.ignore_statement_line,
                     line,
                     by=request.user,
@@ -571,7 +547,7 @@ class DebitMandateAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def revoke(self, request, queryset):
         n = 0
         for md in queryset.filter(status=DebitMandate.Status.ACTIVE):
-            if _run(request, self, services.revoke_debit_mandate, md, by=request.user):
+            if run_service(request, services.revoke_debit_mandate, md, by=request.user):
                 n += 1
         self.message_user(request, _("%(n)d件を停止しました。") % {"n": n})
 
@@ -634,9 +610,8 @@ class DebitRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
         self._finance(request)
         form = DebitExportForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            run = _run(
+            run = run_service(
                 request,
-                self,
                 services.export_debit_requests,
                 form.cleaned_data["collection_date"],
                 by=request.user,
@@ -678,9 +653,8 @@ class DebitRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
         run = get_object_or_404(DebitRun, pk=pk)
         form = DebitResultForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            counts = _run(
+            counts = run_service(
                 request,
-                self,
                 services.import_debit_results,
                 run,
                 form.cleaned_data["file"].read(),

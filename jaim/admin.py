@@ -1,10 +1,11 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from jaim.errors import DomainError
 from jaim.models import (
     AuditEvent,
     IssuerProfile,
@@ -32,8 +33,11 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return True
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
+class ReadOnlyMixin:
+    """Records that are written by the services only (issued documents, runs, logs): visible, never added,
+    edited or deleted in the admin. For a ModelAdmin or an inline."""
+
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -41,6 +45,35 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
+
+
+def run_service(request, fn, *args, **kwargs):
+    """Call a service from an admin view; a DomainError (a rule said no) becomes the error message on the page
+    and None is returned, so the view shows its form again."""
+    try:
+        return fn(*args, **kwargs)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return None
+
+
+def run_each(modeladmin, request, queryset, fn, done_message: str) -> int:
+    """An admin action applying `fn(obj)` to each selected row: a refused row gets its own error line
+    ("<row>: <reason>"), the others go on; one success message with %(n)d. Returns the number done."""
+    done = 0
+    for obj in queryset:
+        try:
+            fn(obj)
+            done += 1
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{obj}: {exc.message}", level=messages.ERROR)
+    if done:
+        modeladmin.message_user(request, done_message % {"n": done}, level=messages.SUCCESS)
+    return done
 
 
 @admin.register(AuditEvent)
@@ -190,7 +223,6 @@ class IssuerProfileForm(forms.ModelForm):
         return value
 
     def clean_seal(self):
-        from jaim.errors import DomainError
         from jaim.uploads import PDF, inspect_upload
 
         seal = self.cleaned_data.get("seal")

@@ -1,16 +1,15 @@
 """Staff side of the lifecycle: the dates, rules and targets (data, with history), and the decisions — confirm or
 cancel a withdrawal, reinstate a lapsed membership — which only call services. Job runs: jaim's JobRun admin."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from jaim.admin import HistoryAdmin
+from jaim.admin import HistoryAdmin, ReadOnlyMixin, run_each
 from jaim.dates import today
-from jaim.errors import DomainError
 from lifecycle import services
 from lifecycle.models import (
     Lapse,
@@ -23,30 +22,6 @@ from lifecycle.models import (
     WageReportPeriod,
     WithdrawalRequest,
 )
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def _run_each(modeladmin, request, queryset, fn, done_message):
-    done = 0
-    for obj in queryset:
-        try:
-            fn(obj)
-            done += 1
-        except DomainError as exc:
-            modeladmin.message_user(request, f"{obj}: {exc.message}", level=messages.ERROR)
-    if done:
-        modeladmin.message_user(request, done_message % {"n": done}, level=messages.SUCCESS)
-
 
 # --- data ---------------------------------------------------------------------------------------------------
 
@@ -179,7 +154,7 @@ class WithdrawalRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description=_("退会を確認する（会員に通知し、退会日に退会とする）"), permissions=["change"])
     def confirm(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
@@ -189,7 +164,7 @@ class WithdrawalRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description=_("退会の申出を取り消す（会員資格を継続）"), permissions=["change"])
     def cancel(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
@@ -224,7 +199,7 @@ class LapseAdmin(ReadOnlyMixin, admin.ModelAdmin):
         description=_("入金を確認して会員資格を復活する（本日から名簿に再掲載）"), permissions=["change"]
     )
     def reinstate(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
