@@ -33,7 +33,7 @@ def mypage_panel(request):
     apps = list(
         selectors.applications_for(request.user)
         .exclude(status__in=[Application.Status.CANCELLED])
-        .select_related("establishment__organisation")
+        .select_related("establishment__organisation", "association")
         .order_by("-updated_at")[:30]
     )
     ests = list(member_selectors.mypage_establishments(request.user).prefetch_related("memberships"))
@@ -50,14 +50,22 @@ def mypage_panel(request):
             m.status in ("AWAITING_PAYMENT", "ACTIVE", "WITHDRAWAL_REQUESTED") for m in e.memberships.all()
         )
     ]
+    # Sent and not yet decided (so not yet invoiced): the fee it would bill, as a 見込み (F3, F4, F6).
+    waiting = [
+        a
+        for a in apps
+        if a.status
+        in (Application.Status.SUBMITTED, Application.Status.IN_REVIEW, Application.Status.RETURNED)
+    ]
+    fees = selectors.applicant_fee_quotes(waiting)
+    for a in waiting:
+        a.fee = fees.get(a.pk)
     return (
         "applications/panel_mypage.html",
         {
             "returned": [a for a in apps if a.status == Application.Status.RETURNED],
             "drafts": [a for a in apps if a.status == Application.Status.DRAFT],
-            "waiting": [
-                a for a in apps if a.status in (Application.Status.SUBMITTED, Application.Status.IN_REVIEW)
-            ],
+            "waiting": [a for a in waiting if a.status != Application.Status.RETURNED],
             "decided": [a for a in apps if a.is_decided][:5],
             "can_apply": can_apply,
         },

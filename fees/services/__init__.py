@@ -56,6 +56,7 @@ from fees.services.quotes import (
     meets_sme_thresholds,
     quote_fee,
     quote_with_claims,
+    quotes_with_claims,
 )
 
 __all__ = [
@@ -88,6 +89,7 @@ __all__ = [
     "meets_sme_thresholds",
     "quote_fee",
     "quote_with_claims",
+    "quotes_with_claims",
     "record_payment",
     "register_debit_mandate",
     "render_document_bytes",
