@@ -13,7 +13,7 @@ def establishment_panel(request, establishment):
     can_apply_new = membership is None and Kind.NEW not in open_kinds
     change_kinds = []
     if membership is not None:
-        change_kinds = [(k, label) for k, label in Kind.choices if k != Kind.NEW and k not in open_kinds]
+        change_kinds = [(k, label) for k, label in Kind.applicable() if k != Kind.NEW and k not in open_kinds]
     return (
         "applications/panel_establishment.html",
         {

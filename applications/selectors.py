@@ -81,7 +81,6 @@ STEP_LABELS = {
     "association": gettext_lazy("所属団体"),
     "pledges": gettext_lazy("誓約"),
     "change": gettext_lazy("変更の内容"),
-    "withdrawal": gettext_lazy("退会の内容"),
     "review": gettext_lazy("確認・提出"),
 }
 STEPS = {
@@ -99,7 +98,10 @@ STEPS = {
     Kind.ADD_CLASSIFICATION: ["establishment", "codes", "addon", "shipment", "images", "pledges", "review"],
     Kind.NAME_CHANGE: ["establishment", "change", "review"],
     Kind.RELOCATION: ["establishment", "change", "review"],
-    Kind.WITHDRAWAL: ["establishment", "withdrawal", "review"],
+    Kind.WITHDRAWAL: [
+        "establishment",
+        "review",
+    ],  # retired: only decided ones remain, read on their detail page
 }
 
 
@@ -487,18 +489,6 @@ def checklist(application) -> list[Need]:
                     help_text=req.help_text,
                 )
             )
-
-    if kind == Kind.WITHDRAWAL:
-        ok = bool(application.withdrawal_on and application.withdrawal_reason.strip())
-        needs.append(
-            Need(
-                "withdrawal",
-                _("退会の内容"),
-                "withdrawal",
-                ok,
-                "" if ok else _("退会希望日と退会の理由を入力してください。"),
-            )
-        )
 
     pledges = current_pledges(kind) if "pledges" in STEPS[Kind(kind)] else []
     if pledges:

@@ -26,7 +26,6 @@ FORMS = {
     "sme": forms.SmeForm,
     "association": forms.AssociationForm,
     "change": forms.ChangeForm,
-    "withdrawal": forms.WithdrawalForm,
 }
 
 
