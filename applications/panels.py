@@ -1,6 +1,6 @@
 """Sections this app adds to the establishment page and My Page (members.panels)."""
 
-from applications import selectors
+from applications import guide, selectors
 from applications.models import Application, Kind
 from members import selectors as member_selectors
 
@@ -70,3 +70,8 @@ def mypage_panel(request):
             "can_apply": can_apply,
         },
     )
+
+
+def guide_panel(request):
+    """The next step first, then each establishment's place on 法人 → 事業所 → 申請 → 審査 → 入金 → 名簿掲載."""
+    return ("applications/panel_guide.html", {"guide": guide.guide_for(request.user)})
