@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0005_follow_up_requirements'),
+        ("applications", "0005_follow_up_requirements"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='application',
-            name='kind',
-            field=models.CharField(choices=[('NEW', '入会申請'), ('ADD_CLASSIFICATION', '産業分類の追加'), ('NAME_CHANGE', '合併・会社分割による名称変更'), ('RELOCATION', '事業所の移転'), ('WITHDRAWAL', '退会届（旧方式）')], max_length=24, verbose_name='申請の種類'),
+            model_name="application",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("NEW", "入会申請"),
+                    ("ADD_CLASSIFICATION", "産業分類の追加"),
+                    ("NAME_CHANGE", "合併・会社分割による名称変更"),
+                    ("RELOCATION", "事業所の移転"),
+                    ("WITHDRAWAL", "退会届（旧方式）"),
+                ],
+                max_length=24,
+                verbose_name="申請の種類",
+            ),
         ),
     ]

@@ -46,7 +46,8 @@ def test_the_confirmation_step_shows_the_total_of_the_fee_estimate_marked_as_an_
     block = _text(_quote_block(html, app))
     assert f"合計（見込み・不課税） {yen(quote.total_yen)}" in block
     assert "見込み" in block and "不課税" in block
-    first_year = next(line for line in quote.lines if line.kind == "FIRST_YEAR")  # F6: the notice month's share
+    # F6: the first-year share of the notice month
+    first_year = next(line for line in quote.lines if line.kind == "FIRST_YEAR")
     assert f"{today().month}月入会" in first_year.description and first_year.description in block
     for line in quote.lines:
         assert line.description in block and yen(line.amount_yen) in block
