@@ -106,10 +106,24 @@ def place_of(establishment, application=None) -> Place:
             est,
             is_complete=True,
         )
+    last = max(est.memberships.all(), key=lambda x: x.pk, default=None)
+    if application is None and last is not None and last.status == M.LAPSED:
+        return Place(
+            "payment",
+            _(
+                "会費が未納のため会員資格が失効し、会員名簿から削除されました。入金を確認した後、事務局が復活します。"
+            ),
+            Action(_("請求書を確認する"), reverse("members:establishment_detail", args=[est.pk]) + "#fees"),
+            est,
+            waits_for_us=True,
+        )
     if application is None:
+        rejoin = last is not None and last.status == M.WITHDRAWN
         return Place(
             "application",
-            _("入会申請がまだです。産業分類・出荷実績・製品と工場の画像・誓約をそろえて申請します。"),
+            _("退会済みです。再入会には、新しい入会申請と審査が必要です。")
+            if rejoin
+            else _("入会申請がまだです。産業分類・出荷実績・製品と工場の画像・誓約をそろえて申請します。"),
             Action(
                 _("入会申請を始める"),
                 reverse("applications:start") + f"?establishment={est.pk}&kind={Kind.NEW}",

@@ -111,3 +111,18 @@ def test_each_establishment_has_its_own_place_and_the_first_that_needs_the_user_
     places = {p.establishment.pk: p for p in guide_for(user).places}
     assert _current(places[first.pk]) == "review" and _current(places[second.pk]) == "application"
     assert guide_for(user).next.establishment.pk == second.pk
+
+
+def test_a_withdrawn_site_rejoins_by_a_new_application_r12_and_a_lapsed_one_pays_to_be_reinstated():
+    from tests.factories import lapse, membership_for, withdraw
+
+    user, est = applicant()
+    withdraw(membership_for(est, active_on=dt.date(2026, 6, 20)), on=today())
+    (place,) = guide_for(user).places
+    assert _current(place) == "application" and "再入会" in place.missing
+    assert place.action.url.endswith(f"?establishment={est.pk}&kind=NEW")
+
+    other_user, other = applicant()
+    lapse(membership_for(other, active_on=dt.date(2026, 4, 10)), on=dt.date(2027, 4, 1))
+    (place,) = guide_for(other_user).places
+    assert _current(place) == "payment" and "失効" in place.missing and "#fees" in place.action.url
