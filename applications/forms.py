@@ -19,7 +19,7 @@ YES_NO = [("yes", _("はい")), ("no", _("いいえ"))]
 class StartForm(forms.Form):
     establishment = forms.ModelChoiceField(queryset=None, label=_("事業所"), empty_label=_("選んでください"))
     kind = forms.ChoiceField(
-        label=_("申請の種類"), choices=Kind.choices, widget=forms.RadioSelect, initial=Kind.NEW
+        label=_("申請の種類"), choices=Kind.applicable, widget=forms.RadioSelect, initial=Kind.NEW
     )
 
     def __init__(self, *args, establishments, **kwargs):
@@ -229,21 +229,6 @@ class ChangeForm(forms.ModelForm):
         if value:
             validate_postal_code(value)
         return value
-
-
-class WithdrawalForm(forms.ModelForm):
-    class Meta:
-        model = Application
-        fields = ["withdrawal_on", "withdrawal_reason"]
-        widgets = {"withdrawal_on": DateInput}
-        help_texts = {
-            "withdrawal_on": _("年度途中の退会でも会費は返金されません（FAQ 3-1-4）。"),
-        }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["withdrawal_on"].required = True
-        self.fields["withdrawal_reason"].required = True
 
 
 class UploadForm(forms.Form):

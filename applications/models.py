@@ -23,7 +23,14 @@ class Kind(models.TextChoices):
     ADD_CLASSIFICATION = "ADD_CLASSIFICATION", _("産業分類の追加")
     NAME_CHANGE = "NAME_CHANGE", _("合併・会社分割による名称変更")
     RELOCATION = "RELOCATION", _("事業所の移転")
-    WITHDRAWAL = "WITHDRAWAL", _("退会届")
+    # Retired: withdrawal is lifecycle's request (退会する → the secretariat confirms → the chosen day, R11). The value
+    # stays only so that earlier, decided applications of this kind still read; nothing can start or approve one.
+    WITHDRAWAL = "WITHDRAWAL", _("退会届（旧方式）")
+
+    @classmethod
+    def applicable(cls) -> list[tuple[str, str]]:
+        """The kinds an applicant may start (choices)."""
+        return [(k, label) for k, label in cls.choices if k != cls.WITHDRAWAL]
 
 
 class KindsField(models.CharField):
@@ -46,7 +53,7 @@ class KindsField(models.CharField):
                 return ",".join(super().clean(value))
 
         return KindsFormField(
-            choices=Kind.choices,
+            choices=Kind.applicable(),
             widget=forms.CheckboxSelectMultiple,
             required=not self.blank,
             label=self.verbose_name,

@@ -1,6 +1,6 @@
 """Sections this app adds to the establishment page and My Page (members.panels)."""
 
-from applications import selectors
+from applications import guide, selectors
 from applications.models import Application, Kind
 from members import selectors as member_selectors
 
@@ -13,7 +13,7 @@ def establishment_panel(request, establishment):
     can_apply_new = membership is None and Kind.NEW not in open_kinds
     change_kinds = []
     if membership is not None:
-        change_kinds = [(k, label) for k, label in Kind.choices if k != Kind.NEW and k not in open_kinds]
+        change_kinds = [(k, label) for k, label in Kind.applicable() if k != Kind.NEW and k not in open_kinds]
     return (
         "applications/panel_establishment.html",
         {
@@ -33,7 +33,7 @@ def mypage_panel(request):
     apps = list(
         selectors.applications_for(request.user)
         .exclude(status__in=[Application.Status.CANCELLED])
-        .select_related("establishment__organisation")
+        .select_related("establishment__organisation", "association")
         .order_by("-updated_at")[:30]
     )
     ests = list(member_selectors.mypage_establishments(request.user).prefetch_related("memberships"))
@@ -50,15 +50,28 @@ def mypage_panel(request):
             m.status in ("AWAITING_PAYMENT", "ACTIVE", "WITHDRAWAL_REQUESTED") for m in e.memberships.all()
         )
     ]
+    # Sent and not yet decided (so not yet invoiced): the fee it would bill, as a 見込み (F3, F4, F6).
+    waiting = [
+        a
+        for a in apps
+        if a.status
+        in (Application.Status.SUBMITTED, Application.Status.IN_REVIEW, Application.Status.RETURNED)
+    ]
+    fees = selectors.applicant_fee_quotes(waiting)
+    for a in waiting:
+        a.fee = fees.get(a.pk)
     return (
         "applications/panel_mypage.html",
         {
             "returned": [a for a in apps if a.status == Application.Status.RETURNED],
             "drafts": [a for a in apps if a.status == Application.Status.DRAFT],
-            "waiting": [
-                a for a in apps if a.status in (Application.Status.SUBMITTED, Application.Status.IN_REVIEW)
-            ],
+            "waiting": [a for a in waiting if a.status != Application.Status.RETURNED],
             "decided": [a for a in apps if a.is_decided][:5],
             "can_apply": can_apply,
         },
     )
+
+
+def guide_panel(request):
+    """The next step first, then each establishment's place on 法人 → 事業所 → 申請 → 審査 → 入金 → 名簿掲載."""
+    return ("applications/panel_guide.html", {"guide": guide.guide_for(request.user)})

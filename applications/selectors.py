@@ -21,7 +21,7 @@ from applications.models import (
     kinds_contains,
 )
 from fees import services as fee_services
-from jaim.dates import today
+from jaim.dates import fiscal_year_of, today
 from jaim.errors import DomainError
 from jaim.security import staff_verified
 from members import selectors as member_selectors
@@ -81,7 +81,6 @@ STEP_LABELS = {
     "association": gettext_lazy("所属団体"),
     "pledges": gettext_lazy("誓約"),
     "change": gettext_lazy("変更の内容"),
-    "withdrawal": gettext_lazy("退会の内容"),
     "review": gettext_lazy("確認・提出"),
 }
 STEPS = {
@@ -99,7 +98,10 @@ STEPS = {
     Kind.ADD_CLASSIFICATION: ["establishment", "codes", "addon", "shipment", "images", "pledges", "review"],
     Kind.NAME_CHANGE: ["establishment", "change", "review"],
     Kind.RELOCATION: ["establishment", "change", "review"],
-    Kind.WITHDRAWAL: ["establishment", "withdrawal", "review"],
+    Kind.WITHDRAWAL: [
+        "establishment",
+        "review",
+    ],  # retired: only decided ones remain, read on their detail page
 }
 
 
@@ -488,18 +490,6 @@ def checklist(application) -> list[Need]:
                 )
             )
 
-    if kind == Kind.WITHDRAWAL:
-        ok = bool(application.withdrawal_on and application.withdrawal_reason.strip())
-        needs.append(
-            Need(
-                "withdrawal",
-                _("退会の内容"),
-                "withdrawal",
-                ok,
-                "" if ok else _("退会希望日と退会の理由を入力してください。"),
-            )
-        )
-
     pledges = current_pledges(kind) if "pledges" in STEPS[Kind(kind)] else []
     if pledges:
         accepted = set(application.pledges.values_list("pledge_id", flat=True)) if application.pk else set()
@@ -668,21 +658,95 @@ def fee_estimate(application, *, on: dt.date | None = None):
     """What approving a new-membership application on `on` (default today: the fee-notice date is the day review
     ends, FAQ 2-5-1) will bill, its SME and association claims taken as declared (F3, F4, F6): (quote, None), or
     (None, why not) when there is nothing to bill or no fee schedule for that year. Other kinds bill nothing."""
-    if application.kind != Kind.NEW:
-        return None, ""
+    return fee_estimates([application], on=on)[application.pk]
+
+
+def fee_estimates(applications, *, on: dt.date | None = None) -> dict:
+    """fee_estimate for several applications at one fee-notice date, in a fixed number of queries (My Page):
+    {application.pk: (quote, problem)}. Load them with establishment__organisation and association."""
     on = on or today()
-    sme = (application.capital_yen, application.regular_employees) if application.sme_claimed else None
-    association = (
-        (application.association, application.association_complete_on) if application.association_id else None
-    )
-    try:
-        quote = fee_services.quote_with_claims(
-            application.establishment,
-            notice_date=on,
-            application_date=reference_date(application),
-            sme_figures=sme,
-            association_claim=association,
+    result = {a.pk: (None, "") for a in applications}
+    new = [a for a in applications if a.kind == Kind.NEW]
+    if not new:
+        return result
+    claims = [
+        (
+            a.establishment,
+            reference_date(a),
+            (a.capital_yen, a.regular_employees) if a.sme_claimed else None,
+            (a.association, a.association_complete_on) if a.association_id else None,
         )
+        for a in new
+    ]
+    try:
+        quotes = fee_services.quotes_with_claims(claims, notice_date=on)
     except DomainError as exc:
-        return None, exc.message
-    return quote, ""
+        return {**result, **{a.pk: (None, exc.message) for a in new}}
+    return {**result, **{a.pk: (q, "") for a, q in zip(new, quotes, strict=True)}}
+
+
+# --- the fee before deciding, for the applicant ------------------------------------------------------------
+
+NOTICE_MONTHS_AHEAD = 6  # the months an applicant may pick; review normally takes 2–3 months (FAQ 2-4-1)
+
+
+@dataclass(frozen=True)
+class ApplicantQuote:
+    """The first-year fee an applicant sees before submitting or while waiting (a 見込み, F3, F4, F6, F9): the
+    quote if the fee notice is dated `notice_on` (the day review ends), or why it cannot be shown yet."""
+
+    quote: object | None  # fees.services.Quote
+    problem: str
+    notice_on: dt.date
+    month: str  # "2027-01": the notice month shown
+    months: tuple[tuple[str, dt.date], ...]  # the months the applicant may pick: ("2027-01", 1 Jan 2027)
+
+
+def notice_months(on: dt.date, *, ahead: int = NOTICE_MONTHS_AHEAD) -> list[tuple[str, dt.date]]:
+    """This month and the next ones, as ("YYYY-MM", first day) pairs."""
+    first = on.replace(day=1)
+    return [
+        ((first + relativedelta(months=n)).strftime("%Y-%m"), first + relativedelta(months=n))
+        for n in range(ahead)
+    ]
+
+
+def _notice_day(month: str | None, on: dt.date) -> dt.date:
+    """The fee-notice day of a picked month: today in this month, the 1st of a later one; anything else → today."""
+    for value, first in notice_months(on):
+        if value == month:
+            return max(first, on)
+    return on
+
+
+def _applicant_problem(notice_on: dt.date) -> str:
+    return _(
+        "%(fy)d年度の会費表がまだ登録されていないため、%(month)d月に審査が終わった場合の金額は表示できません。"
+    ) % {"fy": fiscal_year_of(notice_on), "month": notice_on.month}
+
+
+def applicant_fee_quotes(applications, *, month: str | None = None) -> dict:
+    """{application.pk: ApplicantQuote} for new-membership applications (others bill nothing and are left out), the
+    notice in `month` ("YYYY-MM", this month or one of the next ones; default this month). A fixed number of
+    queries whatever their number: load them with establishment__organisation and association."""
+    on = today()
+    notice_on = _notice_day(month, on)
+    picked = notice_on.strftime("%Y-%m")
+    months = tuple(notice_months(on))
+    new = [a for a in applications if a.kind == Kind.NEW]
+    estimates = fee_estimates(new, on=notice_on) if new else {}
+    return {
+        a.pk: ApplicantQuote(
+            quote=estimates[a.pk][0],
+            problem=_applicant_problem(notice_on) if estimates[a.pk][0] is None else "",
+            notice_on=notice_on,
+            month=picked,
+            months=months,
+        )
+        for a in new
+    }
+
+
+def applicant_fee_quote(application, *, month: str | None = None) -> ApplicantQuote | None:
+    """The applicant's fee estimate of one application (None for kinds that bill nothing)."""
+    return applicant_fee_quotes([application], month=month).get(application.pk)

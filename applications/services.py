@@ -49,7 +49,6 @@ STEP_FIELDS = {
         "change_expected_on",
         "change_description",
     ],
-    "withdrawal": ["withdrawal_on", "withdrawal_reason"],
     "review": [],
 }
 
@@ -136,6 +135,11 @@ def _advance(app: Application, step: str) -> list[str]:
 def create_application(establishment: Establishment, *, kind: str, by) -> Application:
     """Start a draft. R1: one open NEW application and one membership per establishment; changes need a member."""
     est = Establishment.objects.select_for_update().select_related("organisation").get(pk=establishment.pk)
+    if kind == Kind.WITHDRAWAL:
+        raise DomainError(
+            _("退会は申請ではなく、事業所の画面の「退会する」から申し出てください（事務局が確認します）。"),
+            code="withdrawal_is_a_request",
+        )
     if kind not in Kind.values:
         raise DomainError(_("申請の種類が正しくありません。"), code="bad_kind")
     existing = selectors.open_application(est, kind)
@@ -200,8 +204,6 @@ def _check_answers(app: Application, step: str) -> None:
         app.sme_proof_type = ""
     if step == "shipment" and not app.amounts_unavailable:
         app.amounts_unavailable_reason = ""
-    if step == "withdrawal" and app.withdrawal_on and app.withdrawal_on < today():
-        raise DomainError(_("退会希望日は今日以降の日付を指定してください。"), code="past_date")
 
 
 @transaction.atomic
@@ -515,8 +517,6 @@ def _check_kind_rules(app: Application) -> None:
         raise DomainError(_("この事業所は既に会員です。"), code="membership_exists")
     if app.kind != Kind.NEW:
         _membership_for_change(est)
-    if app.kind == Kind.WITHDRAWAL and app.withdrawal_on and app.withdrawal_on < today():
-        raise DomainError(_("退会希望日は今日以降の日付を指定してください。"), code="past_date")
 
 
 @transaction.atomic
@@ -686,8 +686,8 @@ def approve_application(application: Application, *, reviewer) -> Application:
     """IN_REVIEW → APPROVED, and what the approval means for the kind: NEW → membership awaiting payment and the
     first-year bill (fee-notice date = the day review ends, FAQ 2-5-1); ADD_CLASSIFICATION → codes added (R4);
     NAME_CHANGE/RELOCATION → old and new names side by side until staff confirm the new company / site operating,
-    which makes the follow-up documents due (R13, R14);
-    WITHDRAWAL → withdrawn on the requested date (R11). Two reviewers at once: one wins (row lock)."""
+    which makes the follow-up documents due (R13, R14). Withdrawal is not an application (lifecycle's request, R11).
+    Two reviewers at once: one wins (row lock)."""
     app = _locked(application)
     _undecided(app)
     if app.status != S.IN_REVIEW:
@@ -721,16 +721,11 @@ def approve_application(application: Application, *, reviewer) -> Application:
         )
         fields.append("identity_change")
         note = app.new_establishment_name or est.name
-    elif app.kind == Kind.WITHDRAWAL:
-        # The one move outside lifecycle (which sits above applications): the older WITHDRAWAL application kind,
-        # to be retired in favour of lifecycle's request (docs/lifecycle.md, "Not yet one path").
-        m = member_services._withdraw_membership(
-            _membership_for_change(est),
-            on=app.withdrawal_on or decided_on,
-            by=reviewer,
-            note=app.withdrawal_reason,
+    else:
+        raise DomainError(
+            _("退会は申請では承認できません。事業所の「退会の申出」として事務局が確認します。"),
+            code="withdrawal_is_a_request",
         )
-        note = m.member_number
     app.decided_at, app.decided_by, app.decided_on = timezone.now(), reviewer, decided_on
     _move(app, S.APPROVED, by=reviewer, note=note, fields=fields)
     app.review_messages.create(kind="APPROVE", message=note or _("承認"), author=reviewer)

@@ -26,7 +26,6 @@ FORMS = {
     "sme": forms.SmeForm,
     "association": forms.AssociationForm,
     "change": forms.ChangeForm,
-    "withdrawal": forms.WithdrawalForm,
 }
 
 
@@ -380,6 +379,7 @@ def review(request, pk):
             "pledges": app.pledges.select_related("pledge", "accepted_by"),
             "templates": selectors.evidence_templates(app),
             "membership": member_selectors.open_membership(app.establishment),
+            "fee": selectors.applicant_fee_quote(app, month=request.GET.get("notice")),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -58,6 +58,7 @@ from fees.services.quotes import (
     meets_sme_thresholds,
     quote_fee,
     quote_with_claims,
+    quotes_with_claims,
 )
 
 __all__ = [
@@ -92,6 +93,7 @@ __all__ = [
     "meets_sme_thresholds",
     "quote_fee",
     "quote_with_claims",
+    "quotes_with_claims",
     "record_payment",
     "revoke_pdf_links",
     "register_debit_mandate",

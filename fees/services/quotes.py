@@ -197,20 +197,41 @@ def quote_with_claims(
     """The first-year fee an application will be billed if it is approved on `notice_date` and its claims are
     accepted: an SME claim's figures (capital, employees; F3) and an association membership it declares (association,
     complete_on; F4) count as the secretariat would record them on approval. Reads only; a 見込み (estimate)."""
+    return quotes_with_claims(
+        [(establishment, application_date, sme_figures, association_claim)], notice_date=notice_date
+    )[0]
+
+
+def quotes_with_claims(claims, *, notice_date: dt.date) -> list[Quote]:
+    """quote_with_claims for several applications at one fee-notice date, in a fixed number of queries whatever
+    their number (a head office's My Page): `claims` holds (establishment, application_date, sme_figures,
+    association_claim) tuples; the quotes come back in the same order. No schedule → DomainError."""
     fiscal_year = fiscal_year_of(notice_date)
     schedule = get_schedule(fiscal_year)
-    org = establishment.organisation
-    sme = is_sme(org) or (sme_figures is not None and meets_sme_thresholds(*sme_figures))
-    memberships = list(AssociationMembership.objects.filter(organisation=org).select_related("association"))
-    if association_claim is not None and association_claim[0] is not None:
-        association, complete_on = association_claim
-        memberships.append(
-            AssociationMembership(organisation=org, association=association, complete_on=complete_on)
+    rates = _rates(schedule)
+    org_ids = {est.organisation_id for est, *_rest in claims}
+    by_org: dict[int, list] = {pk: [] for pk in org_ids}
+    for am in AssociationMembership.objects.filter(organisation_id__in=org_ids).select_related("association"):
+        by_org[am.organisation_id].append(am)
+    quotes = []
+    for establishment, application_date, sme_figures, association_claim in claims:
+        org = establishment.organisation
+        sme = is_sme(org) or (sme_figures is not None and meets_sme_thresholds(*sme_figures))
+        memberships = list(by_org[org.pk])
+        if association_claim is not None and association_claim[0] is not None:
+            association, complete_on = association_claim
+            memberships.append(
+                AssociationMembership(organisation=org, association=association, complete_on=complete_on)
+            )
+        quotes.append(
+            compute_quote(
+                schedule,
+                rates,
+                sme=sme,
+                group=group_discount_applies(
+                    memberships, fiscal_year=fiscal_year, application_date=application_date
+                ),
+                notice_date=notice_date,
+            )
         )
-    return compute_quote(
-        schedule,
-        _rates(schedule),
-        sme=sme,
-        group=group_discount_applies(memberships, fiscal_year=fiscal_year, application_date=application_date),
-        notice_date=notice_date,
-    )
+    return quotes

@@ -75,7 +75,7 @@ def test_a_cancelled_application_does_not_block_a_new_one():
     assert services.create_application(est, kind="NEW", by=user)
 
 
-@pytest.mark.parametrize("kind", ["ADD_CLASSIFICATION", "NAME_CHANGE", "RELOCATION", "WITHDRAWAL"])
+@pytest.mark.parametrize("kind", ["ADD_CLASSIFICATION", "NAME_CHANGE", "RELOCATION"])
 def test_changes_need_an_existing_membership(kind):
     user, est = applicant()
     with pytest.raises(DomainError, match="有効な会員資格がありません"):

@@ -251,7 +251,8 @@ def test_establishment_page_offers_to_apply_and_members_get_change_kinds(client)
     membership_for(est)
     html = client.get(reverse("members:establishment_detail", args=[est.pk])).content.decode()
     assert f"establishment={est.pk}&amp;kind=NEW" not in html
-    assert "kind=ADD_CLASSIFICATION" in html and "退会する" in html
+    assert "kind=ADD_CLASSIFICATION" in html
+    assert "kind=WITHDRAWAL" not in html  # withdrawal is lifecycle's 退会する, not an application (R11)
 
 
 def test_the_start_form_is_prefilled_from_the_establishment_button(client):

@@ -321,9 +321,7 @@ def _change_app(kind, **answers):
     user, est, m = member_establishment()
     app = draft(est, user, kind=kind)
     if answers:
-        services.save_answers(
-            app, step="change" if kind != "WITHDRAWAL" else "withdrawal", data=answers, by=user
-        )
+        services.save_answers(app, step="change", data=answers, by=user)
     return user, est, m, app
 
 
@@ -392,41 +390,6 @@ def test_name_change_without_the_merger_evidence_cannot_be_submitted_and_names_i
     )
     with pytest.raises(DomainError, match="合併・会社分割を示す証憑"):
         services.submit_application(app, by=user)
-
-
-def test_withdrawal_approved_withdraws_on_the_requested_date_and_siblings_stay():
-    """R11, FAQ 3-1-5."""
-    user, est, m = member_establishment()
-    from tests.factories import EstablishmentFactory, membership_for
-
-    sibling = membership_for(EstablishmentFactory(organisation=est.organisation))
-    app = draft(est, user, kind="WITHDRAWAL")
-    day = dt.date.today() + dt.timedelta(days=20)
-    services.save_answers(
-        app,
-        step="withdrawal",
-        data={"withdrawal_on": day, "withdrawal_reason": "特定技能の雇用を集約するため"},
-        by=user,
-    )
-    app = services.submit_application(app, by=user)
-    staff = reviewer()
-    services.start_review(app, reviewer=staff)
-    services.approve_application(app, reviewer=staff)
-    m.refresh_from_db()
-    assert m.status == Membership.Status.WITHDRAWN and m.withdrawn_on == day
-    assert Membership.objects.get(pk=sibling.pk).status == sibling.status
-
-
-def test_withdrawal_date_in_the_past_is_refused():
-    user, est, m = member_establishment()
-    app = draft(est, user, kind="WITHDRAWAL")
-    with pytest.raises(DomainError, match="今日以降"):
-        services.save_answers(
-            app,
-            step="withdrawal",
-            data={"withdrawal_on": dt.date.today() - dt.timedelta(days=1), "withdrawal_reason": "x"},
-            by=user,
-        )
 
 
 def test_overdue_returned_applications_are_cancelled_once_and_the_applicant_told():
