@@ -25,3 +25,18 @@ def enqueue(task, *args, **kwargs) -> None:
             log.warning("could not queue %s; the periodic sweep will pick it up", task.name)
 
     transaction.on_commit(_send)
+
+
+def enqueue_in(seconds: float, task, *args, **kwargs) -> None:
+    """As enqueue, run no earlier than `seconds` after commit (Celery's countdown: the worker holds it until then;
+    a Redis broker's visibility timeout must exceed it, see jaim/settings/celery.py)."""
+    if isinstance(task, str):
+        task = import_string(task)
+
+    def _send():
+        try:
+            task.apply_async(args=args, kwargs=kwargs, countdown=seconds)
+        except Exception:  # noqa: BLE001 - broker down; the periodic run catches up
+            log.warning("could not queue %s; the periodic run will pick it up", task.name)
+
+    transaction.on_commit(_send)

@@ -5,7 +5,7 @@ versions, and the signal that cached answers are stale. Shared by the writes (ro
 from django.db import transaction
 
 from members.models import IdentityChange, Membership
-from roster import history
+from roster import exports, history
 from roster.models import IdentityFields, RosterEntry, RosterLine
 from roster.selectors import bump_roster_version
 
@@ -83,3 +83,4 @@ def roster_changed() -> None:
     read the data before the commit may have cached it under the version bumped first)."""
     bump_roster_version()
     transaction.on_commit(bump_roster_version)
+    transaction.on_commit(exports.schedule_rebuild)  # today's files follow within minutes

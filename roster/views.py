@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jaim import signing
+from jaim import signing as pdf_signing
 from jaim.dates import today
 from jaim.errors import DomainError
 from jaim.ratelimit import Limit, limit_page
@@ -104,7 +104,7 @@ def entry(request, token):
             "form": form,
             "is_today": on == today(),
             "entry_url": selectors.entry_url(token),
-            "signature": signing.signature_facts(),
+            "signature": pdf_signing.signature_facts(),
         },
     )
 

@@ -53,3 +53,6 @@ JAIM_ROSTER_VERIFY_RATE_LIMIT = env("JAIM_ROSTER_VERIFY_RATE_LIMIT", default="50
 # --- backoffice: admin lists up to this many rows download at once as CSV/Excel; longer ones are written by a
 # task. Export files are kept some days, then deleted by the daily sweep (beat schedule).
 BACKOFFICE_EXPORT_SYNC_LIMIT = env.int("JAIM_EXPORT_SYNC_LIMIT", default=1000)
+# A roster change queues a rebuild of today's CSV and Excel this many seconds later (one build per burst of
+# changes; roster.exports.schedule_rebuild). 0 switches it off (the half-hourly run still rebuilds).
+JAIM_ROSTER_EXPORT_DEBOUNCE = env.int("JAIM_ROSTER_EXPORT_DEBOUNCE", default=120)

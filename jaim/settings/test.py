@@ -4,3 +4,5 @@ password hasher — tests create many users; the production hasher's cost belong
 from jaim.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The suite builds roster files where a test asks for them, not after every change (tests/roster sets it).
+JAIM_ROSTER_EXPORT_DEBOUNCE = 0
