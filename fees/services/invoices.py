@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from fees.models import BillingContact, CreditNote, DebitMandate, FeeSchedule, Invoice, InvoiceLine
 from fees.selectors import billing_contact_for, outstanding_yen, paid_yen, renewal_candidates
-from fees.services.contacts import _manager_emails, _recipient, billing_mails
+from fees.services.contacts import _mail_billing, _manager_emails, _recipient, billing_mails
 from fees.services.links import pdf_link_context
 from fees.services.payments import _mark_paid
 from fees.services.quotes import compute_quote, get_schedule, group_discount_applies, is_sme, quote_fee
@@ -359,6 +359,19 @@ def issue_credit_note(
             move(inv, Invoice.Status.CREDITED, transitions=Invoice.TRANSITIONS, actor=by, note=note.number)
             inv.save(update_fields=["status"])
     enqueue("fees.tasks.render_document", "credit_note", note.pk)
+    # The accounting department that received the invoice is told it was cancelled or reduced (F10: money mail
+    # goes to the billing contact), e.g. next year's invoice cancelled because the member declared withdrawal.
+    _mail_billing(
+        inv,
+        "fees_credit_note_issued",
+        kind="fees_credit_note_issued",
+        dedupe=f"fees-credit-note:{note.number}",
+        extra={
+            "note": note,
+            "cancelled": inv.status == Invoice.Status.CREDITED,
+            "remaining": due - amount_yen,
+        },
+    )
     return note
 
 

@@ -240,12 +240,20 @@ def test_a_failed_issue_leaves_no_gap_in_the_numbers(monkeypatch):
 
 
 def test_credit_note_reduces_what_is_due_and_refers_to_the_invoice_f13():
-    inv = _bill(_member())
+    m = _member()
+    contact = BillingContactFactory(establishment=m.establishment)
+    inv = _bill(m)
     note = services.issue_credit_note(inv, amount_yen=20_000, reason="団体割引の適用漏れ", by=None)
     assert note.invoice == inv and note.number.startswith("CN")
     assert selectors.outstanding_yen(inv) == 80_000
     inv.refresh_from_db()
     assert inv.status == "ISSUED" and inv.total_yen == 100_000  # the invoice itself never changes
+    from jaim.models import OutboxMessage
+
+    told = OutboxMessage.objects.get(kind="fees_credit_note_issued")  # the billing contact hears of it (F10)
+    assert told.to == contact.email
+    assert told.subject == f"【JAIM】請求書 {inv.number} の減額のお知らせ（{note.number}）"
+    assert "減額した金額：20,000円" in told.body and "お支払いいただく残額：80,000円" in told.body
 
 
 def test_crediting_the_whole_unpaid_invoice_cancels_it_and_frees_the_year_for_a_corrected_one():

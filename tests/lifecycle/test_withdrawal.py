@@ -244,8 +244,16 @@ def test_leaving_at_year_end_from_the_renewal_question_cancels_next_years_fee(cl
     assert req.effective_on == dt.date(2027, 4, 1) and req.source == "RENEWAL"
     assert req.credited_invoice_id == invoice.pk
     assert Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.CREDITED  # F8: nothing for FY2027
-    assert CreditNote.objects.get(invoice=invoice).amount_yen == invoice.total_yen
+    note = CreditNote.objects.get(invoice=invoice)
+    assert note.amount_yen == invoice.total_yen
     assert MembershipTerm.objects.get(membership=m, fiscal_year=2026).renewal_answer == "WITHDRAW"
+    # the accounting department that received the invoice is told it was cancelled (not only the requester)
+    told = OutboxMessage.objects.get(kind="fees_credit_note_issued")
+    invoiced = OutboxMessage.objects.filter(kind="fees_invoice_issued", body__contains=invoice.number).first()
+    assert invoiced is None or told.to == invoiced.to
+    assert told.subject == f"【JAIM】請求書 {invoice.number} の取消しのお知らせ（{note.number}）"
+    assert "この請求書へのお支払いは不要です（口座振替も行いません）" in told.body
+    assert f"取り消した金額：{note.amount_yen:,}円" in told.body
 
 
 def test_answering_continue_before_the_deadline_takes_the_year_end_withdrawal_back_and_bills_again(renewed):
