@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the form widgets' templates, overridable from templates/ (FORM_RENDERER below)
     "simple_history",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -57,6 +58,10 @@ INSTALLED_APPS = [
     # django-ninja as an app only so that its API docs page serves Swagger UI from our static files (CSP 'self').
     "ninja",
 ]
+
+# Form widgets render through the project's template engine, so templates/django/forms/ may override one (the
+# blank choice of a select reads 「選択してください」, not "---------").
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
