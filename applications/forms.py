@@ -84,11 +84,8 @@ class ShipmentForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("had_shipments") is False:
-            self.add_error(
-                "had_shipments",
-                _("直近12か月に製造品出荷額等がない事業所は申請できません。稼働後に申請してください。"),
-            )
+        # 「いいえ」 is an answer: it is saved (so the checklist says why the application cannot go ahead, instead
+        # of asking again), and the view warns at once (R5, FAQ 3-2-4).
         if data.get("amounts_unavailable") and not (data.get("amounts_unavailable_reason") or "").strip():
             self.add_error("amounts_unavailable_reason", _("金額を示せない理由を記入してください。"))
         return data

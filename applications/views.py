@@ -219,6 +219,14 @@ def step(request, pk, step):
             services.save_answers(
                 app, step=step, data={f: form.cleaned_data[f] for f in form.fields}, by=request.user
             )
+            if form.cleaned_data.get("had_shipments") is False:
+                messages.warning(
+                    request,
+                    _(
+                        "回答を保存しました。直近12か月に製造品出荷額等がない事業所は申請できません"
+                        "（稼働前の事業所は、稼働後に申請してください）。"
+                    ),
+                )
         else:
             services.mark_step_done(app, step=step, by=request.user)
     except DomainError as exc:

@@ -291,3 +291,20 @@ def test_the_codes_step_does_not_move_on_without_a_code(client):
     client.force_login(user)
     r = client.post(step_url(app, "codes"), {"action": "next"})
     assert r.status_code == 400 and "産業分類を1つ以上" in r.content.decode()
+
+
+def test_answering_no_to_shipments_is_saved_and_the_review_says_why_it_cannot_be_submitted(client):
+    """R5: 「いいえ」 is an answer, not an error: it is kept, the applicant is told at once, the checklist names the
+    reason (not 「…の有無を回答してください」 as if unanswered) and the submission is refused."""
+    user, est = applicant()
+    client.force_login(user)
+    app = complete(draft(est, user), user)
+    r = client.post(step_url(app, "shipment"), {"action": "next", "had_shipments": "no"}, follow=True)
+    assert r.status_code == 200
+    assert "回答を保存しました。直近12か月に製造品出荷額等がない事業所は申請できません" in r.content.decode()
+    assert Application.objects.get(pk=app.pk).had_shipments is False
+    review = client.get(reverse("applications:review", args=[app.pk])).content.decode()
+    assert "直近12か月に製造品出荷額等がある事業所だけが申請できます" in review
+    assert "有無を回答してください" not in review
+    r = client.post(reverse("applications:review", args=[app.pk]))
+    assert r.status_code == 400 and Application.objects.get(pk=app.pk).status == "DRAFT"
