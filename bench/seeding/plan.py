@@ -308,7 +308,9 @@ class Planner(Money):
                 self.change_application(site, mem, "ADD_CLASSIFICATION", approved=True)
             elif roll < 0.035:
                 self.change_application(site, mem, "ADD_CLASSIFICATION", approved=False)
-            elif roll < 0.040:  # a withdrawal asked on My Page, waiting for the secretariat (lifecycle's one path)
+            elif (
+                roll < 0.040
+            ):  # a withdrawal asked on My Page, waiting for the secretariat (lifecycle's one path)
                 self.request_withdrawal(mem)
 
     # --- applications -------------------------------------------------------------------------------------
