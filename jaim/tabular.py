@@ -3,8 +3,10 @@
 Writing (`write_csv`, `write_xlsx`, and `csv_bytes` / `xlsx_bytes` for small files): a header and an iterable of
 rows, streamed.
 - CSV: UTF-8 with a BOM and CRLF line ends (what Excel on Japanese Windows opens without mojibake).
-- xlsx: openpyxl's write-only workbook (rows streamed to a temporary file, memory bounded); ints and floats stay
-  numbers, dates stay dates (a date format), datetimes become local naive datetimes.
+- xlsx: openpyxl's write-only workbook for the sheet's frame (widths, frozen header, title lines, styles), the
+  data rows streamed into its sheet as openpyxl writes them but without a cell object per value (memory
+  bounded, about five times faster); ints and floats stay numbers, dates stay dates (a date format), datetimes
+  become local naive datetimes.
 - Formula injection: a text cell starting with `=`, `+`, `-`, `@`, a tab or a CR is something a spreadsheet may
   run as a formula. In CSV it gets a leading apostrophe (Excel shows it as text); in xlsx it is written as a
   string cell with Excel's quote prefix, never a formula (openpyxl would otherwise store any string starting with
@@ -18,10 +20,13 @@ people (the line, when there is one, in `line`)."""
 import csv
 import datetime as dt
 import decimal
+import functools
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from xml.sax.saxutils import escape as xml_escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -101,21 +106,118 @@ def _text_cell(ws, value: str, font=None):
     return cell
 
 
-def _xlsx_values(ws, row: Sequence) -> list:
-    values = []
-    for v in row:
-        if isinstance(v, str):
-            if _ILLEGAL_XLSX.search(v):
-                v = _ILLEGAL_XLSX.sub("", v)
-            if is_formula_like(v) or v in _ERROR_CODES:
-                v = _text_cell(ws, v)
-        elif isinstance(v, dt.datetime) and timezone.is_aware(v):
-            v = timezone.localtime(v).replace(tzinfo=None)
-        elif v is not None and not isinstance(v, int | float | decimal.Decimal | dt.date | dt.time):
-            v = str(v)
-            v = _text_cell(ws, v) if is_formula_like(v) else v
-        values.append(v)
-    return values
+SHEET_PART = "xl/worksheets/sheet1.xml"
+ROWS_PER_WRITE = 500
+
+
+@dataclass(frozen=True)
+class _Styles:
+    """Indexes of the cell formats the data rows use, registered in the workbook before it is saved."""
+
+    date: int
+    datetime: int
+    text: int  # a string kept text: Excel's quote prefix
+
+
+def _register_styles(ws) -> _Styles:
+    from openpyxl.cell import WriteOnlyCell
+
+    quoted = WriteOnlyCell(ws, value="text")
+    quoted.quotePrefix = True
+    return _Styles(
+        date=WriteOnlyCell(ws, value=dt.date(2000, 1, 1)).style_id,
+        datetime=WriteOnlyCell(ws, value=dt.datetime(2000, 1, 1)).style_id,
+        text=quoted.style_id,
+    )
+
+
+_XML_ENTITIES = {"\r": "&#13;"}  # a CR kept as such (a parser reads a raw one as a line feed)
+
+
+def _text_xml(ref: str, value: str, styles: _Styles) -> str:
+    if _ILLEGAL_XLSX.search(value):
+        value = _ILLEGAL_XLSX.sub("", value)
+    if not value:
+        return ""
+    style = f' s="{styles.text}"' if is_formula_like(value) or value in _ERROR_CODES else ""
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{xml_escape(value, _XML_ENTITIES)}</t></is></c>'
+
+
+def _row_xml(number: int, row: Sequence, letters: list[str], styles: _Styles) -> str:
+    """One data row of the sheet as openpyxl's write-only writer writes it (inline strings; dates as serial
+    numbers in a date format), without building a cell object per value."""
+    from openpyxl.utils.datetime import to_excel
+
+    cells = []
+    for i, v in enumerate(row):
+        if v is None:
+            continue
+        if i >= len(letters):
+            letters.extend(_letters(len(letters), i + 1))
+        ref = f"{letters[i]}{number}"
+        kind = type(v)
+        if kind is str:
+            cells.append(_text_xml(ref, v, styles))
+        elif kind is int or kind is float or kind is decimal.Decimal:
+            cells.append(f'<c r="{ref}" t="n"><v>{v}</v></c>')
+        elif kind is dt.date:
+            cells.append(f'<c r="{ref}" s="{styles.date}" t="n"><v>{_date_serial(v)}</v></c>')
+        elif kind is dt.datetime:
+            local = timezone.localtime(v).replace(tzinfo=None) if timezone.is_aware(v) else v
+            cells.append(f'<c r="{ref}" s="{styles.datetime}" t="n"><v>{to_excel(local)}</v></c>')
+        elif isinstance(v, bool):
+            cells.append(f'<c r="{ref}" t="b"><v>{int(v)}</v></c>')
+        elif isinstance(v, int | float):  # subclasses (IntegerChoices…)
+            number_text = int(v) if isinstance(v, int) else float(v)
+            cells.append(f'<c r="{ref}" t="n"><v>{number_text}</v></c>')
+        else:  # a str subclass (TextChoices, lazy text…) or anything else: its text
+            cells.append(_text_xml(ref, str(v), styles))
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_serial(day: dt.date) -> int:
+    """Excel's serial number of a day (a roster repeats a few hundred days over 100,000 rows)."""
+    from openpyxl.utils.datetime import to_excel
+
+    return to_excel(day)
+
+
+def _letters(start: int, end: int) -> list[str]:
+    from openpyxl.utils import get_column_letter
+
+    return [get_column_letter(i + 1) for i in range(start, end)]
+
+
+def _splice_rows(frame: bytes, out, rows: Iterable[Sequence], *, first_row: int, styles: _Styles) -> int:
+    """Copy the workbook `frame` (saved by openpyxl: everything but the data rows) to `out`, streaming the data
+    rows into its sheet before </sheetData>. Returns the number of rows."""
+    count = 0
+    letters = _letters(0, 26)
+    with (
+        zipfile.ZipFile(io.BytesIO(frame)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            if info.filename != SHEET_PART:
+                target.writestr(info, source.read(info.filename), compress_type=zipfile.ZIP_DEFLATED)
+                continue
+            sheet = source.read(SHEET_PART).decode("utf-8")
+            head, tail = sheet.split("</sheetData>", 1)
+            part = zipfile.ZipInfo(SHEET_PART, date_time=info.date_time)
+            part.compress_type = zipfile.ZIP_DEFLATED
+            with target.open(part, "w", force_zip64=True) as f:
+                f.write(head.encode("utf-8"))
+                batch = []
+                for row in rows:
+                    batch.append(_row_xml(first_row + count, row, letters, styles))
+                    count += 1
+                    if len(batch) >= ROWS_PER_WRITE:
+                        f.write("".join(batch).encode("utf-8"))
+                        batch = []
+                f.write(("".join(batch) + "</sheetData>" + tail).encode("utf-8"))
+    return count
 
 
 def write_xlsx(
@@ -152,18 +254,16 @@ def write_xlsx(
         ws.append([])
     bold = Font(bold=True)
     ws.append([_text_cell(ws, _ILLEGAL_XLSX.sub("", str(h)), bold) for h in header])
-    count = 0
-    for row in rows:
-        ws.append(_xlsx_values(ws, row))
-        count += 1
+    styles = _register_styles(ws)
     if title:
         wb.properties.title = title
     if created is not None:
         wb.properties.created = (
             created.astimezone(dt.UTC) if timezone.is_aware(created) else created
         ).replace(tzinfo=None)
-    wb.save(out)
-    return count
+    frame = io.BytesIO()
+    wb.save(frame)
+    return _splice_rows(frame.getvalue(), out, rows, first_row=header_row + 1, styles=styles)
 
 
 def xlsx_bytes(header: Sequence, rows: Iterable[Sequence], **options) -> bytes:

@@ -4,6 +4,7 @@ saved them in. And the public roster's downloads go through it."""
 
 import csv
 import datetime as dt
+import decimal
 import io
 
 import openpyxl
@@ -107,6 +108,17 @@ def test_xlsx_preamble_header_and_frozen_panes():
     assert ws["A1"].value == "題名" and ws["A1"].font.b and ws["A2"].value == "2026年11月2日時点"
     assert ws["A4"].value == "a" and ws["A4"].font.b and ws["A5"].value == 1
     assert ws.freeze_panes == "A5"
+
+
+def test_xlsx_rows_are_streamed_in_order_with_markup_and_spaces_kept_as_text():
+    rows = [[i, f"<名前&{i}>", " 前後に空白 ", True, decimal.Decimal("1.50")] for i in range(1, 1201)]
+    ws = openpyxl.load_workbook(
+        io.BytesIO(tabular.xlsx_bytes(["n", "名称", "空白", "真偽", "小数"], rows)), read_only=True
+    )
+    values = list(ws.active.iter_rows(values_only=True))
+    assert len(values) == 1201 and values[0] == ("n", "名称", "空白", "真偽", "小数")
+    assert values[1] == (1, "<名前&1>", " 前後に空白 ", True, 1.5)
+    assert [v[0] for v in values[1:]] == list(range(1, 1201))
 
 
 def test_xlsx_drops_control_characters_that_xml_cannot_hold():
