@@ -150,7 +150,7 @@ def bank_kana_key(
         if reading in s:
             s = s.replace(reading, f"({abbr})")
     forms = []
-    for abbr, patterns in _ABBREVIATION_RES:
+    for abbr, patterns in _ABBREVIATION_RES if "(" in s or ")" in s else ():  # each pattern has a parenthesis
         for pattern in patterns:
             if pattern.search(s):
                 s = pattern.sub("", s, count=1)
