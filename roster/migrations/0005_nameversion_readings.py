@@ -26,7 +26,9 @@ def fill(apps, schema_editor):
     fields = ["organisation_name_kana", "establishment_name_kana"]
     batch = []
     for version in NameVersion.objects.only("pk", "entry_id").iterator(chunk_size=BATCH):
-        version.organisation_name_kana, version.establishment_name_kana = readings.get(version.entry_id, ("", ""))
+        version.organisation_name_kana, version.establishment_name_kana = readings.get(
+            version.entry_id, ("", "")
+        )
         batch.append(version)
         if len(batch) >= BATCH:
             NameVersion.objects.bulk_update(batch, fields)
