@@ -6,7 +6,6 @@ admin.py is edited. The button sits in the list's object tools."""
 
 import datetime as dt
 import html
-import io
 import json
 import re
 
@@ -19,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
-from backoffice.tabular import csv_bytes, safe_text
+from jaim import tabular
 
 # Query parameters of a changelist that are not about which rows are listed.
 IGNORED_PARAMS = ("p", "all", "_facets", "_changelist_filters", "e")
@@ -108,32 +107,12 @@ def rows(cl, *, excel: bool = False, chunk_size: int = 2000):
         yield out
 
 
-_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def write_csv(header: list[str], data) -> bytes:
-    return csv_bytes(header, data)
+    return tabular.csv_bytes(header, data)
 
 
 def write_xlsx(header: list[str], data, *, title: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=re.sub(r"[\[\]:*?/\\]", "", title)[:31] or "Sheet1")
-    bold = Font(bold=True)
-    head = []
-    for h in header:
-        c = WriteOnlyCell(ws, value=_ILLEGAL_XLSX.sub("", str(h)))
-        c.font = bold
-        head.append(c)
-    ws.append(head)
-    for row in data:
-        ws.append([safe_text(_ILLEGAL_XLSX.sub("", v)) if isinstance(v, str) else v for v in row])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return tabular.xlsx_bytes(header, data, sheet_title=title)
 
 
 def render(cl, fmt: str, *, title: str) -> tuple[bytes, int]:

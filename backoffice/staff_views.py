@@ -15,8 +15,8 @@ from backoffice import charts, dashboard, exports, imports, permissions, reports
 from backoffice.forms import ImportUploadForm, SendAnnouncementForm
 from backoffice.imports import ASSOCIATION_COLUMNS, COUNCIL_COLUMNS
 from backoffice.models import Announcement, Audience, ImportRun
-from backoffice.tabular import csv_bytes
 from jaim.admin import run_service
+from jaim.tabular import csv_bytes
 
 
 def _page(request, template: str, title: str, **context):

@@ -30,6 +30,16 @@ SITES = [
     ("sakura", "株式会社さくら鋳造", "川口工場", "11", "川口市", ["2194"], "withdrawn"),
     ("seto", "株式会社瀬戸ファインセラミック", "瀬戸工場", "23", "瀬戸市", ["2592"], "merged"),
 ]
+# The registered readings (フリガナ) of each company and site: an officer may search by them.
+READINGS = {
+    "tokai": ("トウカイプレスコウギョウ", "トヨタコウジョウ"),
+    "midori": ("ミドリセイミツ", "ホンシャコウジョウ"),
+    "hokuriku": ("ホクリクケミカルジュシ", "トヤマコウジョウ"),
+    "kansai": ("カンサイスプリングセイサクショ", "ヒガシオオサカコウジョウ"),
+    "fuji": ("フジタンゾウ", "シズオカコウジョウ"),
+    "sakura": ("サクラチュウゾウ", "カワグチコウジョウ"),
+    "seto": ("セトファインセラミック", "セトコウジョウ"),
+}
 
 
 def _approved_merger(est, *, by, reviewer):
@@ -86,7 +96,7 @@ def _organisation(key, name, prefecture, city, *, by, sole=False):
             kind="SOLE_PROPRIETOR" if sole else "CORPORATION",
             corporate_number=None if sole else NUMBERS[key],
             name=name,
-            name_kana="デモ",
+            name_kana=READINGS[key][0],
             **member_selectors.representative_fields(*(("sole", "事業主") if sole else _form_of(name))),
             representative_name="名簿 デモ",
             postal_code="4500002",
@@ -110,7 +120,7 @@ def _site(key, org_name, est_name, prefecture, city, codes, fate, *, by, day0, r
         by=by,
         data=dict(
             name=est_name,
-            name_kana="コウジョウ",
+            name_kana=READINGS[key][1],
             postal_code="4500002",
             prefecture=prefecture,
             city=city,

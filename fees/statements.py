@@ -4,15 +4,15 @@ An adapter reads the whole file and either returns every row or raises Statement
 number of the first bad line: nothing from a malformed file is imported.
 """
 
-import csv
 import datetime as dt
-import io
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from jaim import tabular
 
 CANONICAL_COLUMNS = [
     "booked_on",
@@ -44,33 +44,13 @@ class StatementRow:
     bank_reference: str
 
 
-def _decode(data: bytes) -> str:
-    for enc in ("utf-8-sig", "cp932"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise StatementFormatError(
-        1, _("文字コードを判別できません（UTF-8 または Shift_JIS のCSVを指定してください）。")
-    )
-
-
 def _rows(data: bytes):
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except (
-            csv.Error
-        ) as exc:  # e.g. a cell longer than csv.field_size_limit(): a malformed file like any other
-            raise StatementFormatError(
-                max(reader.line_num, 1),
-                _("CSV として読み取れません（長すぎる項目があるか、形式が崩れています）。"),
-            ) from exc
-        yield reader.line_num, [c.strip() for c in row]
+    """(line, cells) of the CSV (UTF-8 with or without BOM, or Shift_JIS, detected by jaim.tabular)."""
+    try:
+        _encoding, rows = tabular.read_rows(data)
+        yield from rows
+    except tabular.TableError as exc:
+        raise StatementFormatError(exc.line or 1, exc.message) from exc
 
 
 def _date(value: str, line: int) -> dt.date:

@@ -8,7 +8,6 @@ CSV and Excel follow every change (a build is queued a few minutes after a chang
 job also runs every 30 minutes); the PDF — minutes of WeasyPrint work at
 100,000 establishments — at most every few hours. A format that fails keeps its previous file."""
 
-import csv
 import datetime as dt
 import io
 import itertools
@@ -23,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from jaim import tabular
 from jaim.dates import japanese_date, today
 from jaim.jobs import job_run
 from jaim.links import absolute_url
@@ -66,10 +66,10 @@ def _url_maker():
     return lambda token: template.replace(marker, token)
 
 
-def _row(line: RosterLine, as_of: dt.date, url) -> list[str]:
+def _row(line: RosterLine, as_of: dt.date, url) -> list:
     change = {"NAME_CHANGE": _("合併・会社分割"), "RELOCATION": _("移転")}.get(line.change_kind, "")
     return [
-        as_of.isoformat(),
+        as_of,
         line.member_number,
         line.corporate_number,
         line.organisation_name,
@@ -81,7 +81,7 @@ def _row(line: RosterLine, as_of: dt.date, url) -> list[str]:
         line.new_establishment_name if change else "",
         line.new_location,
         " / ".join(f"{code} {name}" for code, name in line.jsic),
-        line.listed_since.isoformat(),
+        line.listed_since,
         url(line.token),
     ]
 
@@ -95,53 +95,35 @@ def _lines(as_of: dt.date):
     )
 
 
-def write_csv(as_of: dt.date, out, *, made_at=None) -> int:
-    """UTF-8 with a BOM (utf-8-sig): Excel on Windows otherwise reads it as Shift_JIS and garbles it."""
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(_columns())
+def _rows(as_of: dt.date):
     url = _url_maker()
-    count = 0
-    for line in _lines(as_of):
-        writer.writerow(_row(line, as_of, url))
-        count += 1
-    text.flush()
-    text.detach()
-    return count
+    return (_row(line, as_of, url) for line in _lines(as_of))
+
+
+def write_csv(as_of: dt.date, out, *, made_at=None) -> int:
+    """UTF-8 with a BOM: Excel on Windows otherwise reads it as Shift_JIS and garbles it. Dates ISO; a name
+    that a spreadsheet would run as a formula starts with an apostrophe (jaim.tabular)."""
+    return tabular.write_csv(out, _columns(), _rows(as_of))
 
 
 def write_xlsx(as_of: dt.date, out, *, made_at) -> int:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("会員名簿"))
-    for i, width in enumerate([12, 11, 15, 30, 24, 10, 16, 12, 30, 24, 20, 40, 12, 50], start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A5"
-    title = WriteOnlyCell(ws, value=_("JAIM 賛助会員名簿"))
-    title.font = Font(bold=True, size=14)
-    ws.append([title])
+    """A write-only workbook: a title and the moment the data was taken above the table, dates as dates, names
+    that would be formulas as text (jaim.tabular)."""
     made = timezone.localtime(made_at).strftime("%Y-%m-%d %H:%M")
-    ws.append([_("%(date)s時点（作成日時 %(made)s）") % {"date": japanese_date(as_of), "made": made}])
-    ws.append([])
-    header = []
-    for name in _columns():
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    ws.append(header)
-    url = _url_maker()
-    count = 0
-    for line in _lines(as_of):
-        ws.append(_row(line, as_of, url))
-        count += 1
-    wb.properties.title = _("JAIM 賛助会員名簿")
-    wb.properties.created = made_at.astimezone(dt.UTC).replace(tzinfo=None)
-    wb.save(out)
-    return count
+    return tabular.write_xlsx(
+        out,
+        _columns(),
+        _rows(as_of),
+        sheet_title=_("会員名簿"),
+        preamble=[
+            _("JAIM 賛助会員名簿"),
+            _("%(date)s時点（作成日時 %(made)s）") % {"date": japanese_date(as_of), "made": made},
+        ],
+        widths=[12, 11, 15, 30, 24, 10, 16, 12, 30, 24, 20, 40, 12, 50],
+        freeze_header=True,
+        title=_("JAIM 賛助会員名簿"),
+        created=made_at,
+    )
 
 
 def write_pdf(as_of: dt.date, out, *, made_at) -> int:

@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from jaim.dates import japanese_date, today
-from jaim.text import search_key
+from jaim.text import reading_query, search_key
 from jaim.validators import PREFECTURE_NAMES, PREFECTURES, is_valid_corporate_number, normalise_digits
 from members.services import format_member_number
 from roster import selectors
@@ -191,12 +191,19 @@ class RosterSearchForm(forms.Form):
             )
         return value
 
+    def _reading_key(self, value: str, name_key: str) -> str:
+        """The query as a reading (kana only), when that differs from its name key and is long enough."""
+        key = reading_query(value) if name_key else ""
+        return key if len(key) >= MIN_NAME_LENGTH and key != name_key else ""
+
     def clean(self):
         data = super().clean()
         q = (data.get("q") or "").strip()
-        data["name_key"] = ""
-        if data.get("name"):
-            data["name_key"] = self._name_key(data["name"], "name")
+        data["name_key"] = data["reading_key"] = ""
+        name = data.get("name")
+        if name:
+            data["name_key"] = self._name_key(name, "name")
+            data["reading_key"] = self._reading_key(name, data["name_key"])
         if q:
             digits = normalise_digits(q)
             if digits.isdigit() and len(digits) == 13:
@@ -207,8 +214,9 @@ class RosterSearchForm(forms.Form):
                 data["corporate_number"] = data.get("corporate_number") or digits
             elif normalise_member_number(q) and (digits.isdigit() or q[:1] in "JjＪｊ"):
                 data["member_number"] = data.get("member_number") or normalise_member_number(q)
-            else:
-                data["name_key"] = data["name_key"] or self._name_key(q, "q")
+            elif not data["name_key"]:
+                data["name_key"] = self._name_key(q, "q")
+                data["reading_key"] = self._reading_key(q, data["name_key"])
         return data
 
     def query(self) -> selectors.RosterQuery:
@@ -216,6 +224,7 @@ class RosterSearchForm(forms.Form):
         return selectors.RosterQuery(
             as_of=data.get("as_of") or today(),
             name=data.get("name_key", ""),
+            reading=data.get("reading_key", ""),
             corporate_number=data.get("corporate_number", ""),
             member_number=data.get("member_number", ""),
             prefecture=data.get("prefecture", ""),

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from jaim.text import search_key
+from jaim.text import reading_key, search_key
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,16 @@ def line_spans(periods: Sequence, versions: Sequence) -> list[tuple[object, obje
 
 
 def line_search_key(data: dict) -> str:
-    """Normalised company and establishment names (and the new ones during a change), space separated."""
+    """Normalised company and establishment names (and the new ones during a change), then their registered
+    readings normalised as bank kana (jaim.text.reading_key), space separated; a part already there is not
+    repeated. Without readings the key is the names' alone."""
     parts = []
     for f in ("organisation_name", "establishment_name", "new_organisation_name", "new_establishment_name"):
         key = search_key(data.get(f, ""))
+        if key and key not in parts:
+            parts.append(key)
+    for f in ("organisation_name_kana", "establishment_name_kana"):
+        key = reading_key(data.get(f, ""))
         if key and key not in parts:
             parts.append(key)
     return " ".join(parts)

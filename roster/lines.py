@@ -12,7 +12,8 @@ from roster.selectors import bump_roster_version
 
 def snapshot(membership: Membership) -> dict:
     """The roster's view of a membership now: public identity only (never people, phones, e-mails or street
-    addresses), with the new names of a pending merger/split or relocation beside the old ones."""
+    addresses), with the new names of a pending merger/split or relocation beside the old ones, and the
+    registered readings of the names (for the search key only)."""
     est = membership.establishment
     org = est.organisation
     # .all() so that a prefetch (rebuild) is used; one small query otherwise.
@@ -30,6 +31,9 @@ def snapshot(membership: Membership) -> dict:
         "new_prefecture": "",
         "new_city": "",
         "jsic": [[c.code, c.name_ja] for c in sorted(membership.jsic_codes.all(), key=lambda c: c.code)],
+        # Readings go into the search key only (NameVersion.READING_FIELDS); the line never holds them.
+        "organisation_name_kana": org.name_kana or "",
+        "establishment_name_kana": est.name_kana or "",
     }
     if pending is not None:
         data.update(_pending_fields(pending))
@@ -49,6 +53,7 @@ def _pending_fields(change: IdentityChange) -> dict:
 
 def _line(entry: RosterEntry, period, version, span: history.Span) -> RosterLine:
     data = version.identity() if isinstance(version, IdentityFields) else version.data
+    shown = {f: data[f] for f in IdentityFields.IDENTITY_FIELDS}  # not the readings: searched, never shown
     return RosterLine(
         entry_id=entry.pk,
         valid_from=span.start,
@@ -58,7 +63,7 @@ def _line(entry: RosterEntry, period, version, span: history.Span) -> RosterLine
         member_number=entry.member_number,
         jsic_codes=history.jsic_filter_text(data["jsic"]),
         search_key=history.line_search_key(data),
-        **data,
+        **shown,
     )
 
 

@@ -176,6 +176,11 @@ class NameVersion(IdentityFields):
     valid_from = models.DateField(_("適用開始日"))
     valid_until = models.DateField(_("適用終了日"), null=True, blank=True)
     reason = models.CharField(_("理由"), max_length=32, blank=True)
+    # The registered readings (フリガナ) of the names: never shown on the roster, only put into the lines' search
+    # key (normalised as bank kana are) so that an officer holding the kana from a bank or insurance document
+    # finds the site.
+    organisation_name_kana = models.CharField(_("法人名フリガナ"), max_length=200, blank=True, default="")
+    establishment_name_kana = models.CharField(_("事業所名フリガナ"), max_length=200, blank=True, default="")
     created_at = models.DateTimeField(_("記録日時"), auto_now_add=True)
 
     class Meta:
@@ -190,6 +195,9 @@ class NameVersion(IdentityFields):
             models.UniqueConstraint(fields=["entry", "valid_from"], name="version_unique_start"),
         ]
 
+    READING_FIELDS = ("organisation_name_kana", "establishment_name_kana")
+    IDENTITY_FIELDS = (*IdentityFields.IDENTITY_FIELDS, *READING_FIELDS)
+
     def __str__(self) -> str:
         return f"{self.valid_from} {self.organisation_name} {self.establishment_name}"
 
@@ -199,8 +207,10 @@ class RosterLine(IdentityFields):
     every change), one row per span of days during which that membership was listed with those names. A
     search "as of D" reads the lines with valid_from <= D < valid_until — one table, one query.
 
-    search_key holds the normalised company and establishment names (old and new during a change), joined by
-    spaces; the query is normalised the same way and has no spaces, so it never matches across two names."""
+    search_key holds the normalised company and establishment names (old and new during a change) and their
+    readings (フリガナ, normalised as bank kana: jaim.text.reading_key), joined by spaces; the query is normalised
+    the same ways and has no spaces, so it never matches across two names. The readings are in the key only:
+    the line has no column for them, so no result can show one."""
 
     entry = models.ForeignKey(
         RosterEntry, on_delete=models.CASCADE, related_name="lines", verbose_name=_("名簿掲載")

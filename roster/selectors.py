@@ -27,10 +27,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RosterQuery:
-    """What to look for. `name` is already normalised (jaim.text.search_key); the others are exact."""
+    """What to look for. `name` is already normalised (jaim.text.search_key); `reading` is the same query
+    normalised as a reading (jaim.text.reading_query: bank kana), '' when it cannot be one or is the same as
+    `name`; a line matches either. The others are exact."""
 
     as_of: dt.date
     name: str = ""
+    reading: str = ""
     corporate_number: str = ""
     member_number: str = ""
     prefecture: str = ""
@@ -170,6 +173,29 @@ def _like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _name_keys(query: RosterQuery) -> list[str]:
+    """The name as normalised, and as a reading when that differs."""
+    return [query.name] + ([query.reading] if query.reading and query.reading != query.name else [])
+
+
+def _rank(query: RosterQuery) -> tuple[str, list]:
+    """The SQL expression ranking the matches of a name search, and its parameters: 0 for a line whose name or
+    reading starts with the query (the key's start, or right after a space), 1 for a part found further in.
+    ('', []) when every match starts with the query anyway (two characters) or there is no name: then the
+    order is the member number's alone, as before. An exact 法人番号 or member number is a search of its own
+    (the form reads a 13-digit or J-number query as one), so such a hit is never ranked below a name."""
+    keys = _name_keys(query) if query.name else []
+    if not any(len(key) >= PARTIAL_MIN_LENGTH for key in keys):
+        return "", []
+    like = "LIKE %s ESCAPE '\\'"
+    starts, params = [], []
+    for key in keys:
+        pattern = _like(key)
+        starts += [f"search_key {like}", f"search_key {like}"]
+        params += [f"{pattern}%", f"% {pattern}%"]
+    return f"CASE WHEN {' OR '.join(starts)} THEN 0 ELSE 1 END", params
+
+
 def _where(query: RosterQuery) -> tuple[str, list]:
     """The WHERE clause of a search, in SQL: the search is the roster's hot path, and building it through the
     ORM cost more than running it (measured in bench/RESULTS.md). One place defines what a search matches.
@@ -178,19 +204,23 @@ def _where(query: RosterQuery) -> tuple[str, list]:
     'company establishment …' separated by spaces, so that is the key's start or right after a space. On
     PostgreSQL both are LIKE on search_key, served by the pg_trgm GIN index (migration 0002; pg_trgm treats the
     start of the key and a space as a word start). The key is already lower case: no UPPER() that would bypass
-    the index. JSIC: a code matches itself and everything under it ('25' matches 2592), a major letter (E) all
+    the index. A query that can be a reading (kana only) is also looked for as one (RosterQuery.reading): one
+    more LIKE on the same key and index (the key holds the readings too). JSIC: a code matches itself and everything under it ('25' matches 2592), a major letter (E) all
     its middle classifications. Prefecture: the current or, while a relocation is pending, the new one."""
     like = "LIKE %s ESCAPE '\\'"
     clauses = ["valid_from <= %s", "(valid_until IS NULL OR valid_until > %s)"]
     params: list = [query.as_of, query.as_of]
     if query.name:
-        key = _like(query.name)
-        if len(query.name) >= PARTIAL_MIN_LENGTH:
-            clauses.append(f"search_key {like}")
-            params.append(f"%{key}%")
-        else:
-            clauses.append(f"(search_key {like} OR search_key {like})")
-            params += [f"{key}%", f"% {key}%"]
+        names = []
+        for key in _name_keys(query):
+            pattern = _like(key)
+            if len(key) >= PARTIAL_MIN_LENGTH:
+                names.append(f"search_key {like}")
+                params.append(f"%{pattern}%")
+            else:
+                names.append(f"(search_key {like} OR search_key {like})")
+                params += [f"{pattern}%", f"% {pattern}%"]
+        clauses.append(names[0] if len(names) == 1 else "(" + " OR ".join(names) + ")")
     if query.corporate_number:
         clauses.append("corporate_number = %s")
         params.append(query.corporate_number)
@@ -214,13 +244,23 @@ def _where(query: RosterQuery) -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
+def _ranked(query: RosterQuery) -> tuple[str, str, list]:
+    """The extra select column, the ORDER BY and the parameters of the column (see _rank)."""
+    rank, params = _rank(query)
+    if not rank:
+        return "", _ORDER, []
+    return f", {rank} AS search_rank", f"search_rank, {_ORDER}", params
+
+
 def search(query: RosterQuery):
-    """Every line the query matches, in member-number order (a RawQuerySet of RosterLine)."""
+    """Every line the query matches (a RawQuerySet of RosterLine): a name search names or readings starting
+    with the query first, then member-number order."""
     where, params = _where(query)
+    rank, order, rank_params = _ranked(query)
     columns = ", ".join(RESULT_COLUMNS)
     table = RosterLine._meta.db_table
-    sql = f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {_ORDER}"  # noqa: S608 - fixed SQL, values as parameters
-    return RosterLine.objects.raw(sql, params)  # noqa: S611
+    sql = f"SELECT {columns}{rank} FROM {table} WHERE {where} ORDER BY {order}"  # noqa: S608 - fixed SQL, values as parameters
+    return RosterLine.objects.raw(sql, [*rank_params, *params])  # noqa: S611
 
 
 def _materialize(query: RosterQuery) -> bool:
@@ -256,21 +296,23 @@ class ResultPage:
 
     def _fetch(self, query: RosterQuery, number: int) -> tuple[list, int]:
         where, params = _where(query)
+        rank, order, rank_params = _ranked(query)
         columns = ", ".join(RESULT_COLUMNS)
         table = RosterLine._meta.db_table
         if _materialize(query):
-            matches = f"WITH matches AS MATERIALIZED (SELECT {columns} FROM {table} WHERE {where}) "  # noqa: S608 - fixed SQL
-            first = f"SELECT {columns} FROM matches ORDER BY {_ORDER} LIMIT %s"  # noqa: S608 - fixed SQL
+            matches = f"WITH matches AS MATERIALIZED (SELECT {columns}{rank} FROM {table} WHERE {where}) "  # noqa: S608 - fixed SQL
+            ranked = ", search_rank" if rank else ""
+            first = f"SELECT {columns}{ranked} FROM matches ORDER BY {order} LIMIT %s"  # noqa: S608 - fixed SQL
         else:
             matches = ""
-            first = f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {_ORDER} LIMIT %s"  # noqa: S608 - fixed SQL
+            first = f"SELECT {columns}{rank} FROM {table} WHERE {where} ORDER BY {order} LIMIT %s"  # noqa: S608 - fixed SQL
         sql = (
             f"{matches}SELECT {columns}, COUNT(*) OVER () AS result_count FROM ({first}) capped "  # noqa: S608 - fixed SQL
-            f"ORDER BY {_ORDER} LIMIT %s OFFSET %s"
+            f"ORDER BY {order} LIMIT %s OFFSET %s"
         )
         offset = (number - 1) * self.per_page
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, self.cap + 1, self.per_page, offset])
+            cursor.execute(sql, [*rank_params, *params, self.cap + 1, self.per_page, offset])
             rows = cursor.fetchall()
         return [_line_from_row(row) for row in rows], (rows[0][-1] if rows else 0)
 

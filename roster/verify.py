@@ -6,11 +6,10 @@ own as-of selector, selectors.lines_on), its listing periods, and its names on t
 (a merger or relocation, R13/R14). A row that is not an identifier gets a Japanese reason; a repeated identifier
 is checked once, with a note naming its lines. Only what the public roster shows: the public lines and periods.
 
-The uploaded list (CSV or Excel) is read here by a small reader of our own: the first cell of each row."""
+The uploaded list (CSV or Excel) is read by the project's table reader (jaim.tabular): the first cell of each
+row."""
 
-import csv
 import datetime as dt
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jaim import tabular
 from jaim.dates import japanese_date, today
 from jaim.errors import DomainError
 from jaim.validators import PREFECTURE_NAMES, is_valid_corporate_number, normalise_digits
@@ -128,14 +128,10 @@ def check_count(rows) -> None:
         raise too_many(len(rows))
 
 
-# A small private reader for the uploaded list; the project's shared table reader can replace it.
-XLSX_MAGIC = b"PK\x03\x04"
-
-
 def rows_from_upload(uploaded, *, by=None) -> list[InputRow]:
     """The first column of an uploaded CSV (UTF-8 with or without BOM, or Shift_JIS) or Excel (.xlsx, first
-    sheet). The project's upload checks: the size limit, the virus scan, the type recognised by the content;
-    DomainError (Japanese) when refused."""
+    sheet), read by the project's table reader (jaim.tabular). The project's upload checks: the size limit, the
+    virus scan, the type recognised by the content; DomainError (Japanese) when refused."""
     from jaim import uploads
 
     limit = min(settings.JAIM_UPLOAD_MAX_BYTES, MAX_FILE_BYTES)
@@ -150,55 +146,21 @@ def rows_from_upload(uploaded, *, by=None) -> list[InputRow]:
         raise DomainError(_("空のファイルはアップロードできません。"), code="empty")
     name = uploads.display_name(getattr(uploaded, "name", ""))
     uploads._scan_for_viruses(content, name=name, where="roster.verify", by=by)
-    if content.startswith(XLSX_MAGIC):
-        return _rows(_xlsx_cells(content))
-    if uploads.sniff(content[:16]) is not None or b"\x00" in content[:4096] or name.lower().endswith(".xls"):
+    is_xlsx = content.startswith(tabular.XLSX_MAGIC)
+    if not is_xlsx and (
+        uploads.sniff(content[:16]) is not None or b"\x00" in content[:4096] or name.lower().endswith(".xls")
+    ):
         raise DomainError(
             _("CSV（UTF-8 または Shift_JIS）または Excel（.xlsx）のファイルを指定してください。"),
             code="unsupported_type",
         )
-    return _rows(_csv_cells(_decode(content)))
-
-
-def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DomainError(
-        _("文字コードを判別できません。UTF-8 または Shift_JIS の CSV を指定してください。"), code="encoding"
-    )
-
-
-def _csv_cells(text: str):
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for row in reader:
-            yield reader.line_num, row
-    except csv.Error as exc:
-        raise DomainError(
-            _("CSV の形式が正しくありません（%(line)d 行目）。") % {"line": reader.line_num}, code="csv"
-        ) from exc
-
-
-def _xlsx_cells(content: bytes):
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-        raise DomainError(
-            _("Excel ファイルを読み込めません。ファイルが壊れていないか確認してください。"), code="xlsx"
-        ) from exc
-    try:
-        ws = wb.worksheets[0]
-        for number, row in enumerate(ws.iter_rows(max_col=1, values_only=True), start=1):
-            yield number, list(row)
-    finally:
-        wb.close()
+        _encoding, source = tabular.read_rows(content)  # recognised by the content, not the name
+        # Excel: the first column only (a row with something in other columns alone is an empty row).
+        return _rows(((number, cells[:1]) for number, cells in source) if is_xlsx else source)
+    except tabular.TableError as exc:
+        where = _("%(line)d行目：") % {"line": exc.line} if exc.line else ""
+        raise DomainError(where + exc.message, code="table") from exc
 
 
 # --- identifiers -------------------------------------------------------------------------------------------
@@ -514,58 +476,24 @@ def table_rows(result: Verification):
             ]
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe (the input value is the user's)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def csv_bytes(result: Verification) -> bytes:
-    """UTF-8 with BOM, CRLF: what Excel on Japanese Windows opens without mojibake."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns())
-    for row in table_rows(result):
-        writer.writerow([_safe(v) for v in row])
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    """UTF-8 with BOM, CRLF; a value a spreadsheet would run as a formula (the input is the user's) starts with
+    an apostrophe (jaim.tabular)."""
+    return tabular.csv_bytes(columns(), table_rows(result))
 
 
 def xlsx_bytes(result: Verification) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("一括確認"))
-    title = WriteOnlyCell(ws, value=_("JAIM 賛助会員名簿 一括確認結果"))
-    title.font = Font(bold=True, size=14)
-    ws.append([title])
-    ws.append(
-        [
+    """Text cells as typed (a 法人番号 keeps its 13 digits; '=1+1' stays text, never a formula: jaim.tabular)."""
+    return tabular.xlsx_bytes(
+        columns(),
+        table_rows(result),
+        sheet_title=_("一括確認"),
+        preamble=[
+            _("JAIM 賛助会員名簿 一括確認結果"),
             _("基準日：%(date)s（%(taken)s のデータ）")
-            % {"date": japanese_date(result.as_of), "taken": result.taken_at_text}
-        ]
+            % {"date": japanese_date(result.as_of), "taken": result.taken_at_text},
+        ],
     )
-    ws.append([])
-    header = []
-    for name in columns():
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    ws.append(header)
-    for row in table_rows(result):
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"  # text as typed, never run as a formula
-            cells.append(cell)
-        ws.append(cells)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 def download_name(result: Verification, fmt: str) -> str:

@@ -2,7 +2,6 @@
 shown row by row; only then does staff import it, in one transaction for the whole file. A file with any rejected
 row is never imported. Importing the same file again changes nothing."""
 
-import csv
 import hashlib
 import uuid
 from collections import defaultdict
@@ -18,9 +17,9 @@ from django.utils.translation import gettext_lazy
 from backoffice import imports as parsing
 from backoffice.imports import CREATED, REJECTED, SKIPPED, UNCHANGED, UPDATED, Row
 from backoffice.models import CouncilRecord, ImportRun
-from backoffice.tabular import TableError, read_table
 from jaim.errors import DomainError
 from jaim.states import audit, move
+from jaim.tabular import TableError, read_table
 from jaim.text import search_key
 from members.models import Association, Establishment, JsicCode, Organisation
 
@@ -311,10 +310,10 @@ def _association(data: bytes, file_name: str, options: dict, *, run, by) -> Eval
 def _bank(data: bytes, file_name: str, options: dict, *, run, by) -> Evaluation:
     """fees.services.import_bank_statement does the work (parsing, duplicates, automatic matching); this reports
     what it did per line. A file whose every line was imported before changes nothing."""
-    from backoffice.tabular import decode
     from fees import services as fee_services
     from fees import statements
     from fees.models import BankStatementLine
+    from jaim.tabular import decode
 
     ev = Evaluation()
     try:
@@ -325,9 +324,6 @@ def _bank(data: bytes, file_name: str, options: dict, *, run, by) -> Evaluation:
         return ev
     except statements.StatementFormatError as exc:
         ev.errors.append(_("%(line)d行目：%(msg)s") % {"line": exc.line, "msg": exc.message})
-        return ev
-    except csv.Error:  # e.g. a cell longer than the csv module's limit (fees' parser does not catch it)
-        ev.errors.append(_("CSV の形式が正しくありません（長すぎる項目があります）。"))
         return ev
     ev.columns = [_("取引日"), _("入出金"), _("金額（円）"), _("振込依頼人"), _("摘要")]
     try:
