@@ -100,8 +100,8 @@ class OutboxAttemptInline(admin.TabularInline):
     """Every conversation with the mail server about this message: when, and the server's error if any."""
 
     model = OutboxAttempt
-    fields = ["number", "started_at", "finished_at", "succeeded", "error"]
-    readonly_fields = fields
+    readonly_fields = ("number", "started_at", "finished_at", "succeeded", "error")
+    fields = readonly_fields
     extra = 0
     can_delete = False
 
