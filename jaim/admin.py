@@ -144,7 +144,9 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
         from jaim.queue import enqueue
         from jaim.tasks import send_outbox_message
 
-        ids = list(queryset.exclude(status=OutboxMessage.Status.SENT).values_list("pk", flat=True))
+        # Only the statuses that may move back to PENDING (OutboxMessage.TRANSITIONS): a sent message is final.
+        again = [s for s, to in OutboxMessage.TRANSITIONS.items() if OutboxMessage.Status.PENDING in to]
+        ids = list(queryset.filter(status__in=again).values_list("pk", flat=True))
         OutboxMessage.objects.filter(pk__in=ids).update(
             status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=None, claimed_until=None
         )

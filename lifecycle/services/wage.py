@@ -15,7 +15,7 @@ from fees import services as fee_services
 from jaim.dates import japanese_date, today
 from jaim.errors import DomainError
 from jaim.jobs import job_run
-from jaim.states import audit
+from jaim.states import audit, move
 from jaim.uploads import inspect_upload
 from lifecycle import selectors
 from lifecycle.models import WageEvidence, WageReport, WageReportPeriod
@@ -165,7 +165,8 @@ def _submit(
     was_below = report.below_target
     sme = fee_services.is_sme(m.establishment.organisation)
     target = period.target_for(sme=sme)
-    report.status = WageReport.Status.SUBMITTED
+    if report.status != WageReport.Status.SUBMITTED:  # a missing report filed late
+        move(report, WageReport.Status.SUBMITTED, transitions=WageReport.TRANSITIONS, actor=by)
     report.workers, report.wage_before_yen, report.wage_after_yen = workers, wage_before_yen, wage_after_yen
     report.measures = (measures or "").strip()
     report.increase_pct = increase_pct(wage_before_yen, wage_after_yen)
