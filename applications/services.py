@@ -2,6 +2,7 @@
 secretariat's review (start, return, approve, reject). Every status move goes through jaim.states.move."""
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -22,6 +23,9 @@ from jaim.uploads import inspect_upload
 from members import selectors as member_selectors
 from members import services as member_services
 from members.models import Establishment, JsicCode, Membership, Organisation, SupportGrant
+
+if TYPE_CHECKING:
+    from members.models import User
 
 S = Application.Status
 
@@ -89,7 +93,7 @@ def _save(app: Application, fields: list[str]) -> Application:
     return app
 
 
-def _move(app: Application, to: str, *, by, note: str = "", fields=()) -> Application:
+def _move(app: Application, to: str, *, by: "User | None", note: str = "", fields=()) -> Application:
     move(app, to, transitions=Application.TRANSITIONS, actor=by, note=note)
     return _save(app, ["status", *fields])
 
@@ -132,7 +136,7 @@ def _advance(app: Application, step: str) -> list[str]:
 
 
 @transaction.atomic
-def create_application(establishment: Establishment, *, kind: str, by) -> Application:
+def create_application(establishment: Establishment, *, kind: str, by: "User | None") -> Application:
     """Start a draft. R1: one open NEW application and one membership per establishment; changes need a member."""
     est = Establishment.objects.select_for_update().select_related("organisation").get(pk=establishment.pk)
     if kind == Kind.WITHDRAWAL:
@@ -191,7 +195,7 @@ def _check_answers(app: Application, step: str) -> None:
                 _("会費を支払う登録支援機関は、この事業所が委任している登録支援機関から選んでください。"),
                 code="payer_not_granted",
             )
-    if step == "association" and app.association_id:
+    if step == "association" and app.association is not None:
         if not (app.association.is_active and app.association.is_regular_member):
             raise DomainError(
                 _("団体割引の対象となる正会員団体を選んでください。"), code="not_regular_member"
@@ -207,7 +211,7 @@ def _check_answers(app: Application, step: str) -> None:
 
 
 @transaction.atomic
-def save_answers(application: Application, *, step: str, data: dict, by) -> Application:
+def save_answers(application: Application, *, step: str, data: dict, by: "User | None") -> Application:
     """Save one wizard step's answers to the draft (only that step's fields). Everything saved earlier stays."""
     app = _locked(application)
     _editable(app)
@@ -235,7 +239,7 @@ def _addon_summary(app: Application) -> str:
 
 
 @transaction.atomic
-def add_requested_code(application: Application, code: str, *, by) -> Application:
+def add_requested_code(application: Application, code: str, *, by: "User | None") -> Application:
     """Add a JSIC code to the request: detail level, eligible, not already the member's (R4)."""
     app = _locked(application)
     _editable(app)
@@ -244,7 +248,7 @@ def add_requested_code(application: Application, code: str, *, by) -> Applicatio
     jsic = JsicCode.objects.filter(code=code).first()
     if jsic is None:
         raise DomainError(_("産業分類 %(code)s は存在しません。") % {"code": code}, code="unknown_code")
-    existing = ()
+    existing: set[str] = set()
     if app.kind == Kind.ADD_CLASSIFICATION:
         m = _membership_for_change(app.establishment)
         existing = set(m.jsic_codes.values_list("code", flat=True))
@@ -259,7 +263,7 @@ def add_requested_code(application: Application, code: str, *, by) -> Applicatio
 
 
 @transaction.atomic
-def remove_requested_code(application: Application, code: str, *, by) -> Application:
+def remove_requested_code(application: Application, code: str, *, by: "User | None") -> Application:
     app = _locked(application)
     _editable(app)
     app.requested_codes.remove(*app.requested_codes.filter(code=code))
@@ -285,7 +289,7 @@ def _delete_files_after_commit(names: list[str]) -> None:
 def upload_document(
     application: Application,
     *,
-    by,
+    by: "User | None",
     document_type: DocumentType,
     uploaded,
     issuer: str = "",
@@ -317,7 +321,7 @@ def upload_document(
 def _check_and_store_document(
     application,
     *,
-    by,
+    by: "User | None",
     document_type,
     inspected,
     issuer,
@@ -358,7 +362,9 @@ def _check_and_store_document(
     )
 
 
-def _store_document(app, inspected, *, by, document_type, is_follow_up=False, **fields) -> Document:
+def _store_document(
+    app, inspected, *, by: "User | None", document_type, is_follow_up=False, **fields
+) -> Document:
     """Store a checked file on the (locked) application: the per-application size limit, the single-file types
     replaced only once the new file is stored, an audit row."""
     evidence_template = fields.get("evidence_template", "")
@@ -415,7 +421,7 @@ def _change_of(app: Application):
 
 
 @transaction.atomic
-def report_change_effective(application: Application, *, effective_on: dt.date, by):
+def report_change_effective(application: Application, *, effective_on: dt.date, by: "User | None"):
     """The member reports 「新会社で事業を開始しました」/「新事業所が稼働しました」: it waits for staff to confirm."""
     app = _locked(application)
     return member_services.report_identity_change_effective(_change_of(app), effective_on=effective_on, by=by)
@@ -434,7 +440,7 @@ def confirm_change_effective(
 
 
 def upload_follow_up_document(
-    application: Application, *, by, document_type: DocumentType, uploaded, note: str = ""
+    application: Application, *, by: "User | None", document_type: DocumentType, uploaded, note: str = ""
 ) -> Document:
     """A follow-up document of a finished merger or relocation (R13, R14), through the same checks as every
     upload (the file's content decides its type). Once every follow-up requirement is met, the change is marked
@@ -447,7 +453,7 @@ def upload_follow_up_document(
 
 
 @transaction.atomic
-def _store_follow_up_document(application, *, by, document_type, inspected, note) -> Document:
+def _store_follow_up_document(application, *, by: "User | None", document_type, inspected, note) -> Document:
     app = _locked(application)
     change = _change_of(app)
     if change.effective_on is None:
@@ -474,7 +480,7 @@ def accept_follow_up(application: Application, *, reviewer):
 
 
 @transaction.atomic
-def remove_document(document: Document, *, by) -> None:
+def remove_document(document: Document, *, by: "User | None") -> None:
     app = _locked(document.application)
     _editable(app)
     name = document.file.name
@@ -484,7 +490,7 @@ def remove_document(document: Document, *, by) -> None:
 
 
 @transaction.atomic
-def accept_pledges(application: Application, *, pledge_ids, by) -> Application:
+def accept_pledges(application: Application, *, pledge_ids, by: "User | None") -> Application:
     """R6: record which version of each pledge this user accepted, and when. All current pledges are required."""
     app = _locked(application)
     _editable(app)
@@ -503,7 +509,7 @@ def accept_pledges(application: Application, *, pledge_ids, by) -> Application:
 
 
 @transaction.atomic
-def mark_step_done(application: Application, *, step: str, by) -> Application:
+def mark_step_done(application: Application, *, step: str, by: "User | None") -> Application:
     """A step without answers of its own (e.g. documents only) was completed: remember it for resuming."""
     app = _locked(application)
     _editable(app)
@@ -520,7 +526,7 @@ def _check_kind_rules(app: Application) -> None:
 
 
 @transaction.atomic
-def submit_application(application: Application, *, by) -> Application:
+def submit_application(application: Application, *, by: "User | None") -> Application:
     """DRAFT/RETURNED → SUBMITTED. The first submission stamps submitted_at (queue order, kept on resubmission)
     and the receipt number, and queues the receipt mail. Submitting a submitted one raises (code already_submitted)."""
     app = _locked(application)
@@ -556,7 +562,7 @@ def submit_application(application: Application, *, by) -> Application:
 
 
 @transaction.atomic
-def cancel_application(application: Application, *, by, note: str = "") -> Application:
+def cancel_application(application: Application, *, by: "User | None", note: str = "") -> Application:
     """DRAFT/RETURNED → CANCELLED (the applicant withdraws it, or the deadline passed)."""
     app = _locked(application)
     app.cancelled_at = timezone.now()
@@ -646,7 +652,7 @@ def _approve_new(app: Application, *, reviewer, notice_date: dt.date) -> Members
             by=reviewer,
             note=f"{app.receipt_number}: {app.get_sme_proof_type_display()}",
         )
-    if app.association_id:
+    if app.association is not None:
         member_services.record_association_membership(
             org,
             association=app.association,

@@ -100,8 +100,8 @@ class OutboxAttemptInline(admin.TabularInline):
     """Every conversation with the mail server about this message: when, and the server's error if any."""
 
     model = OutboxAttempt
-    fields = ["number", "started_at", "finished_at", "succeeded", "error"]
-    readonly_fields = fields
+    readonly_fields = ("number", "started_at", "finished_at", "succeeded", "error")
+    fields = readonly_fields
     extra = 0
     can_delete = False
 
@@ -144,7 +144,9 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
         from jaim.queue import enqueue
         from jaim.tasks import send_outbox_message
 
-        ids = list(queryset.exclude(status=OutboxMessage.Status.SENT).values_list("pk", flat=True))
+        # Only the statuses that may move back to PENDING (OutboxMessage.TRANSITIONS): a sent message is final.
+        again = [s for s, to in OutboxMessage.TRANSITIONS.items() if OutboxMessage.Status.PENDING in to]
+        ids = list(queryset.filter(status__in=again).values_list("pk", flat=True))
         OutboxMessage.objects.filter(pk__in=ids).update(
             status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=None, claimed_until=None
         )

@@ -15,7 +15,7 @@ import datetime as dt
 import phonenumbers
 
 
-def yen(amount: int | None) -> str:
+def yen(amount: int | str | None) -> str:
     """Integer yen with the yen sign and thousands separators: ¥120,000; -¥5,000. None → ""."""
     if amount is None or amount == "":
         return ""

@@ -1,11 +1,15 @@
 """JAIM as the issuer of its documents: versions of the issuer profile, and the version in force at a moment."""
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 
 from jaim.models import IssuerProfile
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 FIELDS = ("name", "department", "postal_code", "address", "phone", "email", "tax_note")
 
@@ -27,10 +31,14 @@ def default_profile() -> IssuerProfile:
 
 
 @transaction.atomic
-def register_version(data: dict, *, seal=None, remove_seal: bool = False, by=None) -> IssuerProfile:
+def register_version(
+    data: dict, *, seal=None, remove_seal: bool = False, by: "AbstractBaseUser | None" = None
+) -> IssuerProfile:
     """A change of the issuer is a new version, never an edit. `seal`: an already checked file (jaim.uploads) for
     this version; without one the current version's seal carries over, unless `remove_seal`."""
-    profile = IssuerProfile(**{f: data[f] for f in FIELDS if f in data}, created_by=by)
+    profile = IssuerProfile(
+        **{f: data[f] for f in FIELDS if f in data}, created_by_id=by.pk if by is not None else None
+    )
     if seal:
         profile.seal = seal
     elif not remove_seal:

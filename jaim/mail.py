@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from jaim.links import absolute_url
 from jaim.models import OutboxAttempt, OutboxMessage
 from jaim.queue import enqueue
+from jaim.states import check_move
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ def _claim(message_id: int) -> OutboxMessage | None:
             return None
         if msg.status == OutboxMessage.Status.SENDING and msg.claimed_until and msg.claimed_until > now:
             return None
+        check_move(msg, OutboxMessage.Status.SENDING, transitions=OutboxMessage.TRANSITIONS)
         msg.status = OutboxMessage.Status.SENDING
         msg.attempts += 1
         msg.claimed_until = now + dt.timedelta(seconds=CLAIM_SECONDS)
@@ -157,6 +159,7 @@ def deliver(message_id: int) -> bool:
             succeeded=failure is None, error=error,
         )  # fmt: skip
         if failure is None:
+            check_move(msg, OutboxMessage.Status.SENT, transitions=OutboxMessage.TRANSITIONS)
             OutboxMessage.objects.filter(pk=msg.pk).update(
                 status=OutboxMessage.Status.SENT, sent_at=finished, last_error="", claimed_until=None,
                 next_attempt_at=None,
@@ -164,8 +167,10 @@ def deliver(message_id: int) -> bool:
         else:
             give_up = _permanent(failure) or msg.attempts >= MAX_ATTEMPTS
             wait = BACKOFF_SECONDS[min(msg.attempts, len(BACKOFF_SECONDS)) - 1]
+            to = OutboxMessage.Status.FAILED if give_up else OutboxMessage.Status.PENDING
+            check_move(msg, to, transitions=OutboxMessage.TRANSITIONS)
             OutboxMessage.objects.filter(pk=msg.pk).update(
-                status=OutboxMessage.Status.FAILED if give_up else OutboxMessage.Status.PENDING,
+                status=to,
                 last_error=error,
                 claimed_until=None,
                 next_attempt_at=None if give_up else finished + dt.timedelta(seconds=wait),

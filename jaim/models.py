@@ -56,6 +56,16 @@ class OutboxMessage(models.Model):
         SENT = "SENT", _("送信済み")
         FAILED = "FAILED", _("送信失敗")
 
+    # Checked with jaim.states.check_move, without move()'s audit row: every e-mail passes here, and each attempt
+    # is already recorded (OutboxAttempt). SENDING → SENDING: the claim of a sender that died is taken over;
+    # any unsent message may be queued again by the administrator (resend); a sent one is final.
+    TRANSITIONS = {
+        Status.PENDING: {Status.SENDING, Status.PENDING},
+        Status.SENDING: {Status.SENDING, Status.SENT, Status.PENDING, Status.FAILED},
+        Status.FAILED: {Status.PENDING},
+        Status.SENT: set(),
+    }
+
     dedupe_key = models.CharField(
         _("重複防止キー"),
         max_length=200,

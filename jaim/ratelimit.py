@@ -124,7 +124,7 @@ class Limiter:
         self.cache_alias = cache_alias
         self.clock = clock or (lambda: time.time())  # looked up at each call: time_machine and tests move it
         self._lock = threading.Lock()
-        self._script = None
+        self._script: Callable[..., list[int]] | None = None  # redis-py's Script, registered on first use
 
     @property
     def cache(self):
@@ -316,7 +316,7 @@ class RateLimitedAPI(NinjaAPI):
         self.add_exception_handler(Throttled, self._too_many)
 
     @staticmethod
-    def _too_many(request, exc: Throttled) -> HttpResponse:
+    def _too_many(request, exc: Throttled | type[Throttled]) -> HttpResponse:
         return too_many_json(max(1, math.ceil(exc.wait or 1)))
 
     def get_openapi_schema(self, **kwargs):

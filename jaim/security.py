@@ -3,6 +3,7 @@ passwords and tokens from logs and error reports. `jaim` imports no app; setting
 
 import logging
 import re
+from collections.abc import Callable
 
 from django.conf import settings
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
@@ -60,7 +61,7 @@ REDACTED = "[redacted]"
 # characters back could only fail again, slowly.
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}+@[\w-]++(?:\.[\w-]++)+", re.UNICODE)
 # URLs that carry a secret: the sign-up verification link and the password reset link.
-_TOKEN_PATHS = [
+_TOKEN_PATHS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"(/accounts/verify/)[^/\s?#\"']+"), r"\1" + REDACTED),
     (re.compile(r"(/accounts/reset/)[^/\s?#\"']+/[^/\s?#\"']+"), r"\1" + REDACTED + "/" + REDACTED),
 ]
@@ -77,7 +78,7 @@ def _failing_row(match: re.Match) -> str:
 
 # Database errors quote the offending values: `Key (email)=(a@b.jp) already exists`, `Failing row contains (…)`.
 # The column list stops at "(" as well as ")", so "Key (Key (Key (…" does not rescan the line from each opening.
-_DB_VALUES = [
+_DB_VALUES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"(Key \([^()]*\)=\()(.*?)(\))"), r"\1" + REDACTED + r"\3"),
     (re.compile(r"(Failing row contains \()(.*)"), _failing_row),
 ]

@@ -194,6 +194,7 @@ def signature_facts() -> SignatureFacts | None:
     if material is None:
         return None
     cert = _signer(material).signing_cert
+    assert cert is not None  # _signer always loads the certificate with the key
     return SignatureFacts(SIGNER_NAME, cert.sha256_fingerprint.replace(" ", ":"), material.demo)
 
 

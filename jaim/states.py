@@ -20,8 +20,8 @@ def audit(obj, action: str, *, actor=None, from_status: str = "", to_status: str
     )
 
 
-def move(obj, to: str, *, transitions: dict, actor=None, note: str = "", field: str = "status"):
-    """Set obj.<field> to `to` if the move is legal, else DomainError. Writes the audit row; caller saves."""
+def check_move(obj, to: str, *, transitions: dict, field: str = "status") -> str:
+    """DomainError unless obj.<field> may move to `to`; the current value otherwise. Changes and writes nothing."""
     current = getattr(obj, field)
     if to not in transitions.get(current, ()):
         label = dict(obj._meta.get_field(field).choices)
@@ -30,6 +30,12 @@ def move(obj, to: str, *, transitions: dict, actor=None, note: str = "", field: 
             % {"from": label.get(current, current), "to": label.get(to, to)},
             code="illegal_transition",
         )
+    return current
+
+
+def move(obj, to: str, *, transitions: dict, actor=None, note: str = "", field: str = "status"):
+    """Set obj.<field> to `to` if the move is legal, else DomainError. Writes the audit row; caller saves."""
+    current = check_move(obj, to, transitions=transitions, field=field)
     setattr(obj, field, to)
     audit(obj, f"{field}:{to}", actor=actor, from_status=current, to_status=to, note=note)
     return obj

@@ -29,11 +29,15 @@ import threading
 import unicodedata
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from jaim.errors import DomainError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 logger = logging.getLogger("jaim.uploads")
 
@@ -108,7 +112,7 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def _refuse(message, code):
+def _refuse(message, code) -> NoReturn:
     raise DomainError(message, code=code)
 
 
@@ -140,7 +144,7 @@ def download_name(*parts, extension: str) -> str:
 # --- virus scan ----------------------------------------------------------------------------------------------------
 
 
-def _scan_for_viruses(content: bytes, *, name: str, where: str, by) -> None:
+def _scan_for_viruses(content: bytes, *, name: str, where: str, by: "AbstractBaseUser | None") -> None:
     from jaim import virus
 
     if not virus.is_configured():
@@ -166,7 +170,7 @@ def _scan_for_viruses(content: bytes, *, name: str, where: str, by) -> None:
         size_bytes=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         where=str(where)[:100],
-        uploaded_by=by if getattr(by, "pk", None) else None,
+        uploaded_by_id=getattr(by, "pk", None),
     )
     _refuse(
         _("ファイルからウイルスが検出されたため、受け付けられません。事務局に記録しました。"),
@@ -369,8 +373,8 @@ def pdf_preview_png(content: bytes, *, page: int = 1, width: int = 900) -> bytes
         out = os.path.join(tmp, "out.png")
         if not os.path.exists(out):
             return None
-        with open(out, "rb") as fh:
-            return fh.read()
+        with open(out, "rb") as png:
+            return png.read()
 
 
 # --- images --------------------------------------------------------------------------------------------------------
@@ -450,7 +454,7 @@ def _reencode_image(content: bytes, content_type: str) -> bytes:
     if content_type == JPEG:
         if clean.mode not in ("L", "RGB", "CMYK"):
             clean = clean.convert("RGB")
-        options = {"format": "JPEG", "quality": 90}
+        options: dict[str, Any] = {"format": "JPEG", "quality": 90}
     else:
         if "transparency" in clean.info or clean.mode not in (
             "1",
@@ -473,11 +477,11 @@ def _reencode_image(content: bytes, content_type: str) -> bytes:
 # --- the one entry point -------------------------------------------------------------------------------------------
 
 
-def _too_large(limit: int):
+def _too_large(limit: int) -> NoReturn:
     _refuse(_("ファイルが大きすぎます（上限 %(mb)s MB）。") % {"mb": f"{limit / 1024 / 1024:g}"}, "too_large")
 
 
-def inspect_upload(uploaded, *, where: str = "", by=None) -> Inspected:
+def inspect_upload(uploaded, *, where: str = "", by: "AbstractBaseUser | None" = None) -> Inspected:
     """Read, scan, check and disarm one uploaded file; DomainError (Japanese) when it is refused. `where` and `by`
     say what the upload was for and who sent it (kept with a virus detection). Nothing is stored here."""
     limit = settings.JAIM_UPLOAD_MAX_BYTES

@@ -476,6 +476,13 @@ class WageReport(models.Model):
         MISSING = "MISSING", _("未提出（期限超過）")
         SUBMITTED = "SUBMITTED", _("提出済み")
 
+    # A report is created SUBMITTED (filed) or MISSING (flagged after the deadline). A missing one may still be
+    # filed late; a filed one is corrected in place (no move) and never becomes missing.
+    TRANSITIONS = {
+        Status.MISSING: {Status.SUBMITTED},
+        Status.SUBMITTED: set(),
+    }
+
     period = models.ForeignKey(
         WageReportPeriod, on_delete=models.PROTECT, related_name="reports", verbose_name=_("報告の年度")
     )

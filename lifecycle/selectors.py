@@ -33,7 +33,7 @@ def billing_emails_by_establishment(establishment_ids) -> dict[int, str]:
             own[c.establishment_id] = c.email
         else:
             org[c.organisation_id] = c.email
-    return {e: own.get(e) or org.get(o) for e, o in org_of.items() if own.get(e) or org.get(o)}
+    return {e: email for e, o in org_of.items() if (email := own.get(e) or org.get(o))}
 
 
 # --- renewal ---------------------------------------------------------------------------------------------------

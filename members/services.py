@@ -3,7 +3,6 @@
 import datetime as dt
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -25,10 +24,10 @@ from members.models import (
     Membership,
     Organisation,
     SupportGrant,
+    User,
 )
 from members.signals import establishment_updated, identity_changed, membership_status_changed
 
-User = get_user_model()
 VERIFY_SALT = "members.verify-email"
 
 # --- accounts -------------------------------------------------------------------------------------------
@@ -156,28 +155,29 @@ REPRESENTATIVE_FIELDS = ("representative_title", "representative_name")
 def _require_representative(org: Organisation) -> None:
     """R8 (FAQ 2-4-7): the representative is the company's legal representative — a title from the list of the
     organisation's kind, never free text (the list is data: members.RepresentativeTitle)."""
-    if org.legal_form_id is None:
+    legal_form = org.legal_form
+    if legal_form is None:
         raise DomainError(_("法人の種類を選んでください。"), code="legal_form_required")
-    if org.representative_title_id is None:
+    title = org.representative_title
+    if title is None:
         raise DomainError(
-            _("代表者役職を%(form)sの代表者の役職から選んでください。") % {"form": org.legal_form.name},
+            _("代表者役職を%(form)sの代表者の役職から選んでください。") % {"form": legal_form.name},
             code="representative_title_required",
         )
-    if not org.representative_title.is_active or not org.legal_form.is_active:
+    if not title.is_active or not legal_form.is_active:
         raise DomainError(
-            _("「%(title)s」は現在選べない役職です。一覧から選び直してください。")
-            % {"title": org.representative_title.title},
+            _("「%(title)s」は現在選べない役職です。一覧から選び直してください。") % {"title": title.title},
             code="representative_title_inactive",
         )
 
 
 def _kind_from_legal_form(org: Organisation) -> None:
-    if org.legal_form_id is not None:
+    if org.legal_form is not None:
         org.kind = org.legal_form.kind
 
 
 @transaction.atomic
-def create_organisation(*, by, data: dict) -> Organisation:
+def create_organisation(*, by: User, data: dict) -> Organisation:
     """Register an organisation; its creator may act for it and manage access (head office). The representative
     is the legal representative (R8): a title of the organisation's kind."""
     org = Organisation()
@@ -195,7 +195,7 @@ def create_organisation(*, by, data: dict) -> Organisation:
 
 
 @transaction.atomic
-def update_organisation(organisation: Organisation, *, by, data: dict) -> Organisation:
+def update_organisation(organisation: Organisation, *, by: User | None, data: dict) -> Organisation:
     """Edit an organisation. A new representative (title or name) is recorded with the day they took office
     (representative_since, today when not given) in the organisation's history and an audit row (R8)."""
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
@@ -209,7 +209,7 @@ def update_organisation(organisation: Organisation, *, by, data: dict) -> Organi
         org.corporate_number = None
         changed.append("corporate_number")
     representative_changed = any(f in changed for f in REPRESENTATIVE_FIELDS)
-    if representative_changed and "representative_since" not in changed:
+    if representative_changed and ("representative_since" not in changed or org.representative_since is None):
         org.representative_since = today()
         changed.append("representative_since")
     if changed:
@@ -217,11 +217,13 @@ def update_organisation(organisation: Organisation, *, by, data: dict) -> Organi
         _save_clean(org)
         audit(org, "updated", actor=by, note=", ".join(sorted(set(changed))))
         if representative_changed:
+            since = org.representative_since
+            assert since is not None  # today above when not given
             audit(
                 org,
                 "representative_changed",
                 actor=by,
-                note=f"{before} → {org.representative_display}（{org.representative_since.isoformat()}）",
+                note=f"{before} → {org.representative_display}（{since.isoformat()}）",
             )
         for est in org.establishments.all():
             establishment_updated.send(sender=Establishment, establishment=est)
@@ -229,7 +231,7 @@ def update_organisation(organisation: Organisation, *, by, data: dict) -> Organi
 
 
 @transaction.atomic
-def create_establishment(organisation: Organisation, *, by, data: dict) -> Establishment:
+def create_establishment(organisation: Organisation, *, by: User | None, data: dict) -> Establishment:
     """Register a site of an organisation (R1: each site joins on its own)."""
     est = Establishment(organisation=organisation)
     _assign(est, data, ESTABLISHMENT_FIELDS)
@@ -239,7 +241,7 @@ def create_establishment(organisation: Organisation, *, by, data: dict) -> Estab
 
 
 @transaction.atomic
-def update_establishment(establishment: Establishment, *, by, data: dict) -> Establishment:
+def update_establishment(establishment: Establishment, *, by: User | None, data: dict) -> Establishment:
     est = Establishment.objects.select_for_update().get(pk=establishment.pk)
     changed = _assign(est, data, ESTABLISHMENT_FIELDS)
     if changed:
@@ -263,7 +265,9 @@ def _user_by_email(email: str):
 
 
 @transaction.atomic
-def grant_organisation_access(organisation: Organisation, *, email: str, can_manage: bool, by) -> Access:
+def grant_organisation_access(
+    organisation: Organisation, *, email: str, can_manage: bool, by: User | None
+) -> Access:
     """Let a colleague act for the whole organisation (only a manager of it may do this)."""
     if not selectors.can_manage_organisation(by, organisation):
         raise DomainError(_("権限を付与する権限がありません。"), code="forbidden")
@@ -278,7 +282,9 @@ def grant_organisation_access(organisation: Organisation, *, email: str, can_man
 
 
 @transaction.atomic
-def grant_establishment_access(establishment: Establishment, *, email: str, can_manage: bool, by) -> Access:
+def grant_establishment_access(
+    establishment: Establishment, *, email: str, can_manage: bool, by: User | None
+) -> Access:
     """Let a colleague act for one site only."""
     if not selectors.can_manage_establishment(by, establishment):
         raise DomainError(_("権限を付与する権限がありません。"), code="forbidden")
@@ -293,7 +299,7 @@ def grant_establishment_access(establishment: Establishment, *, email: str, can_
 
 
 @transaction.atomic
-def revoke_access(access: Access, *, by) -> None:
+def revoke_access(access: Access, *, by: User) -> None:
     target = access.organisation or access.establishment
     allowed = (
         selectors.can_manage_organisation(by, access.organisation)
@@ -303,7 +309,8 @@ def revoke_access(access: Access, *, by) -> None:
     if not allowed:
         raise DomainError(_("権限を削除する権限がありません。"), code="forbidden")
     if access.user_id == by.pk and access.can_manage:
-        others = Access.objects.filter(
+        # One of the two ids is None: filter(x=None) is IS NULL, which the stubs do not accept.
+        others = Access.objects.filter(  # type: ignore[misc]
             organisation_id=access.organisation_id, establishment_id=access.establishment_id, can_manage=True
         ).exclude(pk=access.pk)
         if not others.exists():
@@ -314,7 +321,7 @@ def revoke_access(access: Access, *, by) -> None:
 
 @transaction.atomic
 def grant_support_access(
-    establishment: Establishment, *, support_organisation: Organisation, by
+    establishment: Establishment, *, support_organisation: Organisation, by: User | None
 ) -> SupportGrant:
     """The client lets a registered support organisation act and pay for this establishment (FAQ 2-5-12)."""
     if not selectors.can_manage_establishment(by, establishment):
@@ -333,7 +340,7 @@ def grant_support_access(
 
 
 @transaction.atomic
-def revoke_support_access(grant: SupportGrant, *, by) -> None:
+def revoke_support_access(grant: SupportGrant, *, by: User | None) -> None:
     if not selectors.can_manage_establishment(by, grant.establishment):
         raise DomainError(_("権限を削除する権限がありません。"), code="forbidden")
     grant = SupportGrant.objects.select_for_update().get(pk=grant.pk)
@@ -354,7 +361,7 @@ def format_member_number(value: int) -> str:
 
 @transaction.atomic
 def create_membership(
-    establishment: Establishment, *, jsic_codes, fee_notice_date: dt.date, by=None
+    establishment: Establishment, *, jsic_codes, fee_notice_date: dt.date, by: User | None = None
 ) -> Membership:
     """A new membership awaiting its first payment (R9: listed only once paid). One open per site (R1)."""
     establishment = Establishment.objects.select_for_update().get(pk=establishment.pk)
@@ -376,7 +383,7 @@ def create_membership(
     return membership
 
 
-def _move_membership(membership, to, *, by, on, note="", fields=()):
+def _move_membership(membership, to, *, by: User | None, on, note="", fields=()):
     old = membership.status
     move(membership, to, transitions=Membership.TRANSITIONS, actor=by, note=note)
     membership.full_clean()
@@ -392,7 +399,9 @@ def _locked(membership) -> Membership:
 
 
 @transaction.atomic
-def activate_membership(membership: Membership, *, on: dt.date | None = None, by=None) -> Membership:
+def activate_membership(
+    membership: Membership, *, on: dt.date | None = None, by: User | None = None
+) -> Membership:
     """First fee paid: ACTIVE and listed on the roster from that day (R9). Idempotent for ACTIVE."""
     m = _locked(membership)
     if m.status == Membership.Status.ACTIVE:
@@ -410,7 +419,9 @@ def activate_membership(membership: Membership, *, on: dt.date | None = None, by
 
 
 @transaction.atomic
-def _request_withdrawal(membership: Membership, *, by, effective_on: dt.date, reason: str) -> Membership:
+def _request_withdrawal(
+    membership: Membership, *, by: User | None, effective_on: dt.date, reason: str
+) -> Membership:
     """退会する (R11): the member asks; staff confirm. Still listed until the withdrawal date."""
     m = _locked(membership)
     if not reason.strip():
@@ -430,7 +441,9 @@ def _request_withdrawal(membership: Membership, *, by, effective_on: dt.date, re
 
 
 @transaction.atomic
-def _cancel_withdrawal_request(membership: Membership, *, by=None, note: str = "") -> Membership:
+def _cancel_withdrawal_request(
+    membership: Membership, *, by: User | None = None, note: str = ""
+) -> Membership:
     """WITHDRAWAL_REQUESTED → ACTIVE: the member (or the secretariat) took the request back before the withdrawal
     day. It was listed all along, so the roster does not change."""
     m = _locked(membership)
@@ -449,7 +462,9 @@ def _cancel_withdrawal_request(membership: Membership, *, by=None, note: str = "
 
 
 @transaction.atomic
-def _withdraw_membership(membership: Membership, *, on: dt.date, by=None, note: str = "") -> Membership:
+def _withdraw_membership(
+    membership: Membership, *, on: dt.date, by: User | None = None, note: str = ""
+) -> Membership:
     """WITHDRAWN on `on`: delisted that day; no refund (R11, F13). Siblings are untouched (FAQ 3-1-5)."""
     m = _locked(membership)
     if m.status == Membership.Status.WITHDRAWN:
@@ -461,7 +476,9 @@ def _withdraw_membership(membership: Membership, *, on: dt.date, by=None, note: 
 
 
 @transaction.atomic
-def _lapse_membership(membership: Membership, *, on: dt.date, by=None, note: str = "") -> Membership:
+def _lapse_membership(
+    membership: Membership, *, on: dt.date, by: User | None = None, note: str = ""
+) -> Membership:
     """Renewal fee unpaid past the grace period: LAPSED and delisted from `on`."""
     m = _locked(membership)
     if m.status == Membership.Status.LAPSED:
@@ -471,7 +488,9 @@ def _lapse_membership(membership: Membership, *, on: dt.date, by=None, note: str
 
 
 @transaction.atomic
-def _reinstate_membership(membership: Membership, *, on: dt.date, by=None, note: str = "") -> Membership:
+def _reinstate_membership(
+    membership: Membership, *, on: dt.date, by: User | None = None, note: str = ""
+) -> Membership:
     """Finance reinstates a lapsed membership when the payment arrives; the roster shows the gap."""
     m = _locked(membership)
     if m.status != Membership.Status.LAPSED:
@@ -481,7 +500,7 @@ def _reinstate_membership(membership: Membership, *, on: dt.date, by=None, note:
 
 
 @transaction.atomic
-def add_jsic_codes(membership: Membership, codes, *, by=None) -> Membership:
+def add_jsic_codes(membership: Membership, codes, *, by: User | None = None) -> Membership:
     """R4: classifications added to an existing member (after an approved application). One fee still (R3)."""
     m = _locked(membership)
     codes = list(codes)
@@ -513,7 +532,7 @@ def record_identity_change(
     new_prefecture: str = "",
     new_city: str = "",
     new_address_line: str = "",
-    by=None,
+    by: User | None = None,
 ) -> IdentityChange:
     """Accept a merger/split or relocation: old and new names are shown side by side until staff confirm the new
     company / site operating (complete_identity_change), which makes the follow-up documents due."""
@@ -553,7 +572,11 @@ def _locked_change(change: IdentityChange) -> IdentityChange:
 
 @transaction.atomic
 def complete_identity_change(
-    change: IdentityChange, *, effective_on: dt.date, by=None, follow_up_due_on: dt.date | None = None
+    change: IdentityChange,
+    *,
+    effective_on: dt.date,
+    by: User | None = None,
+    follow_up_due_on: dt.date | None = None,
 ) -> IdentityChange:
     """The new company exists / the new site operates (R13, R14), confirmed by staff: from effective_on the new
     names (and the new address) are the establishment's and organisation's, the roster shows only the new names
@@ -614,7 +637,9 @@ def complete_identity_change(
 
 
 @transaction.atomic
-def report_identity_change_effective(change: IdentityChange, *, effective_on: dt.date, by) -> IdentityChange:
+def report_identity_change_effective(
+    change: IdentityChange, *, effective_on: dt.date, by: User | None
+) -> IdentityChange:
     """The member reports 「新会社で事業を開始しました」/「新事業所が稼働しました」 with the day: it waits in the staff
     queue for confirmation and never finishes the change on its own. A later report replaces an earlier one."""
     ch = _locked_change(change)
@@ -637,7 +662,7 @@ def report_identity_change_effective(change: IdentityChange, *, effective_on: dt
 
 
 @transaction.atomic
-def record_follow_up_submitted(change: IdentityChange, *, by=None) -> IdentityChange:
+def record_follow_up_submitted(change: IdentityChange, *, by: User | None = None) -> IdentityChange:
     """Every follow-up document is in (the caller checked): reminders stop and staff check them. Idempotent."""
     ch = _locked_change(change)
     if ch.effective_on is None:
@@ -650,7 +675,7 @@ def record_follow_up_submitted(change: IdentityChange, *, by=None) -> IdentityCh
 
 
 @transaction.atomic
-def record_follow_up_done(change: IdentityChange, *, on: dt.date, by=None) -> IdentityChange:
+def record_follow_up_done(change: IdentityChange, *, on: dt.date, by: User | None = None) -> IdentityChange:
     """Staff accepted the follow-up documents (R13, R14): the requirement is settled. Idempotent."""
     ch = _locked_change(change)
     if ch.effective_on is None:
@@ -675,9 +700,11 @@ def flag_overdue_follow_ups(*, on: dt.date) -> int:
     )
     flagged = 0
     for ch in qs:
-        ch.follow_up_overdue_on = ch.follow_up_due_on + dt.timedelta(days=1)
+        due = ch.follow_up_due_on
+        assert due is not None  # follow_up_due_on__lt excludes changes without a due day
+        ch.follow_up_overdue_on = due + dt.timedelta(days=1)
         ch.save(update_fields=["follow_up_overdue_on"])
-        audit(ch, "follow_up_overdue", note=ch.follow_up_due_on.isoformat())
+        audit(ch, "follow_up_overdue", note=due.isoformat())
         flagged += 1
     return flagged
 
@@ -691,7 +718,7 @@ def record_sme_declaration(
     *,
     capital_yen: int | None,
     regular_employees: int | None,
-    by=None,
+    by: User | None = None,
     note: str = "",
 ) -> Organisation:
     """Apply a verified SME declaration (F3: capital, regular employees) to the organisation so fee quotes see it.
@@ -718,7 +745,7 @@ def record_association_membership(
     association,
     applied_on: dt.date | None = None,
     complete_on: dt.date | None = None,
-    by=None,
+    by: User | None = None,
     note: str = "",
 ):
     """Record an organisation's membership of an association declared in an application (F4). Dates already
@@ -758,14 +785,15 @@ def anonymised_email(user) -> str:
 def retention_end(establishment: Establishment):
     """When the establishment's last membership ended (withdrawal or lapse), or None while one is open or
     it never had one (then the retention clock has not started)."""
-    ends = []
+    ends: list[dt.date] = []
     for m in establishment.memberships.all():
         if m.status in Membership.OPEN_STATUSES:
             return None
-        ends.append(m.withdrawn_on or m.lapsed_on)
-    if not ends or None in ends:
-        return None
-    return max(ends)
+        end = m.withdrawn_on or m.lapsed_on
+        if end is None:
+            return None
+        ends.append(end)
+    return max(ends) if ends else None
 
 
 def past_retention(establishment: Establishment, *, on: dt.date | None = None) -> bool:
@@ -803,7 +831,9 @@ def _anonymise_user(user) -> None:
 
 
 @transaction.atomic
-def anonymise_establishment(establishment: Establishment, *, by, on: dt.date | None = None) -> dict:
+def anonymise_establishment(
+    establishment: Establishment, *, by: User | None, on: dt.date | None = None
+) -> dict:
     """Past the retention period after withdrawal: remove the personal data of an establishment's people — the
     site's phone, withdrawal reasons, the users who acted only for it (names, e-mail addresses, logins), and, once
     every site of the organisation is past retention, the representative's name and the phone. Names of the
@@ -856,7 +886,7 @@ def anonymise_establishment(establishment: Establishment, *, by, on: dt.date | N
 
 
 @transaction.atomic
-def sync_association_memberships(entries, *, by=None, note: str = "") -> dict:
+def sync_association_memberships(entries, *, by: User | None = None, note: str = "") -> dict:
     """Apply an association's own member list (F4, FAQ 2-4-6): entries are (organisation_id, association_id,
     complete_on, ended_on). The list is the association's record, so its dates win over what an application
     declared; an entry that already says the same is not touched (no write, no audit row: importing the same list
@@ -873,7 +903,8 @@ def sync_association_memberships(entries, *, by=None, note: str = "") -> dict:
             organisation_id__in={e[0] for e in entries}, association_id__in={e[1] for e in entries}
         )
     }
-    result, new, changed = {}, [], []
+    result: dict[tuple[int, int], tuple[str, dict | None]] = {}
+    new, changed = [], []
     for org_id, assoc_id, complete_on, ended_on in entries:
         am = existing.get((org_id, assoc_id))
         if am is None:

@@ -107,8 +107,9 @@ def cached_answer(kind: str, params, *extra) -> CachedAnswer:
         if version is None:
             return CachedAnswer(None, None)
     stored = found.get(key)
-    hit = isinstance(stored, tuple) and len(stored) == 2 and stored[0] == version
-    return CachedAnswer(key, version, stored[1] if hit else None)
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == version:
+        return CachedAnswer(key, version, stored[1])
+    return CachedAnswer(key, version, None)
 
 
 def store_answer(answer: CachedAnswer, value) -> None:
@@ -146,7 +147,7 @@ def _result_fields() -> tuple[list[str], list[tuple]]:
     converters = []
     for field in fields:
         col = field.get_col(table)
-        funcs = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        funcs = connection.ops.get_db_converters(col) + field.get_db_converters(connection)  # type: ignore[attr-defined]  # Field method the stubs lack
         converters.append(tuple((func, col) for func in funcs))
     return [f.attname for f in fields], converters
 

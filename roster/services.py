@@ -9,6 +9,7 @@ Listing boundary: listed on day D  ⇔  listed_from <= D < delisted_on. delisted
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +22,9 @@ from members.models import Establishment, IdentityChange, Membership
 from roster import history, rebuild
 from roster.lines import _line, line_signature, roster_changed, snapshot
 from roster.models import ListingPeriod, NameVersion, RosterEntry, RosterLine
+
+if TYPE_CHECKING:
+    from members.models import User
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +92,11 @@ def list_membership(membership: Membership, *, on: dt.date, reason: str) -> Rost
     if entry.periods.filter(delisted_on__isnull=True).exists():
         return entry
     last = entry.periods.order_by("-listed_from").first()
-    start = max(on, last.delisted_on) if last else on
+    if last is not None:
+        assert last.delisted_on is not None  # no period is open (returned above)
+        start = max(on, last.delisted_on)
+    else:
+        start = on
     period = ListingPeriod(entry=entry, listed_from=start, listed_reason=reason)
     period.full_clean(exclude=["entry"])
     period.save()
@@ -216,7 +224,7 @@ class Confirmation:
     line: RosterLine
 
 
-def issue_confirmation(establishment: Establishment, *, by) -> Confirmation:
+def issue_confirmation(establishment: Establishment, *, by: "User | None") -> Confirmation:
     """A membership confirmation (会員確認書) for immigration filings: issue date, member number, names, JSIC and
     a QR code to the permanent entry URL. Only for an establishment listed today. The caller has checked that
     `by` may act for the establishment (members.selectors)."""

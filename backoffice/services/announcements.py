@@ -3,6 +3,7 @@ outbox — one e-mail per announcement and address however often it is sent. And
 (FAQ 3-4-5): a public sign-up with double opt-in, and an unsubscribe link in every mail it receives."""
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -20,6 +21,9 @@ from jaim.mail import queue_mail
 from jaim.queue import enqueue
 from jaim.states import audit, move
 
+if TYPE_CHECKING:
+    from members.models import User
+
 log = logging.getLogger(__name__)
 SUBSCRIBE_SALT = "backoffice.subscribe"
 UNSUBSCRIBE_SALT = "backoffice.unsubscribe"
@@ -35,7 +39,7 @@ def _locked(announcement) -> Announcement:
 
 
 @transaction.atomic
-def publish_announcement(announcement: Announcement, *, by) -> Announcement:
+def publish_announcement(announcement: Announcement, *, by: "User | None") -> Announcement:
     """Publish: it appears in the archive (when public) and may be sent."""
     a = _locked(announcement)
     move(a, Announcement.Status.PUBLISHED, transitions=Announcement.TRANSITIONS, actor=by)
@@ -46,7 +50,7 @@ def publish_announcement(announcement: Announcement, *, by) -> Announcement:
 
 
 @transaction.atomic
-def withdraw_announcement(announcement: Announcement, *, by) -> Announcement:
+def withdraw_announcement(announcement: Announcement, *, by: "User | None") -> Announcement:
     """Take it off the archive (mails already sent stay sent)."""
     a = _locked(announcement)
     move(a, Announcement.Status.WITHDRAWN, transitions=Announcement.TRANSITIONS, actor=by)
@@ -55,7 +59,7 @@ def withdraw_announcement(announcement: Announcement, *, by) -> Announcement:
 
 
 @transaction.atomic
-def send_announcement(announcement: Announcement, *, audiences, by) -> AnnouncementDispatch:
+def send_announcement(announcement: Announcement, *, audiences, by: "User | None") -> AnnouncementDispatch:
     """Queue the e-mails of a published announcement to the chosen audiences (written by a task after commit).
     Sending again, to the same or other audiences, never mails anyone twice."""
     a = _locked(announcement)
@@ -133,7 +137,7 @@ def deliver_dispatch(dispatch_id: int) -> AnnouncementDispatch | None:
 
 
 @transaction.atomic
-def retry_dispatch(dispatch: AnnouncementDispatch, *, by) -> AnnouncementDispatch:
+def retry_dispatch(dispatch: AnnouncementDispatch, *, by: "User | None") -> AnnouncementDispatch:
     d = AnnouncementDispatch.objects.select_for_update().get(pk=dispatch.pk)
     move(d, AnnouncementDispatch.Status.QUEUED, transitions=AnnouncementDispatch.TRANSITIONS, actor=by)
     d.save(update_fields=["status"])
@@ -236,7 +240,7 @@ def unsubscribe(token: str) -> InfoSubscriber:
 
 
 @transaction.atomic
-def stop_subscription(subscriber: InfoSubscriber, *, by) -> InfoSubscriber:
+def stop_subscription(subscriber: InfoSubscriber, *, by: "User | None") -> InfoSubscriber:
     """Staff stop the e-mails to an address (e.g. asked by telephone)."""
     sub = InfoSubscriber.objects.select_for_update().get(pk=subscriber.pk)
     if sub.status != InfoSubscriber.Status.UNSUBSCRIBED:

@@ -3,6 +3,7 @@ download at once; large ones are written by a task into the private storage and 
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.conf import settings
@@ -22,6 +23,9 @@ from jaim.errors import DomainError
 from jaim.queue import enqueue
 from jaim.states import audit, move
 
+if TYPE_CHECKING:
+    from members.models import User
+
 log = logging.getLogger(__name__)
 
 
@@ -40,7 +44,7 @@ def model_admin_for(app_label: str, model_name: str, *, site=None):
 
 
 @transaction.atomic
-def record_direct_export(*, by, model_admin, query: str, fmt: str, row_count: int) -> ExportJob:
+def record_direct_export(*, by: "User", model_admin, query: str, fmt: str, row_count: int) -> ExportJob:
     """A small list downloaded at once: recorded like a background one (who, which list, which filters)."""
     opts = model_admin.model._meta
     job = ExportJob.objects.create(
@@ -61,7 +65,7 @@ def record_direct_export(*, by, model_admin, query: str, fmt: str, row_count: in
 
 
 @transaction.atomic
-def request_export(*, by, model_admin, query: str, fmt: str) -> ExportJob:
+def request_export(*, by: "User", model_admin, query: str, fmt: str) -> ExportJob:
     """A large list: a job the worker writes after commit."""
     if fmt not in ExportJob.Format.values:
         raise DomainError(_("未対応の形式です。"), code="format")

@@ -5,7 +5,9 @@ row is never imported. Importing the same file again changes nothing."""
 import hashlib
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -22,6 +24,9 @@ from jaim.states import audit, move
 from jaim.tabular import TableError, read_table
 from jaim.text import search_key
 from members.models import Association, Establishment, JsicCode, Organisation
+
+if TYPE_CHECKING:
+    from members.models import User
 
 
 @dataclass
@@ -116,7 +121,7 @@ def _link_message(org, est) -> str:
     return _("該当する法人が未登録のため、紐付けはありません（会員資格は作りません）。")
 
 
-def _apply_council(rows: list[Row], *, run, by) -> None:
+def _apply_council(rows: list[Row], *, run, by: "User | None") -> None:
     """Create or update the council records of the valid rows (batched: a few queries for the whole file)."""
     from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -187,7 +192,7 @@ def _apply_council(rows: list[Row], *, run, by) -> None:
         )
 
 
-def _council(data: bytes, file_name: str, options: dict, *, run, by) -> Evaluation:
+def _council(data: bytes, file_name: str, options: dict, *, run, by: "User | None") -> Evaluation:
     table = read_table(data, file_name)
     known = set(JsicCode.objects.values_list("code", flat=True))
     _pos, rows = parsing.check_rows(
@@ -203,7 +208,7 @@ def _council(data: bytes, file_name: str, options: dict, *, run, by) -> Evaluati
 
 
 @transaction.atomic
-def relink_council_records(records, *, by=None) -> int:
+def relink_council_records(records, *, by: "User | None" = None) -> int:
     """Link unlinked council records whose organisation or establishment has been registered since."""
     records = list(CouncilRecord.objects.select_for_update().filter(pk__in=[r.pk for r in records]))
     organisations, establishments = _link_indexes({r.corporate_number for r in records} - {""})
@@ -231,7 +236,9 @@ def relink_council_records(records, *, by=None) -> int:
 
 
 @transaction.atomic
-def link_council_record(record: CouncilRecord, *, establishment: Establishment, by) -> CouncilRecord:
+def link_council_record(
+    record: CouncilRecord, *, establishment: Establishment, by: "User | None"
+) -> CouncilRecord:
     """Staff link a council record to an establishment by hand (R17: the record stays as it is, no membership)."""
     rec = CouncilRecord.objects.select_for_update().get(pk=record.pk)
     rec.organisation, rec.establishment = establishment.organisation, establishment
@@ -245,7 +252,7 @@ def link_council_record(record: CouncilRecord, *, establishment: Establishment, 
 # --- association member lists (F4) ----------------------------------------------------------------------------
 
 
-def _association(data: bytes, file_name: str, options: dict, *, run, by) -> Evaluation:
+def _association(data: bytes, file_name: str, options: dict, *, run, by: "User | None") -> Evaluation:
     from members import services as member_services
 
     table = read_table(data, file_name)
@@ -307,7 +314,7 @@ def _association(data: bytes, file_name: str, options: dict, *, run, by) -> Eval
 # --- bank statements (reusing fees) ----------------------------------------------------------------------------
 
 
-def _bank(data: bytes, file_name: str, options: dict, *, run, by) -> Evaluation:
+def _bank(data: bytes, file_name: str, options: dict, *, run, by: "User | None") -> Evaluation:
     """fees.services.import_bank_statement does the work (parsing, duplicates, automatic matching); this reports
     what it did per line. A file whose every line was imported before changes nothing."""
     from fees import services as fee_services
@@ -371,14 +378,14 @@ def _bank(data: bytes, file_name: str, options: dict, *, run, by) -> Evaluation:
     return ev
 
 
-IMPORTERS = {
+IMPORTERS: dict[str, Callable[..., Evaluation]] = {
     ImportRun.Kind.COUNCIL: _council,
     ImportRun.Kind.ASSOCIATION: _association,
     ImportRun.Kind.BANK_STATEMENT: _bank,
 }
 
 
-def _evaluate(kind: str, data: bytes, file_name: str, options: dict, *, run, by) -> Evaluation:
+def _evaluate(kind: str, data: bytes, file_name: str, options: dict, *, run, by: "User | None") -> Evaluation:
     try:
         return IMPORTERS[kind](data, file_name, options, run=run, by=by)
     except TableError as exc:
@@ -395,7 +402,7 @@ def _store(run: ImportRun, ev: Evaluation) -> None:
 
 
 def preview_import(
-    kind: str, data: bytes, *, file_name: str, options: dict | None = None, by=None
+    kind: str, data: bytes, *, file_name: str, options: dict | None = None, by: "User | None" = None
 ) -> ImportRun:
     """Check the file and dry-run it: every write is done and rolled back, so the preview shows exactly what the
     import would do (new, updated, unchanged, rejected — per row). Nothing but the ImportRun is kept."""
@@ -427,7 +434,7 @@ def preview_import(
 
 
 @transaction.atomic
-def commit_import(run: ImportRun, *, by) -> ImportRun:
+def commit_import(run: ImportRun, *, by: "User | None") -> ImportRun:
     """Import a previewed file as a whole: checked again against the data as it is now; if any row fails now,
     nothing is written and the run is refused with the new report."""
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
@@ -464,7 +471,7 @@ def commit_import(run: ImportRun, *, by) -> ImportRun:
 
 
 @transaction.atomic
-def discard_import(run: ImportRun, *, by) -> ImportRun:
+def discard_import(run: ImportRun, *, by: "User | None") -> ImportRun:
     """Staff decide not to import a previewed file."""
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
     move(run, ImportRun.Status.DISCARDED, transitions=ImportRun.TRANSITIONS, actor=by)

@@ -1,5 +1,7 @@
 """Resources for members (FAQ 3-4-2): files checked by their content like applicants' uploads, and pages."""
 
+from typing import TYPE_CHECKING
+
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -11,10 +13,13 @@ from jaim.errors import DomainError
 from jaim.states import audit, move
 from jaim.uploads import Inspected, inspect_upload
 
+if TYPE_CHECKING:
+    from members.models import User
+
 CONTENT_FIELDS = ["title", "summary", "kind", "body", "order"]
 
 
-def save_resource(resource: MemberResource, *, upload=None, by) -> MemberResource:
+def save_resource(resource: MemberResource, *, upload=None, by: "User | None") -> MemberResource:
     """Create or edit a resource. An upload (a file, or the `Inspected` result of the admin form's check) is checked
     (jaim.uploads) before the transaction and before the old file is touched: a refused upload never replaces a good
     file."""
@@ -24,7 +29,9 @@ def save_resource(resource: MemberResource, *, upload=None, by) -> MemberResourc
 
 
 @transaction.atomic
-def _save_resource(resource: MemberResource, *, inspected: Inspected | None, by) -> MemberResource:
+def _save_resource(
+    resource: MemberResource, *, inspected: Inspected | None, by: "User | None"
+) -> MemberResource:
     old_file = ""
     if resource.pk:
         current = MemberResource.objects.select_for_update().get(pk=resource.pk)
@@ -52,7 +59,7 @@ def _save_resource(resource: MemberResource, *, inspected: Inspected | None, by)
 
 
 @transaction.atomic
-def publish_resource(resource: MemberResource, *, by) -> MemberResource:
+def publish_resource(resource: MemberResource, *, by: "User | None") -> MemberResource:
     r = MemberResource.objects.select_for_update().get(pk=resource.pk)
     move(r, MemberResource.Status.PUBLISHED, transitions=MemberResource.TRANSITIONS, actor=by)
     r.published_at = timezone.now()
@@ -61,7 +68,7 @@ def publish_resource(resource: MemberResource, *, by) -> MemberResource:
 
 
 @transaction.atomic
-def unpublish_resource(resource: MemberResource, *, by) -> MemberResource:
+def unpublish_resource(resource: MemberResource, *, by: "User | None") -> MemberResource:
     r = MemberResource.objects.select_for_update().get(pk=resource.pk)
     move(r, MemberResource.Status.DRAFT, transitions=MemberResource.TRANSITIONS, actor=by)
     r.save(update_fields=["status", "updated_at"])

@@ -3,6 +3,7 @@ that goes to it."""
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,6 +16,9 @@ from jaim.errors import DomainError
 from jaim.mail import Mail, queue_mail
 from jaim.states import audit
 from members.models import Access, Establishment
+
+if TYPE_CHECKING:
+    from members.models import User
 
 BILLING_FIELDS = [
     "addressee",
@@ -68,7 +72,7 @@ def _recipient(establishment, contact, payer, managers: dict) -> Recipient:
 
 @transaction.atomic
 def save_billing_contact(
-    establishment: Establishment, *, data: dict, for_organisation: bool = False, by
+    establishment: Establishment, *, data: dict, for_organisation: bool = False, by: "User | None"
 ) -> BillingContact:
     """Set the 請求書送付先 of one establishment, or of its whole organisation (head office only)."""
     from members import selectors

@@ -1,6 +1,7 @@
 """Direct debit (F7, F12): mandates, the 全銀 91 request file of a run, and the import of its result file."""
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -16,6 +17,9 @@ from fees.services.payments import record_payment
 from jaim.errors import DomainError
 from jaim.states import audit, move
 from members.models import Establishment, Organisation
+
+if TYPE_CHECKING:
+    from members.models import User
 
 MANDATE_FIELDS = ["bank_code", "branch_code", "account_type", "account_number", "holder_kana"]
 
@@ -42,7 +46,7 @@ def bank_names(bank_code: str, branch_code: str) -> tuple[str, str] | None:
 
 @transaction.atomic
 def register_debit_mandate(
-    establishment: Establishment, *, data: dict, payer: Organisation | None = None, by
+    establishment: Establishment, *, data: dict, payer: Organisation | None = None, by: "User | None"
 ) -> DebitMandate:
     """Register (or change) the account an establishment's fees are debited from. A change replaces the
     previous mandate; the next debit then carries 新規コード 2."""
@@ -83,7 +87,7 @@ def register_debit_mandate(
 
 
 @transaction.atomic
-def revoke_debit_mandate(mandate: DebitMandate, *, by) -> DebitMandate:
+def revoke_debit_mandate(mandate: DebitMandate, *, by: "User | None") -> DebitMandate:
     md = DebitMandate.objects.select_for_update().get(pk=mandate.pk)
     move(md, DebitMandate.Status.REVOKED, transitions=DebitMandate.TRANSITIONS, actor=by)
     md.save(update_fields=["status"])
@@ -120,7 +124,7 @@ def _as_zengin_originator(o: DebitOriginator) -> zengin.Originator:
 
 
 @transaction.atomic
-def export_debit_requests(collection_date: dt.date, *, by=None) -> DebitRun:
+def export_debit_requests(collection_date: dt.date, *, by: "User | None" = None) -> DebitRun:
     """Build the 全銀 口座振替依頼データ for a collection date from due direct-debit invoices with an active
     mandate; store it and return the run. Invoices without a mandate are left out (listed for finance)."""
     originator = _originator()
@@ -184,7 +188,7 @@ def export_debit_requests(collection_date: dt.date, *, by=None) -> DebitRun:
 
 
 @transaction.atomic
-def import_debit_results(run: DebitRun, data: bytes, *, by=None) -> dict:
+def import_debit_results(run: DebitRun, data: bytes, *, by: "User | None" = None) -> dict:
     """Read the bank's result file for a run: collected → paid; any other code → DEBIT_FAILED, shown to finance
     and to the member. Records are matched by 顧客番号 and checked against account and amount. All or nothing."""
     r = DebitRun.objects.select_for_update().get(pk=run.pk)

@@ -1,6 +1,8 @@
 """Documents: receipts (F11) and the PDFs of invoices, fee notices, credit notes and receipts."""
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -15,9 +17,12 @@ from jaim.queue import enqueue
 from jaim.sequences import next_value
 from jaim.states import audit
 
+if TYPE_CHECKING:
+    from members.models import User
+
 
 @transaction.atomic
-def request_receipt(invoice: Invoice, *, by) -> Receipt:
+def request_receipt(invoice: Invoice, *, by: "User | None") -> Receipt:
     """The member asks for a receipt (領収書) once the invoice is paid. Asking again returns the same one."""
     inv = Invoice.objects.select_for_update().get(pk=invoice.pk)
     existing = Receipt.objects.filter(invoice=inv).first()
@@ -25,6 +30,7 @@ def request_receipt(invoice: Invoice, *, by) -> Receipt:
         return existing
     if inv.status != Invoice.Status.PAID:
         raise DomainError(_("領収書は入金の確認後に発行できます。"), code="not_paid")
+    assert inv.paid_on is not None  # a paid invoice has its payment day
     issue_date = today()
     fy = fiscal_year_of(issue_date)
     receipt = Receipt(
@@ -48,7 +54,7 @@ class _Doc:
     template: str
     field: str
     name: str
-    context: dict = field(default_factory=dict)
+    context: dict = dataclasses.field(default_factory=dict)
 
 
 def _document(kind: str, pk: int):
@@ -56,26 +62,26 @@ def _document(kind: str, pk: int):
 
     transfer_text = (_O.objects.values_list("transfer_bank_text", flat=True).first() or "").strip()
     if kind in ("invoice", "notice"):
-        obj = Invoice.objects.select_related("membership__establishment__organisation").get(pk=pk)
-        ctx = {"invoice": obj, "lines": list(obj.lines.all()), "transfer_text": transfer_text}
+        inv = Invoice.objects.select_related("membership__establishment__organisation").get(pk=pk)
+        ctx = {"invoice": inv, "lines": list(inv.lines.all()), "transfer_text": transfer_text}
         if kind == "invoice":
-            return obj, _Doc("fees/pdf/invoice.html", "pdf", f"invoice-{obj.number}.pdf", ctx)
-        return obj, _Doc("fees/pdf/notice.html", "notice_pdf", f"notice-{obj.number}.pdf", ctx)
+            return inv, _Doc("fees/pdf/invoice.html", "pdf", f"invoice-{inv.number}.pdf", ctx)
+        return inv, _Doc("fees/pdf/notice.html", "notice_pdf", f"notice-{inv.number}.pdf", ctx)
     if kind == "credit_note":
-        obj = CreditNote.objects.select_related("invoice").get(pk=pk)
-        return obj, _Doc(
+        note = CreditNote.objects.select_related("invoice").get(pk=pk)
+        return note, _Doc(
             "fees/pdf/credit_note.html",
             "pdf",
-            f"credit-{obj.number}.pdf",
-            {"note": obj, "invoice": obj.invoice},
+            f"credit-{note.number}.pdf",
+            {"note": note, "invoice": note.invoice},
         )
     if kind == "receipt":
-        obj = Receipt.objects.select_related("invoice").get(pk=pk)
-        return obj, _Doc(
+        receipt = Receipt.objects.select_related("invoice").get(pk=pk)
+        return receipt, _Doc(
             "fees/pdf/receipt.html",
             "pdf",
-            f"receipt-{obj.number}.pdf",
-            {"receipt": obj, "invoice": obj.invoice},
+            f"receipt-{receipt.number}.pdf",
+            {"receipt": receipt, "invoice": receipt.invoice},
         )
     raise ValueError(kind)
 

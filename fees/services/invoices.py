@@ -4,6 +4,7 @@ import calendar
 import datetime as dt
 import itertools
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -24,6 +25,9 @@ from jaim.queue import enqueue
 from jaim.sequences import next_value
 from jaim.states import audit, move
 from members.models import AssociationMembership, Membership, Organisation
+
+if TYPE_CHECKING:
+    from members.models import User
 
 
 def invoice_prefix(fiscal_year: int) -> str:
@@ -46,7 +50,18 @@ def renewal_debit_date(schedule: FeeSchedule) -> dt.date:
 
 
 def _invoice_from_quote(
-    membership, quote, recipient, *, kind, method, number, issue_date, due_date, notice_date, payer, by
+    membership,
+    quote,
+    recipient,
+    *,
+    kind,
+    method,
+    number,
+    issue_date,
+    due_date,
+    notice_date,
+    payer,
+    by: "User | None",
 ):
     est = membership.establishment
     return Invoice(
@@ -94,7 +109,7 @@ def issue_invoice(
     application_date: dt.date | None = None,
     payer: Organisation | None = None,
     issue_date: dt.date | None = None,
-    by=None,
+    by: "User | None" = None,
 ) -> Invoice:
     """Issue the invoice of one membership for one fiscal year: first year (with a notice date) by bank transfer,
     later years by direct debit (F7). Idempotent: an existing live invoice for that year is returned."""
@@ -116,12 +131,11 @@ def issue_invoice(
         and payer.pk != m.establishment.organisation_id
     ):
         raise DomainError(_("支払者に指定できるのは登録支援機関だけです。"), code="payer_not_support")
-    first_year = notice_date is not None
     quote = quote_fee(
         m.establishment, fiscal_year=fiscal_year, notice_date=notice_date, application_date=application_date
     )
     issue_date = issue_date or today()
-    if first_year:
+    if notice_date is not None:  # first year
         kind, method, due = Invoice.Kind.FIRST_YEAR, Invoice.Method.TRANSFER, transfer_due_date(notice_date)
     else:
         schedule = get_schedule(fiscal_year)
@@ -160,7 +174,7 @@ def issue_invoice(
     return invoice
 
 
-def bill_new_membership(membership, *, notice_date, application_date, payer=None, by=None):
+def bill_new_membership(membership, *, notice_date, application_date, payer=None, by: "User | None" = None):
     """Called when a NEW application is approved: quote the first-year fee (F6, by the month of notice_date;
     F4 judged on application_date) and issue the first-year invoice (bank transfer, F7).
     payer: a support organisation paying for the member (F12), or None. Returns the invoice."""
@@ -192,7 +206,7 @@ def issue_renewal_invoices(
     memberships=None,
     chunk_size: int = 1000,
     issue_date: dt.date | None = None,
-    by=None,
+    by: "User | None" = None,
     notify: bool = True,
 ) -> dict:
     """Issue next year's direct-debit invoices (F7, F8) in bulk: a constant number of queries per chunk, one
@@ -217,7 +231,7 @@ def issue_renewal_invoices(
     return counts
 
 
-def _issue_renewal_chunk(schedule, rates, ids, *, issue_date, by, notify=True) -> int:
+def _issue_renewal_chunk(schedule, rates, ids, *, issue_date, by: "User | None", notify=True) -> int:
     fy = schedule.fiscal_year
     prefix = invoice_prefix(fy)
     # Lock the year's counter first: every issuer of this year's invoices queues here, so the existence check
@@ -320,7 +334,7 @@ def _issue_renewal_chunk(schedule, rates, ids, *, issue_date, by, notify=True) -
 
 @transaction.atomic
 def issue_credit_note(
-    invoice: Invoice, *, amount_yen: int, reason: str, by, issue_date: dt.date | None = None
+    invoice: Invoice, *, amount_yen: int, reason: str, by: "User | None", issue_date: dt.date | None = None
 ) -> CreditNote:
     """Correct an issued invoice by a credit note (赤伝) that refers to it. Only what is still unpaid can be
     credited: there are no refunds (F13). Crediting the whole unpaid invoice cancels it."""
@@ -352,9 +366,9 @@ def issue_credit_note(
     audit(inv, "credit_note", actor=by, note=f"{note.number} {amount_yen}")
     if amount_yen == due:
         if paid_yen(inv):
-            _mark_paid(
-                inv, on=inv.allocations.order_by("-payment__received_on").first().payment.received_on, by=by
-            )
+            last = inv.allocations.order_by("-payment__received_on").first()
+            assert last is not None  # something was paid: an allocation exists
+            _mark_paid(inv, on=last.payment.received_on, by=by)
         else:
             move(inv, Invoice.Status.CREDITED, transitions=Invoice.TRANSITIONS, actor=by, note=note.number)
             inv.save(update_fields=["status"])

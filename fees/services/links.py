@@ -6,6 +6,7 @@ by raising the invoice's `pdf_link_version` (every link sent before is then refu
 portal still needs sign-in."""
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
@@ -17,6 +18,9 @@ from fees.models import Invoice
 from jaim.errors import DomainError
 from jaim.links import absolute_url
 from jaim.states import audit
+
+if TYPE_CHECKING:
+    from members.models import User
 
 SALT = "fees.invoice-pdf-link"
 
@@ -63,7 +67,7 @@ def invoice_for_link(token: str) -> Invoice:
 
 
 @transaction.atomic
-def revoke_pdf_links(invoices, *, by) -> int:
+def revoke_pdf_links(invoices, *, by: "User | None") -> int:
     """Refuse every link to these invoices' PDFs sent so far (a mail forwarded to the wrong person, say)."""
     ids = [inv.pk for inv in invoices]
     Invoice.objects.filter(pk__in=ids).update(pdf_link_version=F("pdf_link_version") + 1)

@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import itertools
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -18,8 +19,11 @@ from jaim.states import audit, move
 from members import services as member_services
 from members.models import Membership
 
+if TYPE_CHECKING:
+    from members.models import User
 
-def _mark_paid(inv: Invoice, *, on: dt.date, by) -> None:
+
+def _mark_paid(inv: Invoice, *, on: dt.date, by: "User | None") -> None:
     move(inv, Invoice.Status.PAID, transitions=Invoice.TRANSITIONS, actor=by)
     inv.paid_on = on
     inv.save(update_fields=["status", "paid_on"])
@@ -41,7 +45,7 @@ def record_payment(
     method: str = Payment.Method.TRANSFER,
     payer_name: str = "",
     reference: str = "",
-    by=None,
+    by: "User | None" = None,
     statement_line: BankStatementLine | None = None,
 ) -> Payment:
     """Record money received and settle the given open invoices (oldest due first). One transfer may settle
@@ -106,7 +110,9 @@ def _dedupe_key(row: statements.StatementRow) -> str:
 
 
 @transaction.atomic
-def import_bank_statement(data: bytes, *, file_name: str, bank_format: str, by=None) -> BankStatementImport:
+def import_bank_statement(
+    data: bytes, *, file_name: str, bank_format: str, by: "User | None" = None
+) -> BankStatementImport:
     """Import a statement CSV: every line or none (a malformed file is refused with its line number). Incoming
     lines are matched by exact amount AND normalised payer name; anything else waits for review, never guessed."""
     try:
@@ -171,7 +177,7 @@ def import_bank_statement(data: bytes, *, file_name: str, bank_format: str, by=N
 
 def _invoice_keys(inv: Invoice) -> set[str]:
     keys = {kana.payer_key(inv.membership.establishment.organisation.name_kana)}
-    if inv.payer_id:
+    if inv.payer is not None:
         keys.add(kana.payer_key(inv.payer.name_kana))
     return {k for k in keys if k}
 
@@ -202,7 +208,7 @@ def _unique_subset(candidates: list[tuple[Invoice, int]], amount: int) -> list[I
     return found[0] if found else None
 
 
-def _auto_match(line: BankStatementLine, index: dict, *, by) -> bool:
+def _auto_match(line: BankStatementLine, index: dict, *, by: "User | None") -> bool:
     key, _form, digits = kana.normalise_payer_name(line.payer_name_raw or line.description_raw)
     candidates = index.get(key, []) if key else []
     if digits:
@@ -247,7 +253,7 @@ def _auto_match(line: BankStatementLine, index: dict, *, by) -> bool:
 
 
 @transaction.atomic
-def settle_statement_line(line: BankStatementLine, invoices, *, by, note: str = "") -> Payment:
+def settle_statement_line(line: BankStatementLine, invoices, *, by: "User | None", note: str = "") -> Payment:
     """Finance settles an unmatched incoming line against invoices it chose on the review screen."""
     ln = BankStatementLine.objects.select_for_update().get(pk=line.pk)
     if ln.direction != "in":
@@ -268,7 +274,7 @@ def settle_statement_line(line: BankStatementLine, invoices, *, by, note: str = 
 
 
 @transaction.atomic
-def ignore_statement_line(line: BankStatementLine, *, by, note: str) -> BankStatementLine:
+def ignore_statement_line(line: BankStatementLine, *, by: "User | None", note: str) -> BankStatementLine:
     """An incoming line that is not a member fee (e.g. something else paid into the account)."""
     ln = BankStatementLine.objects.select_for_update().get(pk=line.pk)
     if not note.strip():

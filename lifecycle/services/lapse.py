@@ -2,6 +2,7 @@
 the membership when the payment arrives, and the roster keeps the gap."""
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -16,6 +17,9 @@ from lifecycle.models import Lapse, RenewalSeason
 from lifecycle.services._common import establishment_url, mail_each, reference_day
 from members import services as member_services
 from members.models import Membership
+
+if TYPE_CHECKING:
+    from members.models import User
 
 LAPSE_JOB = "lifecycle.lapse"
 
@@ -87,7 +91,7 @@ def lapse_unpaid_memberships(*, on: dt.date | None = None) -> dict:
 
 
 @transaction.atomic
-def reinstate_membership(lapse: Lapse, *, by, on: dt.date | None = None) -> Lapse:
+def reinstate_membership(lapse: Lapse, *, by: "User | None", on: dt.date | None = None) -> Lapse:
     """Finance reinstates a lapsed membership once nothing is left unpaid: ACTIVE and listed again from `on`
     (today by default). The roster shows the gap between the lapse and this day."""
     lp = Lapse.objects.select_for_update().select_related("membership", "invoice").get(pk=lapse.pk)

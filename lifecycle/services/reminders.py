@@ -4,11 +4,11 @@ a missed week is caught up with one message, never a burst — and at most one p
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, OuterRef
 
 from applications.models import Application, Document
@@ -23,7 +23,8 @@ from members.models import IdentityChange, Membership, MembershipTerm
 
 REMINDERS_JOB = "lifecycle.reminders"
 K = ReminderRule.Kind
-TEMPLATES = {
+# Keyed by ReminderRule.Kind, looked up with the rule's kind as stored (a str).
+TEMPLATES: dict[str, str] = {
     K.RENEWAL_ANSWER: "lifecycle_reminder_renewal_answer",
     K.RENEWAL_UNPAID: "lifecycle_reminder_renewal_unpaid",
     K.RETURNED_APPLICATION: "lifecycle_reminder_returned_application",
@@ -36,11 +37,17 @@ TEMPLATES = {
 LOOKBACK = dt.timedelta(days=366)  # rules reach at most a year from their anchor
 
 
+def _filtered_day(day: dt.date | None) -> dt.date:
+    """A day the matter's queryset filters on (`…__gte`, `…__isnull=False`), so never None here."""
+    assert day is not None
+    return day
+
+
 @dataclass
 class Due:
     """One open matter: what it is about, the day it turns on, whom to tell (None: the establishment's people)."""
 
-    subject: object
+    subject: models.Model
     anchor: dt.date
     establishment_id: int | None
     since: dt.date | None = (
@@ -138,7 +145,7 @@ def _returned_application(on: dt.date, size: int) -> Iterator[list[Due]]:
         yield [
             Due(
                 app,
-                app.return_deadline,
+                _filtered_day(app.return_deadline),
                 app.establishment_id,
                 since=_local_day(app.returned_at),
                 emails=((app.submitted_by or app.created_by).email,),
@@ -169,7 +176,7 @@ def _identity_follow_up(on: dt.date, size: int) -> Iterator[list[Due]]:
         yield [
             Due(
                 ch,
-                ch.follow_up_due_on,
+                _filtered_day(ch.follow_up_due_on),
                 ch.establishment_id,
                 since=ch.effective_on,
                 context={
@@ -205,7 +212,7 @@ def _document_expiry(on: dt.date, size: int) -> Iterator[list[Due]]:
         yield [
             Due(
                 doc,
-                doc.valid_until,
+                _filtered_day(doc.valid_until),
                 doc.application.establishment_id,
                 since=_local_day(doc.uploaded_at),
                 context={"document": doc, "establishment": doc.application.establishment},
@@ -261,7 +268,7 @@ def _wage_additional(on: dt.date, size: int) -> Iterator[list[Due]]:
         yield [
             Due(
                 r,
-                r.additional_due_on,
+                _filtered_day(r.additional_due_on),
                 r.membership.establishment_id,
                 since=_local_day(r.submitted_at),
                 context={
@@ -277,7 +284,7 @@ def _wage_additional(on: dt.date, size: int) -> Iterator[list[Due]]:
         ]
 
 
-SOURCES = {
+SOURCES: dict[str, Callable[[dt.date, int], Iterator[list[Due]]]] = {
     K.RENEWAL_ANSWER: _renewal_answer,
     K.RENEWAL_UNPAID: _renewal_unpaid,
     K.RETURNED_APPLICATION: _returned_application,
@@ -319,7 +326,12 @@ def _send_chunk(kind: str, rules: list[ReminderRule], dues: list[Due], on: dt.da
     sent = 0
     with transaction.atomic():
         for due, rule, day in todo:
-            emails = due.emails if due.emails is not None else tuple(contacts.get(due.establishment_id, ()))
+            if due.emails is not None:
+                emails = due.emails
+            else:
+                emails = (
+                    tuple(contacts.get(due.establishment_id, ())) if due.establishment_id is not None else ()
+                )
             try:
                 with transaction.atomic():
                     Reminder.objects.create(

@@ -1,6 +1,7 @@
 """Renewal (F7, F8, R16): next year's direct-debit invoice and the renewal confirmation, and the member's answer."""
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -19,6 +20,9 @@ from lifecycle.services import withdrawal
 from lifecycle.services._common import batched, establishment_url, mail_each, reference_day
 from lifecycle.services.terms import record_answer
 from members.models import Membership, MembershipTerm
+
+if TYPE_CHECKING:
+    from members.models import User
 
 RENEWAL_JOB = "lifecycle.renewal"
 RENEWAL_MAIL = "lifecycle_renewal_notice"
@@ -128,7 +132,7 @@ def renewal_notice_mails(membership, emails, invoice, season, year_end) -> list[
 
 
 @transaction.atomic
-def continue_membership(membership: Membership, *, by) -> MembershipTerm:
+def continue_membership(membership: Membership, *, by: "User | None") -> MembershipTerm:
     """The member answers the renewal confirmation with "continue" (F8). Before the deadline this also takes back
     an earlier "withdraw at the end of the year" answer: the membership stays and next year's invoice is issued
     again."""

@@ -4,6 +4,7 @@ deadline the missing reports are flagged."""
 
 import datetime as dt
 from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -14,12 +15,15 @@ from fees import services as fee_services
 from jaim.dates import japanese_date, today
 from jaim.errors import DomainError
 from jaim.jobs import job_run
-from jaim.states import audit
+from jaim.states import audit, move
 from jaim.uploads import inspect_upload
 from lifecycle import selectors
 from lifecycle.models import WageEvidence, WageReport, WageReportPeriod
 from lifecycle.services._common import batched, establishment_url, mail_each, reference_day
 from members.models import Membership
+
+if TYPE_CHECKING:
+    from members.models import User
 
 WAGE_JOB = "lifecycle.wage_reports"
 MAX_FILES = 10
@@ -37,7 +41,7 @@ def is_below_target(before_yen: int, after_yen: int, target_pct: Decimal) -> boo
     return Decimal(after_yen - before_yen) * 100 < target_pct * Decimal(before_yen)
 
 
-def _store_evidence(report: WageReport, inspected, *, by, for_additional: bool) -> list[str]:
+def _store_evidence(report: WageReport, inspected, *, by: "User | None", for_additional: bool) -> list[str]:
     """Write the checked files; returns their storage names (so a failed transaction can remove them)."""
     names = []
     for item in inspected:
@@ -57,7 +61,7 @@ def _store_evidence(report: WageReport, inspected, *, by, for_additional: bool) 
     return names
 
 
-def _inspect(files, *, by) -> list:
+def _inspect(files, *, by: "User | None") -> list:
     """The checked files, before any transaction (a virus detection is recorded even though the report then fails);
     raises before anything is written."""
     files = [f for f in files or () if f]
@@ -82,7 +86,7 @@ def submit_wage_report(
     membership: Membership,
     *,
     period: WageReportPeriod,
-    by,
+    by: "User | None",
     workers: int,
     wage_before_yen: int,
     wage_after_yen: int,
@@ -113,7 +117,18 @@ def submit_wage_report(
     return report
 
 
-def _submit(membership, *, period, by, workers, wage_before_yen, wage_after_yen, measures, inspected, stored):
+def _submit(
+    membership,
+    *,
+    period,
+    by: "User | None",
+    workers,
+    wage_before_yen,
+    wage_after_yen,
+    measures,
+    inspected,
+    stored,
+):
     on = today()
     m = (
         Membership.objects.select_for_update()
@@ -150,7 +165,8 @@ def _submit(membership, *, period, by, workers, wage_before_yen, wage_after_yen,
     was_below = report.below_target
     sme = fee_services.is_sme(m.establishment.organisation)
     target = period.target_for(sme=sme)
-    report.status = WageReport.Status.SUBMITTED
+    if report.status != WageReport.Status.SUBMITTED:  # a missing report filed late
+        move(report, WageReport.Status.SUBMITTED, transitions=WageReport.TRANSITIONS, actor=by)
     report.workers, report.wage_before_yen, report.wage_after_yen = workers, wage_before_yen, wage_after_yen
     report.measures = (measures or "").strip()
     report.increase_pct = increase_pct(wage_before_yen, wage_after_yen)
@@ -184,7 +200,9 @@ def _submit(membership, *, period, by, workers, wage_before_yen, wage_after_yen,
     return report
 
 
-def submit_additional_wage_report(report: WageReport, *, by, reason: str, plan: str, files=()) -> WageReport:
+def submit_additional_wage_report(
+    report: WageReport, *, by: "User | None", reason: str, plan: str, files=()
+) -> WageReport:
     """The additional report of a member below the target: why, and what it will do; evidence optional."""
     inspected = _inspect(files, by=by)
     stored: list[str] = []
@@ -220,7 +238,7 @@ def submit_additional_wage_report(report: WageReport, *, by, reason: str, plan: 
 
 
 @transaction.atomic
-def remove_wage_evidence(evidence: WageEvidence, *, by) -> None:
+def remove_wage_evidence(evidence: WageEvidence, *, by: "User | None") -> None:
     """Remove a file from a report that may still be corrected; the report keeps at least one."""
     ev = WageEvidence.objects.select_related("report__period").get(pk=evidence.pk)
     r = WageReport.objects.select_for_update().get(pk=ev.report_id)

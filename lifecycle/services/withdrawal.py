@@ -3,6 +3,7 @@ confirmation) → WITHDRAWAL_REQUESTED → the secretariat confirms → WITHDRAW
 day. No refund; sibling establishments are untouched (FAQ 3-1-5); re-joining is a new application (R12)."""
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -23,6 +24,9 @@ from lifecycle.services._common import establishment_url, mail_each, reference_d
 from lifecycle.services.terms import record_answer, reissue_renewal_invoice
 from members import services as member_services
 from members.models import Membership, MembershipTerm
+
+if TYPE_CHECKING:
+    from members.models import User
 
 WITHDRAWALS_JOB = "lifecycle.withdrawals"
 S = WithdrawalRequest.Status
@@ -70,7 +74,7 @@ def _check_details(*, reason, contact_name, contact_phone, no_ssw_confirmed, no_
     return phone
 
 
-def _credit_next_year(m: Membership, season: RenewalSeason, *, by) -> Invoice | None:
+def _credit_next_year(m: Membership, season: RenewalSeason, *, by: "User | None") -> Invoice | None:
     """F8: declared by the answer deadline → next year's fee is not collected: its unpaid invoice is cancelled by a
     credit note (F13: never an edit). A paid one cannot be (no refunds); the secretariat sees it on the request."""
     inv = (
@@ -97,7 +101,7 @@ def _credit_next_year(m: Membership, season: RenewalSeason, *, by) -> Invoice | 
 def request_withdrawal(
     membership: Membership,
     *,
-    by,
+    by: "User | None",
     effective_on: dt.date | None,
     reason: str,
     contact_name: str,
@@ -200,7 +204,7 @@ def _complete(req: WithdrawalRequest, *, on: dt.date) -> WithdrawalRequest:
 
 
 @transaction.atomic
-def confirm_withdrawal(request: WithdrawalRequest, *, by) -> WithdrawalRequest:
+def confirm_withdrawal(request: WithdrawalRequest, *, by: "User | None") -> WithdrawalRequest:
     """The secretariat confirms the request (FAQ 3-1-3) and the member is told. It takes effect on the chosen day
     (today's or a past day's: at once; later: the withdrawals job on that day)."""
     req = _lock(request)
@@ -220,7 +224,7 @@ def confirm_withdrawal(request: WithdrawalRequest, *, by) -> WithdrawalRequest:
 
 
 @transaction.atomic
-def cancel_withdrawal(request: WithdrawalRequest, *, by, note: str = "") -> WithdrawalRequest:
+def cancel_withdrawal(request: WithdrawalRequest, *, by: "User | None", note: str = "") -> WithdrawalRequest:
     """Take a request back (the member before the secretariat confirmed it, or the secretariat at any time before
     the withdrawal day): the membership is ACTIVE again and, if next year's invoice had been cancelled for it, a
     new one is issued (the fee is due after all)."""
@@ -240,7 +244,7 @@ def cancel_withdrawal(request: WithdrawalRequest, *, by, note: str = "") -> With
     term = MembershipTerm.objects.filter(membership=m, fiscal_year=year).first()
     if term is not None and term.renewal_answer == MembershipTerm.Answer.WITHDRAW:
         record_answer(m, year, MembershipTerm.Answer.PENDING, by=by)
-    if req.credited_invoice_id:
+    if req.credited_invoice is not None:
         reissue_renewal_invoice(m, req.credited_invoice.fiscal_year, by=by)
     _mail(req, "lifecycle_withdrawal_cancelled")
     return req

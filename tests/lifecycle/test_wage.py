@@ -10,7 +10,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from jaim.errors import DomainError
-from jaim.models import OutboxMessage
+from jaim.models import AuditEvent, OutboxMessage
+from jaim.states import move
 from lifecycle import services
 from lifecycle.models import WageEvidence, WageReport
 from lifecycle.services.wage import increase_pct, is_below_target
@@ -201,3 +202,29 @@ def test_the_last_piece_of_evidence_cannot_be_removed(period):
         with pytest.raises(DomainError, match="書類がなくなる"):
             services.remove_wage_evidence(second, by=user)
     assert r.evidence.count() == 1
+
+
+def test_a_filed_report_never_becomes_missing_and_a_late_filing_is_an_audited_move(period):
+    """§6: the deadline job flags only members without a report; a filed report cannot be turned into a missing
+    one, and a missing one filed late moves MISSING → SUBMITTED with its audit row (WageReport.TRANSITIONS)."""
+    user, m = member()
+    late_user, late = member()
+    with at(OPEN_DAY):
+        filed = _submit(m, user, period)
+    with pytest.raises(DomainError) as refused:
+        move(filed, WageReport.Status.MISSING, transitions=WageReport.TRANSITIONS)
+    assert refused.value.code == "illegal_transition"
+    filed.refresh_from_db()
+    assert filed.status == WageReport.Status.SUBMITTED
+
+    with at(dt.date(2027, 3, 1)):
+        services.flag_missing_wage_reports()
+    missing = WageReport.objects.get(membership=late, status=WageReport.Status.MISSING)
+    with at(dt.date(2027, 3, 3)):
+        _submit(late, late_user, period)
+    moves = AuditEvent.objects.filter(object_id=str(missing.pk), action="status:SUBMITTED")
+    assert [(e.from_status, e.to_status, e.actor_id) for e in moves] == [
+        ("MISSING", "SUBMITTED", late_user.pk)
+    ]
+    # A correction before the deadline is not a move: no status row for the report filed on time.
+    assert not AuditEvent.objects.filter(object_id=str(filed.pk), action__startswith="status:").exists()
