@@ -91,7 +91,9 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 # after 5 failures), password reset requests per client and per e-mail address.
 JAIM_LOGIN_RATE_LIMIT = env("JAIM_LOGIN_RATE_LIMIT", default="30/300")
 JAIM_RESET_LIMIT_PER_IP = "10/3600"
-JAIM_SIGNUP_RATE_LIMIT = env("JAIM_SIGNUP_RATE_LIMIT", default="10/3600")  # sign-ups per client (each sends a mail)
+JAIM_SIGNUP_RATE_LIMIT = env(
+    "JAIM_SIGNUP_RATE_LIMIT", default="10/3600"
+)  # sign-ups per client (each sends a mail)
 JAIM_RESET_LIMIT_PER_ADDRESS = "3/3600"
 
 # Sign-up verification links are valid this long (seconds).
