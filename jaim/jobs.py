@@ -20,7 +20,7 @@ from jaim.models import JobRun
 class JobCounts(Counter):
     """The counts of a run, and the errors the body noted while it went on (one failed part of several)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.errors: list[str] = []
 

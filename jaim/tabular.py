@@ -50,7 +50,7 @@ def safe_text(value: str) -> str:
     return "'" + value if is_formula_like(value) else value
 
 
-def csv_value(value) -> str | int | float:
+def csv_value(value) -> str | int | float | decimal.Decimal:
     """One cell as a CSV holds it: text neutralised, dates ISO, numbers as numbers, None empty."""
     if value is None:
         return ""
