@@ -34,15 +34,15 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers keep the project's LOGGING (
 # second worker), but the shorter it is the sooner a lost task runs again. So every task has a hard time limit
 # (soft first: the task can stop cleanly), the long batch jobs have their own queue, and a worker's visibility
 # timeout is 2.5 times the longest hard limit of the queues it consumes.
-#   - one worker for both queues (`make run`, a small deployment): the long queue's figure (50 min);
-#   - JAIM_CELERY_WORKER=default with `-Q <queue>`: per-record tasks only (mail, one PDF, the sweeps): 5 min;
-#   - JAIM_CELERY_WORKER=long with `-Q <queue>.long`: the batch jobs; its unacknowledged messages are kept under
-#     keys of their own, so the default worker's shorter timeout never hands out a batch job still running.
+#   - a worker of both queues (no -Q: `make run`, a small deployment): the long queue's figure (50 min);
+#   - a worker of the default queue only (`-Q jaim`): mail, one PDF, the sweeps: 5 min;
+#   - a worker of the long queue only (`-Q jaim.long`): the batch jobs, 50 min; its unacknowledged messages are kept
+#     under keys of their own, so a default worker's shorter timeout never hands out a batch job still running.
+# The worker picks its figure from the queues it really consumes (jaim.celery, at start-up): nothing to configure.
 # Every task is also recoverable without the broker's redelivery: mail by the outbox sweep (every 20 s), PDFs by
 # the missing-PDF sweep, the daily jobs by their next run (each selects what is due and not yet done).
-JAIM_TASK_TIME_LIMIT: dict[
-    str, tuple[int, int]
-] = {  # task name -> (soft, hard) seconds; "default" for the rest
+# Task name -> (soft, hard) seconds; "default" for the rest, "long" for the rest of the long queue.
+JAIM_TASK_TIME_LIMIT: dict[str, tuple[int, int]] = {
     "default": (100, 120),
     "jaim.tasks.send_outbox_message": (45, 60),  # one SMTP conversation (EMAIL_TIMEOUT 30 s)
     # Long queue: the batch jobs (100,000 memberships renew in ~10 min; the full roster PDF takes ~12 min).
@@ -95,23 +95,39 @@ def visibility_timeout(worker: str) -> int:
     return int(VISIBILITY_FACTOR * longest)
 
 
-JAIM_CELERY_WORKER = env("JAIM_CELERY_WORKER", default="all")  # all | default | long
+def worker_transport_options(queues) -> dict:
+    """The broker's transport options for a worker consuming `queues` (names): its visibility timeout, and for a
+    worker of the long queue alone, unacknowledged-message keys of its own."""
+    queues = set(queues)
+    kind = "all"
+    if queues and CELERY_TASK_LONG_QUEUE not in queues:
+        kind = "default"
+    elif queues == {CELERY_TASK_LONG_QUEUE}:
+        kind = "long"
+    options = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "visibility_timeout": visibility_timeout(kind),
+        # Unacknowledged messages are looked at every 10 s (kombu scans every 10th call by default: ~100 s late).
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
+    if kind == "long":
+        options |= {
+            "unacked_key": "unacked_long",
+            "unacked_index_key": "unacked_index_long",
+            "unacked_mutex_key": "unacked_mutex_long",
+        }
+    return options
+
+
 # Reliability: with Redis down a request must not hang on the broker. A publish gives up quickly; the work is
-# already in the database (outbox rows, due rows) and the periodic sweep sends it later.
+# already in the database (outbox rows, due rows) and the periodic sweep sends it later. A worker replaces these
+# with worker_transport_options() of its queues when it starts.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": visibility_timeout(JAIM_CELERY_WORKER),
+    "visibility_timeout": visibility_timeout("all"),
     "socket_connect_timeout": 2,
     "socket_timeout": 10,  # a broker gone without closing the connection: a publish fails instead of hanging
-    # Unacknowledged messages are looked at every 10 s (kombu scans every 10th call by default: ~100 s late).
-    "unacked_restore_interval": 10,
-    "unacked_restore_throttle": 1,
 }
-if JAIM_CELERY_WORKER == "long":
-    CELERY_BROKER_TRANSPORT_OPTIONS |= {
-        "unacked_key": "unacked_long",
-        "unacked_index_key": "unacked_index_long",
-        "unacked_mutex_key": "unacked_mutex_long",
-    }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _fs = Path(env("JAIM_CELERY_FS_DIR", default=str(BASE_DIR / ".celery")))
     for _sub in ("queue", "control"):

@@ -59,21 +59,22 @@ def test_every_task_has_a_hard_time_limit_and_the_visibility_timeout_is_two_and_
     assert settings.CELERY_BEAT_SCHEDULE["send-outbox"]["schedule"] == 20.0
 
 
-def test_the_long_workers_unacknowledged_tasks_are_kept_apart_from_the_default_workers(monkeypatch):
-    """A default worker (5 min) must never hand out a batch job that a long worker is still running."""
-    import importlib
-
-    monkeypatch.setenv("JAIM_CELERY_WORKER", "long")
-    try:
-        long = importlib.reload(celery_settings).CELERY_BROKER_TRANSPORT_OPTIONS
-        monkeypatch.setenv("JAIM_CELERY_WORKER", "default")
-        default = importlib.reload(celery_settings).CELERY_BROKER_TRANSPORT_OPTIONS
-    finally:
-        monkeypatch.delenv("JAIM_CELERY_WORKER")
-        importlib.reload(celery_settings)
-    assert default["visibility_timeout"] == 300 and long["visibility_timeout"] == 3000
+def test_a_workers_visibility_timeout_follows_from_the_queues_it_consumes():
+    """A default worker (5 min) must never hand out a batch job that a long worker is still running: the long
+    worker keeps its unacknowledged messages under keys of its own."""
+    default_queue, long_queue = settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_TASK_LONG_QUEUE
+    default = celery_settings.worker_transport_options([default_queue])
+    long = celery_settings.worker_transport_options([long_queue])
+    both = celery_settings.worker_transport_options([default_queue, long_queue])
+    assert (default["visibility_timeout"], long["visibility_timeout"], both["visibility_timeout"]) == (
+        300,
+        3000,
+        3000,
+    )
     assert default.get("unacked_key", "unacked") != long["unacked_key"]
     assert default.get("unacked_index_key", "unacked_index") != long["unacked_index_key"]
+    assert both.get("unacked_key", "unacked") == default.get("unacked_key", "unacked")
+    assert default["socket_connect_timeout"] == 2  # the publish settings stay
 
 
 @pytest.mark.postgres
@@ -88,13 +89,17 @@ def test_a_mail_queued_while_the_broker_is_down_is_sent_by_the_sweep_within_a_mi
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": f"{redis.url}/0",
             "CELERY_QUEUE": queue,
-            "JAIM_CELERY_WORKER": "default",
             "EMAIL_URL": smtp.url,
             "JAIM_PRIVATE_ROOT": str(tmp_path / "private"),
         }
         env.pop("JAIM_OUTBOX_SWEEP_SECONDS", None)  # the production period (20 s), not a test's
         with worker_with_beat(env, tmp_path, log, "-Q", queue):
             wait_for(lambda: "ready." in log.read_text(errors="replace"), "the worker", log)
+            # The real worker of the default queue only: a task lost with it comes back after 5 minutes.
+            assert (
+                f"queues {queue}: a task lost with this worker is handed out again after 300 s"
+                in log.read_text()
+            )
             redis.stop()  # the broker is gone
             with celery_broker(f"{redis.url}/0"):
                 began = time.monotonic()
