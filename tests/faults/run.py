@@ -386,8 +386,10 @@ def run(tmp: Path, *, out=print) -> dict:
         event("PostgreSQL restarted")
         time.sleep(3)
         redis.stop()
+        redis_down_at = dt.datetime.now(dt.UTC)
         event("Redis stopped")
         time.sleep(REDIS_DOWN_SECONDS)
+        redis_up_at = dt.datetime.now(dt.UTC)
         redis.start()
         redis_back = time.monotonic()
         event("Redis started again (empty)")
@@ -443,6 +445,10 @@ def run(tmp: Path, *, out=print) -> dict:
                     "WHERE i.id = ANY(%s) GROUP BY i.id", [b["invoice"] for b in seed["invoices"]])}  # fmt: skip
         orphans = _sql(pg.url, "SELECT count(*) FROM fees_payment p WHERE NOT EXISTS "
                                "(SELECT 1 FROM fees_paymentallocation a WHERE a.payment_id = p.id)")[0][0]  # fmt: skip
+        while_down = _sql(
+            pg.url, "SELECT count(*) FROM jaim_outboxmessage WHERE id > %s AND created_at BETWEEN %s AND %s",
+            seed["last_seed_mail"], redis_down_at, redis_up_at,
+        )[0][0]  # fmt: skip
         email_of = {p["application"]: p["email"] for p in seed["applicants"]}
 
     lost = [f"application {pk}" for pk in accepted["submit"] if apps[pk][0] != "SUBMITTED"]
@@ -467,6 +473,7 @@ def run(tmp: Path, *, out=print) -> dict:
         "submitted_in_db": sum(1 for st, _rc in apps.values() if st == "SUBMITTED"),
         "paid_in_db": sum(1 for v in invoices.values() if v[0] == "PAID"),
         "mails_written": sum(written.values()),
+        "mails_written_while_redis_down": while_down,
         "mails_received": sum(received.values()),
         "mails_twice": sum(1 for k, n in received.items() if n > 1),
         "all_mail_sent_s_after_redis_returned": round(mails_done, 1),
