@@ -9,7 +9,7 @@ Every scheduled job is also a management command taking --date (catch-up by hand
 from pathlib import Path
 
 from celery.schedules import crontab
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from .core import BASE_DIR, TIME_ZONE, env
 
@@ -65,9 +65,23 @@ JAIM_LONG_TASKS = (
     "backoffice.tasks.purge_exports",
 )
 CELERY_TASK_LONG_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.long"
-CELERY_TASK_ROUTES = {name: {"queue": CELERY_TASK_LONG_QUEUE} for name in JAIM_LONG_TASKS}
+
+
+def route_long_tasks(name, args, kwargs, options, task=None, **kw):
+    """The batch jobs to the long queue: `<default queue>.long`, after the default queue the app uses now."""
+    if name in JAIM_LONG_TASKS:
+        default = task.app.conf.task_default_queue if task is not None else CELERY_TASK_DEFAULT_QUEUE
+        return {"queue": f"{default}.long"}
+    return None
+
+
+CELERY_TASK_ROUTES = (route_long_tasks,)
 # A worker started without -Q consumes both.
-CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_TASK_LONG_QUEUE))
+# Each queue with an exchange and routing key of its own: a queue without them would be bound to the default
+# queue's, and every task published there would land in both.
+CELERY_TASK_QUEUES = tuple(
+    Queue(q, Exchange(q), routing_key=q) for q in (CELERY_TASK_DEFAULT_QUEUE, CELERY_TASK_LONG_QUEUE)
+)
 
 
 def task_time_limit(name: str) -> tuple[int, int]:
