@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run run-env prod-smoke test install lint format audit bench bench-smoke messages lock worker clean
+.PHONY: run run-env prod-smoke faults test install lint format audit bench bench-smoke messages lock worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ test: install
 # with beat, a real SMTP server and S3-compatible store, against PostgreSQL and Redis (DATABASE_URL, CELERY_BROKER_URL).
 prod-smoke: install
 	$(BIN)/pytest tests/deploy -q -p no:randomly $(PYTEST_ARGS)
+
+# The fault run (tests/faults/run.py; CI runs it after `make test`): production settings against a private PostgreSQL
+# cluster and redis-server it starts on free ports, while scripted users submit applications and uploads and
+# finance records payments: Redis stopped, PostgreSQL restarted, the Celery worker and a gunicorn worker SIGKILLed.
+# Prints the figures (requests, errors by kind, mails, lost = 0). Needs Debian's postgresql and redis-server.
+faults: install
+	JAIM_FAULT_RUN=1 $(BIN)/pytest tests/faults -q -s -p no:randomly -p no:logging $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

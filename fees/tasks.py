@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 
 from fees import services
-from fees.models import Invoice
+from fees.models import CreditNote, Invoice, Receipt
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,20 @@ def send_invoice_mails(self, invoice_ids: list[int]):
 
 @shared_task(acks_late=True)
 def render_missing_documents(limit: int = 500):
-    """Sweep: PDFs not rendered yet (e.g. queued while the broker was down)."""
-    ids = list(Invoice.objects.filter(pdf="").values_list("pk", flat=True)[:limit])
-    for pk in ids:
-        try:
-            services.store_document_pdf("invoice", pk)
-            services.store_document_pdf("notice", pk)
-        except Exception:  # noqa: BLE001 - logged; the next sweep retries
-            log.exception("PDF of invoice %s failed", pk)
-    return len(ids)
+    """Sweep: PDFs not rendered yet (queued while the broker was down, a render lost with its worker): invoices and
+    fee notices, receipts, credit notes."""
+    todo = [
+        ("invoice", Invoice.objects.filter(pdf="")),
+        ("notice", Invoice.objects.filter(notice_pdf="")),
+        ("receipt", Receipt.objects.filter(pdf="")),
+        ("credit_note", CreditNote.objects.filter(pdf="")),
+    ]
+    done = 0
+    for kind, qs in todo:
+        for pk in list(qs.order_by("pk").values_list("pk", flat=True)[:limit]):
+            try:
+                services.store_document_pdf(kind, pk)
+                done += 1
+            except Exception:  # noqa: BLE001 - logged; the next sweep retries
+                log.exception("PDF %s %s failed", kind, pk)
+    return done

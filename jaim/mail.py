@@ -108,8 +108,10 @@ MAX_ATTEMPTS = 5
 # Seconds to wait after the n-th failed attempt before the next one (the sweep honours it; the task's own retries
 # back off too). A permanent refusal (5xx) is not retried.
 BACKOFF_SECONDS = (60, 300, 1800, 7200)
-# A claim lasts this long: a sender that died mid-conversation leaves the row to the sweep after it.
-CLAIM_SECONDS = 600
+# A claim lasts this long: a sender that died mid-conversation leaves the row to the sweep after it. Longer than
+# one SMTP conversation can take (a few commands of EMAIL_TIMEOUT, 30 s, each; the sending task's hard limit is
+# 60 s), short enough that a mail whose worker was killed goes out a few minutes later.
+CLAIM_SECONDS = 180
 
 
 def _claim(message_id: int) -> OutboxMessage | None:

@@ -67,6 +67,19 @@ _TOKEN_PATHS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]]
 ]
 
 
+# Credentials in a URL (`redis://:secret@cache.internal:6379/0`, `postgres://jaim:pw@db:5432/jaim`, Celery's own
+# `redis://:**@host`): the user name and the password go, the scheme, host, port and path stay, so that an operator
+# sees which server failed. Runs before the address pattern, which would otherwise take `secret@cache.internal`
+# for an e-mail address and eat the host with it. Bounded runs: linear.
+_URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{0,30}+://)[^\s/?#@\"'<>]{1,256}+@")
+# Secrets written as key=value or key: value (a DSN `password=…`, a query `?token=…`, an `Authorization` header).
+_KEY_SECRETS = re.compile(
+    r"(?i)\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|sessionid|csrftoken)"
+    r"\s{0,3}+[=:]\s{0,3}+[\"']?+)[^\s&\"',;)]{1,512}+"
+)
+_BEARER = re.compile(r"(?i)\b((?:Bearer|Basic)\s{1,3}+)[A-Za-z0-9._~+/=-]{8,4096}+")
+
+
 def _failing_row(match: re.Match) -> str:
     """`Failing row contains (…)`: everything up to the last ")" of the line. Matching the rest of the line and
     finding that ")" here, rather than with a greedy `.*` then ")", keeps a line with many openings and no ")"
@@ -92,11 +105,15 @@ def redact_secret_links(text: str) -> str:
 
 
 def redact(text: str) -> str:
-    """Remove e-mail addresses, secret-bearing URL parts and values quoted by database errors. Linear in the
+    """Remove e-mail addresses, passwords and tokens (in URLs, key=value pairs, authorisation headers), secret-
+    bearing URL parts and values quoted by database errors; host names, addresses and ports stay. Linear in the
     length of the text, and nothing is cut: error reports (whole debug pages) go through here too."""
     if not text:
         return text
     text = str(text)
+    text = _URL_CREDENTIALS.sub(r"\1" + REDACTED + "@", text)
+    text = _KEY_SECRETS.sub(r"\1" + REDACTED, text)
+    text = _BEARER.sub(r"\1" + REDACTED, text)
     for pattern, repl in _TOKEN_PATHS + _DB_VALUES:
         text = pattern.sub(repl, text)
     return _EMAIL.sub("[email]", text)

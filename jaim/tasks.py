@@ -1,6 +1,7 @@
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from jaim import mail
 
@@ -23,11 +24,17 @@ def send_outbox_message(self, message_id: int):
 
 @shared_task(acks_late=True)
 def send_pending_mail():
-    """Sweep: send whatever is still pending (e.g. queued while the broker was down)."""
+    """Sweep (every 20 s): send whatever is still pending (queued while the broker was down, a sender that died,
+    a retry that is due). At its soft time limit it stops; the next sweep goes on with the rest."""
     sent = 0
     for pk in mail.pending_message_ids():
         try:
             sent += bool(mail.deliver(pk))
+        except SoftTimeLimitExceeded:
+            log.warning(
+                "outbox sweep stopped at its time limit after %s messages; the next sweep goes on", sent
+            )
+            break
         except Exception:  # noqa: BLE001 - recorded on the row; the next sweep retries
             log.warning("outbox message %s failed", pk)
     return sent
@@ -41,6 +48,8 @@ def send_outbox_messages(message_ids: list[int]):
     for pk in message_ids:
         try:
             sent += bool(mail.deliver(pk))
+        except SoftTimeLimitExceeded:
+            break  # the rest is pending in the outbox: the sweep sends it
         except Exception:  # noqa: BLE001 - recorded on the row; retried alone below
             log.warning("outbox message %s failed; retrying it alone", pk)
             send_outbox_message.apply_async((pk,), countdown=30)

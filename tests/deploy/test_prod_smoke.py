@@ -155,7 +155,10 @@ def deployment(tmp_path):
         assert collect.returncode == 0, collect.stderr
         assert (tmp_path / "static" / "staticfiles.json").exists()  # the manifest of hashed names
         web_log, worker_log = tmp_path / "gunicorn.log", tmp_path / "worker.log"
-        with gunicorn(env, web_log), worker_with_beat(env, tmp_path, worker_log, "-Q", queue):
+        with (
+            gunicorn(env, web_log),
+            worker_with_beat(env, tmp_path, worker_log, "-Q", f"{queue},{queue}.long"),
+        ):
             browser = Browser(port)
 
             def up():

@@ -52,7 +52,7 @@ def worker(queue: str, log: Path):
     }
     cmd = [
         sys.executable, "-m", "celery", "-A", "jaim", "worker", "--pool=solo", "--loglevel=INFO",
-        "-Q", queue, "-n", f"{queue}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
+        "-Q", f"{queue},{queue}.long", "-n", f"{queue}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
         "--without-heartbeat",
     ]  # fmt: skip
     with open(log, "ab") as out:
@@ -74,7 +74,7 @@ def _purge(queue: str) -> None:
     import redis
 
     r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    r.delete(queue)
+    r.delete(queue, f"{queue}.long")
     for tag, payload in r.hgetall("unacked").items():
         if queue.encode() in payload:
             r.hdel("unacked", tag)

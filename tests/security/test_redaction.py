@@ -236,3 +236,79 @@ def test_the_log_filter_handles_a_huge_request_path_quickly():
     assert time.process_time() - started < CPU_BOUND_S
     message = record.getMessage()
     assert message.startswith("Not Found: /a/a/") and message.endswith("[email]") and "y.jp" not in message
+
+
+# Connection errors name the server that failed: the redaction keeps the host, the address and the port (the
+# operator must see which one), and removes the password, tokens and e-mail addresses around them.
+CELERY_REFUSED = (
+    "consumer: Cannot connect to redis://:secret@cache.internal:6379/0: Error 111 connecting to "
+    "cache.internal:6379. Connection refused.."
+)
+PSYCOPG_REFUSED = (
+    'connection to server at "db.internal" (10.0.0.5), port 5432 failed: FATAL:  password authentication failed '
+    'for user "jaim"'
+)
+
+
+def _through_the_log_filter(message: str) -> str:
+    import logging
+
+    from jaim.security import RedactingLogFilter
+
+    record = logging.LogRecord("celery.worker.consumer", logging.ERROR, __file__, 1, "%s", (message,), None)
+    assert RedactingLogFilter().filter(record)
+    return record.getMessage()
+
+
+def test_redaction_keeps_the_host_of_celerys_and_psycopgs_connection_errors_and_removes_the_secret():
+    out = _through_the_log_filter(CELERY_REFUSED)
+    assert out == (
+        "consumer: Cannot connect to redis://[redacted]@cache.internal:6379/0: Error 111 connecting to "
+        "cache.internal:6379. Connection refused.."
+    )
+    # Celery masks the password itself (`:**@`); the host after it stays too (it was eaten as an "address").
+    masked = "Cannot connect to redis://:**@127.0.0.1:6391/0: Error 111 connecting to 127.0.0.1:6391."
+    assert _through_the_log_filter(masked).startswith(
+        "Cannot connect to redis://[redacted]@127.0.0.1:6391/0:"
+    )
+    assert _through_the_log_filter(PSYCOPG_REFUSED) == PSYCOPG_REFUSED  # nothing secret in it: all kept
+
+
+def test_redaction_on_real_connection_errors_of_kombu_and_psycopg_keeps_hosts_and_drops_passwords():
+    import socket
+
+    import psycopg
+    from kombu import Connection
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the socket is: connections are refused
+    broker = Connection(f"redis://:hunter2-broker@127.0.0.1:{port}/0", connect_timeout=1)
+    with pytest.raises(Exception) as broker_error:  # noqa: B017 - kombu's OperationalError
+        broker.ensure_connection(max_retries=1, interval_start=0)
+    celery_line = f"consumer: Cannot connect to {broker.as_uri(include_password=True)}: {broker_error.value}."
+    with pytest.raises(psycopg.OperationalError) as db_error:
+        psycopg.connect(f"postgresql://jaim:hunter2-db@127.0.0.1:{port}/jaim?connect_timeout=2")
+    dsn_line = (
+        f"database postgresql://jaim:hunter2-db@127.0.0.1:{port}/jaim password=hunter2-db: {db_error.value}"
+    )
+    for line in (celery_line, dsn_line):
+        assert "hunter2" in line and "refused" in line.lower(), line  # the real messages, secret included
+        out = _through_the_log_filter(line)
+        assert "hunter2" not in out, out
+        assert f"127.0.0.1:{port}" in out or f'"127.0.0.1", port {port}' in out, out
+    assert str(db_error.value) in _through_the_log_filter(
+        str(db_error.value)
+    )  # psycopg's own text is kept whole
+
+
+def test_redaction_removes_secrets_written_as_key_value_and_authorisation_headers_but_keeps_hosts():
+    out = redact(
+        "host=db.internal port=5432 user=jaim password=hunter2 GET /x?token=abc123def&page=2 "
+        "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload smtp+tls://mailer%40jaim.example.jp:pw@smtp.example.jp:587 "
+        "to hanako@example.jp"
+    )
+    for secret in ("hunter2", "abc123def", "eyJhbGciOiJIUzI1NiJ9", "mailer", ":pw@", "hanako@example.jp"):
+        assert secret not in out, secret
+    for kept in ("host=db.internal", "port=5432", "user=jaim", "page=2", "smtp.example.jp:587", "[email]"):
+        assert kept in out, kept
