@@ -21,7 +21,7 @@ from applications.models import (
     kinds_contains,
 )
 from fees import services as fee_services
-from jaim.dates import fiscal_year_of, today
+from jaim.dates import fiscal_year_of, japanese_date, today
 from jaim.errors import DomainError
 from jaim.security import staff_verified
 from members import selectors as member_selectors
@@ -240,7 +240,7 @@ def _document_ok(doc: Document, *, ref: dt.date, requirement: Requirement | None
             return _("「%(name)s」は申請日から%(m)sか月以上有効である必要があります（%(d)s以降まで）。") % {
                 "name": dtype.name,
                 "m": dtype.min_months_valid,
-                "d": needed.isoformat(),
+                "d": japanese_date(needed),
             }
     if requirement is not None and requirement.association_must_qualify:
         allowed = set(
@@ -271,6 +271,17 @@ def _doc_need(key, label, step, docs, types, *, ref, requirement=None, help_text
         documents=matching,
         optional=optional,
     )
+
+
+def upload_warning(application, document: Document) -> str:
+    """After an upload: why the checklist will not count this document ('' when it counts or when another
+    document already satisfies its item) — the same judgement as the checklist's ✗, said at once."""
+    for need in checklist(application):
+        if need.satisfied or need.optional:
+            continue
+        if any(d.pk == document.pk for d in need.documents):
+            return need.problem
+    return ""
 
 
 def _type(code: str) -> DocumentType | None:

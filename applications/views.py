@@ -281,7 +281,15 @@ def upload(request, pk):
         except DomainError as exc:
             form.add_error("file", exc.message)
         else:
-            messages.success(request, _("「%(n)s」を受け付けました。") % {"n": doc.original_name})
+            warning = selectors.upload_warning(app, doc)
+            if warning:  # stored, but it will not count: say so now, not only as a ✗ in the checklist
+                messages.warning(
+                    request,
+                    _("「%(n)s」を保存しましたが、このままでは要件を満たしません：%(w)s")
+                    % {"n": doc.original_name, "w": warning},
+                )
+            else:
+                messages.success(request, _("「%(n)s」を受け付けました。") % {"n": doc.original_name})
             return redirect(_step_url(app, step) + "#documents")
     messages.error(request, _("ファイルを受け付けられませんでした。内容を確認してください。"))
     return _render_step(

@@ -308,3 +308,29 @@ def test_answering_no_to_shipments_is_saved_and_the_review_says_why_it_cannot_be
     assert "有無を回答してください" not in review
     r = client.post(reverse("applications:review", args=[app.pk]))
     assert r.status_code == 400 and Application.objects.get(pk=app.pk).status == "DRAFT"
+
+
+def test_a_certificate_that_will_not_count_is_stored_with_a_warning_not_a_plain_thank_you(
+    client, time_machine
+):
+    """R7 (textile (a)): a certificate valid for only 2 months is kept, but the message says at once why the
+    checklist will mark it ✗ (with the date in Japanese); a valid one gets 「受け付けました」."""
+    time_machine.move_to(dt.datetime(2026, 6, 1, 3, 0, tzinfo=dt.UTC), tick=False)
+    user, est = applicant()
+    client.force_login(user)
+    app = complete(draft(est, user, codes=("1121",)), user)
+
+    def send(valid_until, name):
+        return client.post(
+            reverse("applications:upload", args=[app.pk]),
+            {"step": "addon", "document_type": _type_pk("textile_hr_certificate"), "issuer": "OEKO-TEX",
+             "valid_until": valid_until, "file": upload(name, PDF)},
+            follow=True,
+        ).content.decode()  # fmt: skip
+
+    short = send("2026-08-01", "認証2か月.pdf")
+    assert "「認証2か月.pdf」を保存しましたが、このままでは要件を満たしません" in short
+    assert "3か月以上有効である必要があります（2026年9月1日以降まで）" in short
+    assert "「認証2か月.pdf」を受け付けました" not in short
+    ok = send("2027-06-01", "認証1年.pdf")
+    assert "「認証1年.pdf」を受け付けました" in ok
