@@ -138,7 +138,11 @@ class SmeForm(forms.ModelForm):
             elif not fee_services.meets_sme_thresholds(cap, emp):
                 self.add_error(
                     "capital_yen",
-                    _("製造業の中小企業の基準（資本金3億円以下または従業員300人以下）を満たしていません。"),
+                    _(
+                        "製造業の中小企業の基準（資本金3億円以下または従業員300人以下）を満たしていません。"
+                        "中小企業割引を申請しない場合は、「中小企業割引を申請する」のチェックを外してください"
+                        "（会費は通常の金額になります）。"
+                    ),
                 )
             if not data.get("sme_proof_type"):
                 self.add_error("sme_proof_type", _("証明書類の種類を選んでください。"))

@@ -334,3 +334,21 @@ def test_a_certificate_that_will_not_count_is_stored_with_a_warning_not_a_plain_
     assert "「認証2か月.pdf」を受け付けました" not in short
     ok = send("2027-06-01", "認証1年.pdf")
     assert "「認証1年.pdf」を受け付けました" in ok
+
+
+def test_an_sme_claim_over_the_thresholds_says_how_to_go_on_without_it(client):
+    """F3: over both thresholds the claim is refused next to the field, and the message says to untick the claim
+    to go on at the normal fee (it only said what was wrong)."""
+    user, est = applicant()
+    client.force_login(user)
+    app = complete(draft(est, user), user)
+    r = client.post(
+        step_url(app, "sme"),
+        {"sme_claimed": "on", "capital_yen": "500000000", "regular_employees": "900", "sme_proof_type": ""},
+    )
+    html = r.content.decode()
+    assert r.status_code == 400 and "基準（資本金3億円以下または従業員300人以下）を満たしていません" in html
+    assert "「中小企業割引を申請する」のチェックを外してください" in html
+    r = client.post(step_url(app, "sme"), {"capital_yen": "500000000", "regular_employees": "900"})
+    assert r.status_code == 302  # unticked: the application goes on without the discount
+    assert Application.objects.get(pk=app.pk).sme_claimed is False
