@@ -251,7 +251,7 @@ class DocumentInline(ReadOnlyInline):
     def details(self, obj):
         parts = []
         if obj.evidence_template:
-            parts.append(_("様式：%(t)s") % {"t": obj.evidence_template})
+            parts.append(_("様式：%(t)s") % {"t": obj.get_evidence_template_display()})
         if obj.association_id:
             parts.append(_("団体：%(a)s") % {"a": obj.association})
         if obj.issuer:
@@ -713,7 +713,9 @@ class ApplicationAdmin(admin.ModelAdmin):
                     "code": c.code,
                     "name": c.name_ja,
                     "addon": e.get_addon_display() if e is not None and e.addon else "",
-                    "template": e.evidence_template if e is not None else "",
+                    "template": selectors.template_label(e.evidence_template)
+                    if e is not None and e.evidence_template
+                    else "",
                 }
             )
         quote, quote_problem = selectors.fee_estimate(app)

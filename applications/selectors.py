@@ -15,6 +15,7 @@ from applications.models import (
     Application,
     Document,
     DocumentType,
+    EvidenceTemplate,
     Kind,
     PledgeText,
     Requirement,
@@ -288,6 +289,14 @@ def _type(code: str) -> DocumentType | None:
     return DocumentType.objects.filter(code=code, is_active=True).first()
 
 
+def template_label(code: str) -> str:
+    """The shipment-evidence template as people call it (「その他の分類用」), never its code ("other")."""
+    try:
+        return str(EvidenceTemplate(code).label)
+    except ValueError:
+        return code
+
+
 def evidence_templates(application, *, entries=None, docs=None) -> list[str]:
     """The shipment-evidence templates the requested codes need (FAQ 2-3-6). A document whose type switches the
     template (e.g. textile substitute documents → 11-substitute) switches it for that add-on's codes."""
@@ -403,7 +412,7 @@ def checklist(application) -> list[Need]:
             )
         evidence_type = _type("shipment_evidence")
         for template in evidence_templates(application, entries=entries, docs=docs):
-            label = _("出荷実績の証明書類（様式：%(t)s）") % {"t": template}
+            label = _("出荷実績の証明書類（様式：%(t)s）") % {"t": template_label(template)}
             matching = [
                 d
                 for d in docs

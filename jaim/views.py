@@ -103,7 +103,7 @@ def _resend_fields(request) -> tuple[list[tuple[str, str]] | None, bool]:
         has_files = bool(request.FILES)
     except Exception:  # noqa: BLE001 - a body that cannot be read again: no resend form, the text still helps
         return None, False
-    fields = []
+    fields: list[tuple[str, str]] = []
     for name, values in items:
         if name != "csrfmiddlewaretoken" and any(word in name.lower() for word in _NOT_RESENT):
             continue

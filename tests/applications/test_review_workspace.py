@@ -151,3 +151,18 @@ def test_a_reviewer_sees_a_pdf_page_as_an_image_and_the_applicant_still_download
     own = client.get(url, {"preview": "1"})
     assert own.status_code == 200 and "attachment" in own["Content-Disposition"]
     assert b"".join(own.streaming_content).startswith(b"%PDF")
+
+
+def test_the_evidence_template_is_named_never_shown_as_its_code(client):
+    """「様式other」 read as a code: the checklist, the codes table and the evidence show 「その他の分類用」."""
+    from applications import selectors
+    from tests.applications.factories import reviewer, submitted
+    from tests.security.helpers import verified_login
+
+    app = submitted(codes=("2592",))
+    verified_login(client, reviewer())
+    html = client.get(reverse("admin:applications_application_change", args=[app.pk])).content.decode()
+    assert "様式：その他の分類用" in html or "（様式：その他の分類用）" in html
+    assert "様式other" not in html and "様式：other" not in html
+    labels = [n.label for n in selectors.checklist(app)]
+    assert "出荷実績の証明書類（様式：その他の分類用）" in labels
