@@ -4,8 +4,8 @@ credit notes, payments, direct-debit results, mails in the outbox, roster listin
 lapses, renewal notices and answers — plus the staff notes (backoffice.StaffNote).
 
 One query per kind of record, whatever the number of events (the page is cut after the merge): the number of
-queries does not grow with the history (tests/backoffice/test_timeline.py). Mails are linked by their recipient:
-the addresses of the people who act for the establishment (or its organisation) and of its billing contact.
+queries does not grow with the history (tests/backoffice/test_timeline.py). Mails are linked by their recipient and
+the numbers they name (`_mails`).
 Staff only: nothing here is shown on the portal."""
 
 import datetime as dt
@@ -81,8 +81,11 @@ class Event:
         return str(CATEGORIES.get(self.category, ""))
 
 
-def _on(day: dt.date) -> dt.datetime:
-    """A date-only record (a payment's value date, a listing period's first day) at the start of that day."""
+def _on(day: dt.date, recorded: dt.datetime | None = None) -> dt.datetime:
+    """When a dated record (a payment's value date, a listing period's first day) happened: the time it was
+    recorded if that was on the day itself, else the start of the day."""
+    if recorded is not None and timezone.localtime(recorded).date() == day:
+        return recorded
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
@@ -138,7 +141,7 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
         return out
 
     memberships = {}
-    if any(wanted(c) for c in (INVOICE, PAYMENT, CREDIT, DEBIT, ROSTER, LIFECYCLE, AUDIT)):
+    if any(wanted(c) for c in (INVOICE, PAYMENT, CREDIT, DEBIT, ROSTER, LIFECYCLE, AUDIT, MAIL)):
         memberships = {m.pk: m for m in Membership.objects.filter(establishment_id__in=ids)}
     m_ids = list(memberships)
 
@@ -147,10 +150,10 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
         return site(m.establishment_id) if m else ""
 
     applications = {}
-    if wanted(APPLICATION) or wanted(AUDIT):
+    if wanted(APPLICATION) or wanted(AUDIT) or wanted(MAIL):
         applications = {a.pk: a for a in Application.objects.filter(establishment_id__in=ids)}
     invoices = {}
-    if m_ids and (wanted(INVOICE) or wanted(AUDIT) or wanted(LIFECYCLE)):
+    if m_ids and (wanted(INVOICE) or wanted(AUDIT) or wanted(LIFECYCLE) or wanted(MAIL)):
         invoices = {i.pk: i for i in Invoice.objects.filter(membership_id__in=m_ids)}
         if wanted(INVOICE):
             for inv in invoices.values():
@@ -191,7 +194,7 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
             p = al.payment
             out.append(
                 Event(
-                    at=_on(p.received_on),
+                    at=_on(p.received_on, p.created_at),
                     category=PAYMENT,
                     title=str(_("入金 %(amount)s（%(method)s、請求書 %(invoice)s に充当）"))
                     % {
@@ -230,7 +233,7 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
             where = m_site(period.entry.membership_id)
             out.append(
                 Event(
-                    at=_on(period.listed_from),
+                    at=_on(period.listed_from, period.created_at),
                     category=ROSTER,
                     title=str(_("会員名簿に掲載（%(reason)s）"))
                     % {"reason": period.get_listed_reason_display()},
@@ -240,7 +243,7 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
             if period.delisted_on:
                 out.append(
                     Event(
-                        at=_on(period.delisted_on),
+                        at=_on(period.delisted_on, period.updated_at),
                         category=ROSTER,
                         title=str(_("会員名簿から掲載終了（%(reason)s）"))
                         % {"reason": period.get_delisted_reason_display()},
@@ -271,7 +274,7 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
         for lp in lapses.values():
             out.append(
                 Event(
-                    at=_on(lp.lapsed_on),
+                    at=_on(lp.lapsed_on, lp.created_at),
                     category=LIFECYCLE,
                     title=str(_("会費未納により失効"))
                     + (
@@ -307,7 +310,10 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
                 )
             )
     if wanted(MAIL):
-        out += _mails(scope)
+        numbers = [m.member_number for m in memberships.values()]
+        numbers += [i.number for i in invoices.values()]
+        numbers += [a.receipt_number for a in applications.values() if a.receipt_number]
+        out += _mails(scope, numbers)
     if wanted(APPLICATION) or wanted(AUDIT):
         out += _audit_rows(scope, memberships, applications, invoices, withdrawals, lapses, wanted, site)
     if wanted(NOTE):
@@ -332,20 +338,32 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
     return out
 
 
-def _mails(scope: Scope) -> list[Event]:
+def _mails(scope: Scope, numbers: list[str]) -> list[Event]:
+    """Mails to the people who act for the scope and to its billing contacts. A head office's people also get the
+    mails of its other sites: on one establishment's timeline, a mail to them is shown when it names one of the
+    establishment's numbers (member number, invoice, application receipt); a mail to its own site staff or
+    billing contact always."""
     ids = scope.ids
     org_ids = {e.organisation_id for e in scope.establishments}
-    emails = set(
-        Access.objects.filter(Q(establishment_id__in=ids) | Q(organisation_id__in=org_ids)).values_list(
-            "user__email", flat=True
-        )
-    )
-    emails |= set(
-        BillingContact.objects.filter(
-            Q(establishment_id__in=ids) | Q(organisation_id__in=org_ids)
-        ).values_list("email", flat=True)
-    )
-    if not emails:
+    own, shared = set(), set()
+    for email, est_id in Access.objects.filter(
+        Q(establishment_id__in=ids) | Q(organisation_id__in=org_ids)
+    ).values_list("user__email", "establishment_id"):
+        (own if est_id else shared).add(email)
+    for email, est_id in BillingContact.objects.filter(
+        Q(establishment_id__in=ids) | Q(organisation_id__in=org_ids)
+    ).values_list("email", "establishment_id"):
+        (own if est_id else shared).add(email)
+    if scope.merged:
+        own, shared = own | shared, set()
+    shared -= own
+    cond = Q(to__in=sorted(own)) if own else Q(pk__in=[])
+    if shared and numbers:
+        named = Q(pk__in=[])
+        for number in numbers:
+            named |= Q(subject__contains=number) | Q(body__contains=number)
+        cond |= Q(to__in=sorted(shared)) & named
+    if not own and not (shared and numbers):
         return []
     return [
         Event(
@@ -355,9 +373,7 @@ def _mails(scope: Scope) -> list[Event]:
             detail=str(_("宛先 %(to)s・%(status)s")) % {"to": m.to, "status": m.get_status_display()},
             link=_admin(m),
         )
-        for m in OutboxMessage.objects.filter(to__in=sorted(emails)).only(
-            "pk", "created_at", "subject", "to", "status"
-        )
+        for m in OutboxMessage.objects.filter(cond).only("pk", "created_at", "subject", "to", "status")
     ]
 
 

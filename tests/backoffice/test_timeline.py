@@ -356,3 +356,22 @@ def test_the_portal_never_shows_a_note(history):
     assert (
         c.get(reverse("backoffice:timeline_establishment", args=[est.pk])).status_code == 302
     )  # admin login
+
+
+def test_a_head_office_mail_shows_on_the_site_it_names_and_on_the_organisation():
+    head = UserFactory(email="honsha@example.jp")
+    org = OrganisationFactory()
+    Access.objects.create(user=head, organisation=org, can_manage=True)
+    first = EstablishmentFactory(organisation=org, name="本社工場")
+    second = EstablishmentFactory(organisation=org, name="豊橋工場")
+    m1, m2 = membership_for(first), membership_for(second)
+    for m in (m1, m2):
+        OutboxMessage.objects.create(
+            kind="test", to=head.email, subject=f"会員番号 {m.member_number} のお知らせ", body="本文"
+        )
+
+    def mails(scope):
+        return sorted(e.title for e in timeline.events(scope, kind=timeline.MAIL))
+
+    assert mails(timeline.for_establishment(first)) == [f"メール「会員番号 {m1.member_number} のお知らせ」"]
+    assert len(mails(timeline.for_organisation(org))) == 2
