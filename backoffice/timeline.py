@@ -154,7 +154,9 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
         applications = {a.pk: a for a in Application.objects.filter(establishment_id__in=ids)}
     invoices = {}
     if m_ids and (wanted(INVOICE) or wanted(AUDIT) or wanted(LIFECYCLE) or wanted(MAIL)):
-        invoices = {i.pk: i for i in Invoice.objects.filter(membership_id__in=m_ids)}
+        invoices = {
+            i.pk: i for i in Invoice.objects.filter(membership_id__in=m_ids).select_related("issued_by")
+        }
         if wanted(INVOICE):
             for inv in invoices.values():
                 out.append(
@@ -171,11 +173,13 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
                         detail=str(_("現在の状態：%(status)s")) % {"status": inv.get_status_display()},
                         site=m_site(inv.membership_id),
                         link=_admin(inv),
-                        actor=_who(None) if inv.issued_by_id is None else "",
+                        actor=_who(inv.issued_by),
                     )
                 )
     if m_ids and wanted(CREDIT):
-        for cn in CreditNote.objects.filter(invoice__membership_id__in=m_ids).select_related("invoice"):
+        for cn in CreditNote.objects.filter(invoice__membership_id__in=m_ids).select_related(
+            "invoice", "issued_by"
+        ):
             out.append(
                 Event(
                     at=cn.created_at,
@@ -185,11 +189,12 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
                     detail=cn.reason,
                     site=m_site(cn.invoice.membership_id),
                     link=_admin(cn),
+                    actor=_who(cn.issued_by),
                 )
             )
     if m_ids and wanted(PAYMENT):
         for al in PaymentAllocation.objects.filter(invoice__membership_id__in=m_ids).select_related(
-            "payment", "invoice"
+            "payment__recorded_by", "invoice"
         ):
             p = al.payment
             out.append(
@@ -206,6 +211,7 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
                     site=m_site(al.invoice.membership_id),
                     link=_admin(p),
                     sort_key=(p.created_at.timestamp(),),
+                    actor=_who(p.recorded_by),
                 )
             )
     if m_ids and wanted(DEBIT):

@@ -2,6 +2,7 @@
 establishment's timeline with its staff notes, an organisation's (its sites merged), correcting and striking a
 note, a note's attachment. Who may open what is in the role matrix (jaim.roles.STAFF_PAGES)."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
@@ -109,7 +110,7 @@ def note_edit(request, pk):
         messages.error(
             request,
             _("このメモは編集できません（編集できるのは記入した本人が、記入から%(minutes)d分以内だけです）。")
-            % {"minutes": services.notes.edit_window().seconds // 60},
+            % {"minutes": settings.JAIM_NOTE_EDIT_MINUTES},
         )
         return redirect(back)
     form = StaffNoteForm(initial={"kind": note.kind, "text": note.text}, with_upload=False)
