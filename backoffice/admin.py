@@ -18,6 +18,7 @@ from backoffice.models import (
     ImportRun,
     InfoSubscriber,
     MemberResource,
+    StaffNote,
 )
 from jaim.admin import HistoryAdmin, ReadOnlyMixin, run_each
 from jaim.errors import DomainError
@@ -291,4 +292,38 @@ class MemberResourceAdmin(HistoryAdmin):
             queryset,
             lambda obj: services.unpublish_resource(obj, by=request.user),
             _("%(n)d件を非公開にしました。"),
+        )
+
+
+@admin.register(StaffNote)
+class StaffNoteAdmin(ReadOnlyMixin, HistoryAdmin):
+    """The notes of every establishment, to search them across members. Written, corrected and struck through on
+    the establishment's timeline only; never deleted here, by any role or by the superuser (a note is struck
+    through instead, and a database trigger refuses a delete)."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "establishment",
+        "short_text",
+        "author",
+        "struck_at",
+        "timeline_link",
+    ]
+    list_filter = ["kind", ("struck_at", admin.EmptyFieldListFilter)]
+    search_fields = ["text", "establishment__name", "establishment__organisation__name"]
+    list_select_related = ["establishment__organisation", "author"]
+    date_hierarchy = "created_at"
+    actions = None
+
+    @admin.display(description=gettext_lazy("内容"))
+    def short_text(self, obj):
+        return obj.text if len(obj.text) <= 60 else obj.text[:60] + "…"
+
+    @admin.display(description=gettext_lazy("対応履歴"))
+    def timeline_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("backoffice:timeline_establishment", args=[obj.establishment_id]),
+            _("開く"),
         )

@@ -115,3 +115,60 @@ class MemberResourceForm(forms.ModelForm):
         if kind == MemberResource.Kind.PAGE and not (data.get("body") or "").strip():
             self.add_error("body", _("ページの本文を入力してください。"))
         return data
+
+
+# --- staff notes (the timeline) -------------------------------------------------------------------------------
+
+
+class StaffNoteForm(forms.Form):
+    kind = forms.ChoiceField(label=_("種類"), widget=forms.RadioSelect, initial="PHONE")
+    text = forms.CharField(
+        label=_("内容"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4, "cols": 80})
+    )
+    upload = forms.FileField(
+        label=_("添付ファイル"),
+        required=False,
+        help_text=_("PDF・JPEG・PNG（任意）。職員だけが開けます。"),
+    )
+    uploaded_by = None  # the staff member, kept with a virus detection
+
+    def __init__(self, *args, with_upload=True, **kwargs):
+        from backoffice.models import StaffNote
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = StaffNote.Kind.choices
+        if not with_upload:
+            del self.fields["upload"]
+
+    def clean_upload(self):
+        """The checked file (jaim.uploads.Inspected), or None; a refusal is shown next to the field."""
+        from jaim.errors import DomainError
+        from jaim.uploads import inspect_upload
+
+        upload = self.cleaned_data.get("upload")
+        if not upload:
+            return None
+        try:
+            return inspect_upload(upload, where=_("職員メモの添付ファイル"), by=self.uploaded_by)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+
+
+class StrikeNoteForm(forms.Form):
+    reason = forms.CharField(
+        label=_("取消線を引く理由"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text=_("メモの本文は消えずに残り、理由・日時・記入者とともに表示されます。"),
+    )
+
+
+class TimelineFilterForm(forms.Form):
+    kind = forms.ChoiceField(label=_("種類"), required=False)
+    q = forms.CharField(label=_("メモを検索"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        from backoffice.timeline import kind_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("すべて")), *kind_choices()]

@@ -431,3 +431,89 @@ class MemberResource(models.Model):
         from jaim.uploads import download_name
 
         return download_name(self.title, extension=self.extension or "bin")
+
+
+# --- staff notes (the timeline of an establishment) -----------------------------------------------------------
+
+
+def note_upload_to(instance, filename: str) -> str:
+    """A random stored name in the private storage; the checked type gives the extension."""
+    return f"backoffice/notes/{uuid.uuid4().hex}.{instance.attachment_extension or 'bin'}"
+
+
+class StaffNote(models.Model):
+    """What the secretariat wrote down about an establishment (a phone call, a mail, a visit, a memo): shown on the
+    establishment's timeline to staff only, never on the portal. Editable by its author for
+    JAIM_NOTE_EDIT_MINUTES after writing it; never deleted (a PostgreSQL trigger refuses it), only struck
+    through with a reason — the text stays."""
+
+    class Kind(models.TextChoices):
+        PHONE = "PHONE", _("電話")
+        MAIL = "MAIL", _("メール")
+        VISIT = "VISIT", _("来訪")
+        MEMO = "MEMO", _("メモ")
+
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.PROTECT, related_name="staff_notes", verbose_name=_("事業所")
+    )
+    kind = models.CharField(_("種類"), max_length=5, choices=Kind.choices, default=Kind.MEMO)
+    text = models.TextField(_("内容"), max_length=4000)
+    attachment = models.FileField(_("添付ファイル"), upload_to=note_upload_to, blank=True, max_length=200)
+    attachment_name = models.CharField(_("添付ファイルの元の名前"), max_length=200, blank=True)
+    attachment_type = models.CharField(_("添付ファイルの形式"), max_length=40, blank=True)
+    attachment_size = models.PositiveBigIntegerField(
+        _("添付ファイルのサイズ（バイト）"), null=True, blank=True
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("記入者")
+    )
+    created_at = models.DateTimeField(_("記入日時"), auto_now_add=True, db_index=True)
+    edited_at = models.DateTimeField(_("最終編集日時"), null=True, blank=True)
+    struck_at = models.DateTimeField(_("取消線を引いた日時"), null=True, blank=True)
+    struck_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("取消線を引いた人"),
+    )
+    strike_reason = models.CharField(_("取消線の理由"), max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("職員メモ")
+        verbose_name_plural = _("職員メモ（対応記録）")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="staffnote_struck_has_reason",
+                condition=Q(struck_at__isnull=True) | (Q(struck_by__isnull=False) & ~Q(strike_reason="")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def attachment_extension(self) -> str:
+        from jaim.uploads import EXTENSIONS
+
+        return EXTENSIONS.get(self.attachment_type, "")
+
+    @property
+    def download_name(self) -> str:
+        """Built from our data (kind, establishment, date), never the uploader's file name."""
+        from jaim.uploads import download_name
+
+        return download_name(
+            self.get_kind_display(),
+            self.establishment.name,
+            f"{self.created_at:%Y%m%d}",
+            extension=self.attachment_extension or "bin",
+        )
+
+    def delete(self, *args, **kwargs):
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(_("職員メモは削除できません。取消線を引いてください。"))

@@ -6,7 +6,7 @@ factor only (jaim.admin_site), the rest are sent to the admin login. Public page
 from django.contrib import admin
 from django.urls import path
 
-from backoffice import staff_views, views
+from backoffice import staff_views, timeline_views, views
 
 app_name = "backoffice"
 
@@ -38,6 +38,21 @@ urlpatterns = [
         "admin/ops/announcements/<int:pk>/send/",
         staff(staff_views.announcement_send),
         name="announcement_send",
+    ),
+    path(
+        "admin/ops/timeline/establishment/<int:pk>/",
+        staff(timeline_views.establishment_timeline),
+        name="timeline_establishment",
+    ),
+    path(
+        "admin/ops/timeline/organisation/<int:pk>/",
+        staff(timeline_views.organisation_timeline),
+        name="timeline_organisation",
+    ),
+    path("admin/ops/notes/<int:pk>/edit/", staff(timeline_views.note_edit), name="note_edit"),
+    path("admin/ops/notes/<int:pk>/strike/", staff(timeline_views.note_strike), name="note_strike"),
+    path(
+        "admin/ops/notes/<int:pk>/attachment/", staff(timeline_views.note_attachment), name="note_attachment"
     ),
     # public
     path("info/", views.archive, name="archive"),

@@ -270,6 +270,14 @@ AREAS: tuple[Area, ...] = (
     ),
     _area(
         S_OFFICE,
+        _("職員メモ（事業所の対応履歴：記入・記入者による修正・取消線。削除はだれもできない）"),
+        ["backoffice.staffnote"],
+        reviewer=RW,
+        finance=RW,
+        administrator=RW,
+    ),
+    _area(
+        S_OFFICE,
         _("送信メール・定期処理の実行記録・監査ログ・採番"),
         ["jaim.outboxmessage", "jaim.outboxattempt", "jaim.jobrun", "jaim.auditevent", "jaim.sequence"],
         reviewer=R,
@@ -375,6 +383,12 @@ STAFF_PAGES: dict[str, str | None] = {
     "backoffice:reports": "backoffice.view_reports",
     "backoffice:report": "backoffice.view_reports",
     "backoffice:announcement_send": "backoffice.send_announcement",
+    # the timeline of a member: every role that may see the member (writing a note: backoffice.add_staffnote)
+    "backoffice:timeline_establishment": "members.view_establishment",
+    "backoffice:timeline_organisation": "members.view_organisation",
+    "backoffice:note_edit": "backoffice.change_staffnote",  # and only its author, within the edit window
+    "backoffice:note_strike": "backoffice.change_staffnote",
+    "backoffice:note_attachment": "backoffice.view_staffnote",
     # portal pages that show a member's file to staff (after the second factor: jaim.middleware)
     "applications:document": "applications.view_application",
     "lifecycle:wage_evidence": "lifecycle.view_wagereport",
@@ -398,6 +412,11 @@ STAFF_PAGE_LABELS = {
     "backoffice:exports": _("一覧の出力"),
     "backoffice:reports": _("集計レポート"),
     "backoffice:announcement_send": _("お知らせのメール送信"),
+    "backoffice:timeline_establishment": _("事業所の対応履歴（職員メモの記入）"),
+    "backoffice:timeline_organisation": _("法人の対応履歴（全事業所）"),
+    "backoffice:note_edit": _("職員メモの修正（記入者のみ・記入直後のみ）"),
+    "backoffice:note_strike": _("職員メモに取消線を引く"),
+    "backoffice:note_attachment": _("職員メモの添付ファイルのダウンロード"),
     "applications:document": _("会員の申請書類のダウンロード"),
     "lifecycle:wage_evidence": _("賃上げ報告の証跡のダウンロード"),
 }
@@ -424,6 +443,7 @@ def _declare_actions():
         "backoffice.importrun",
         "backoffice.infosubscriber",
         "backoffice.memberresource",
+        "backoffice.staffnote",  # offered to nobody: a note is never deleted
         "fees.bankstatementimport",
         "fees.bankstatementline",
         "fees.billingcontact",

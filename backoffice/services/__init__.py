@@ -34,9 +34,14 @@ from backoffice.services.imports import (
     report_rows,
     same_file_imports,
 )
+from backoffice.services.notes import add_note, can_edit, edit_note, strike_note
 from backoffice.services.resources import publish_resource, save_resource, unpublish_resource
 
 __all__ = [
+    "add_note",
+    "can_edit",
+    "edit_note",
+    "strike_note",
     "commit_import",
     "confirm_subscription",
     "deliver_dispatch",

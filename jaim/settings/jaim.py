@@ -14,6 +14,9 @@ JAIM_SIGNING_KEY_PASSPHRASE = env("JAIM_SIGNING_KEY_PASSPHRASE", default="")
 # --- fees: a link in an invoice mail opens that invoice's PDF without signing in for this many days.
 JAIM_PDF_LINK_DAYS = env.int("JAIM_PDF_LINK_DAYS", default=30)
 
+# --- staff notes on an establishment's timeline: their author may correct them for this many minutes.
+JAIM_NOTE_EDIT_MINUTES = env.int("JAIM_NOTE_EDIT_MINUTES", default=15)
+
 # --- uploads: size limits, virus scanner and image limits (jaim.uploads, jaim.virus) ------------------------
 JAIM_UPLOAD_MAX_BYTES = env.int("JAIM_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 JAIM_APPLICATION_MAX_BYTES = env.int("JAIM_APPLICATION_MAX_BYTES", default=100 * 1024 * 1024)

@@ -170,6 +170,11 @@ URL_TABLE = {
     "admin:applications_application_confirm_change": staff_only(pk=lambda w: w.application.pk),
     "admin:applications_application_accept_follow_up": staff_only(pk=lambda w: w.application.pk),
     "admin:members_identitychange_confirm": staff_only(pk=lambda w: 1),
+    "backoffice:timeline_establishment": staff_only(pk=lambda w: w.est.pk),
+    "backoffice:timeline_organisation": staff_only(pk=lambda w: w.est.organisation_id),
+    "backoffice:note_edit": staff_only(pk=lambda w: 1),
+    "backoffice:note_strike": staff_only(pk=lambda w: 1),
+    "backoffice:note_attachment": staff_only(pk=lambda w: 1),
 }
 
 # Acts that bind A's establishment or its money: only its managers (docs/decisions.md, "Who may withdraw…").

@@ -13,6 +13,7 @@ STEPS = [
     "demo.roster",
     "demo.lifecycle",
     "demo.backoffice",
+    "demo.timeline",
     "demo.finish",
 ]
 
