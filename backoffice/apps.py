@@ -14,8 +14,8 @@ class BackofficeConfig(AppConfig):
         from members import panels
 
         # Every admin list gets CSV / Excel buttons; the admin index shows the dashboard.
-        exports.install(admin.site)
-        staff_views.install_dashboard(admin.site)
+        admin.site.add_model_admin_hook(exports.add_export_buttons)
+        admin.site.set_index(staff_views.dashboard_context, "backoffice/admin/index.html")
         panels.register_mypage_panel(views.resources_panel, order=20)
         panels.register_mypage_panel(views.information_panel, order=90)
         panels.register_establishment_panel(views.council_panel, order=60)

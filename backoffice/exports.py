@@ -183,20 +183,3 @@ def add_export_buttons(model_admin) -> None:
     model_admin.change_list_template = CHANGELIST_TEMPLATE
     model_admin.changelist_view = changelist_view
     model_admin._backoffice_exports = True
-
-
-class ExportingRegistry(dict):
-    """The admin site's registry, adding the export buttons to every ModelAdmin registered — before or after."""
-
-    def __setitem__(self, model, model_admin):
-        add_export_buttons(model_admin)
-        super().__setitem__(model, model_admin)
-
-
-def install(site) -> None:
-    if isinstance(site._registry, ExportingRegistry):
-        return
-    registry = ExportingRegistry()
-    for model, model_admin in site._registry.items():
-        registry[model] = model_admin
-    site._registry = registry

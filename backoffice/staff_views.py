@@ -114,20 +114,6 @@ def dashboard_context(request) -> dict:
     return out
 
 
-def install_dashboard(site) -> None:
-    """Show the dashboard on the admin index of this site (the app list stays below it)."""
-    if getattr(site, "_backoffice_dashboard", False):
-        return
-    original = site.index
-
-    def index(request, extra_context=None):
-        return original(request, extra_context={**dashboard_context(request), **(extra_context or {})})
-
-    site.index = index
-    site.index_template = "backoffice/admin/index.html"
-    site._backoffice_dashboard = True
-
-
 # --- imports ------------------------------------------------------------------------------------------------------
 
 TEMPLATES = {

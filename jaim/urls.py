@@ -48,9 +48,6 @@ urlpatterns = [
     path("roster/", include("roster.urls")),
 ]
 
-admin.site.site_header = "JAIM 会員管理"
-admin.site.site_title = "JAIM 会員管理"
-admin.site.index_title = "事務局管理画面"
 
 # A database, broker or cache outage is the 503 busy page (with Retry-After), any other error the 500 page.
 handler500 = "jaim.views.server_error"
