@@ -93,7 +93,9 @@ def _form_html(form: RosterSearchForm, params) -> str:
     for name in ("prefecture", "jsic", "as_of"):
         field = form[name]
         help_text = (
-            f'<p class="help" id="{field.auto_id}_helptext">{escape(field.help_text)}</p>' if field.help_text else ""
+            f'<p class="help" id="{field.auto_id}_helptext">{escape(field.help_text)}</p>'
+            if field.help_text
+            else ""
         )
         filters.append(
             f'<div class="field{_has_error(field)}"><label for="{field.id_for_label}">{escape(field.label)}</label>'
