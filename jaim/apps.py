@@ -10,8 +10,8 @@ class JaimConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from jaim import signing  # noqa: F401  registers the deploy check of the signing key
-        from jaim import third_party_labels
         from jaim.roles import sync_staff_groups
+        from jaim.third_party_labels import apply as japanese_third_party_labels
 
         post_migrate.connect(sync_staff_groups, dispatch_uid="jaim.sync_staff_groups")
-        third_party_labels.apply()
+        japanese_third_party_labels()

@@ -225,7 +225,7 @@ def _portal_urls(world):
 
 
 def _admin_urls(world):
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
         yield prefix + "changelist", reverse(prefix + "changelist")
         yield prefix + "add", reverse(prefix + "add")
