@@ -436,9 +436,12 @@ KNOWN_ADMIN_ENGLISH = {
         "type",
         "uploaded",
     },
-    "admin:jaim_outboxmessage_change": {"fees", "fees-paid", "payment", "received"},
+    "admin:jaim_outboxmessage_change": {"credit", "fees", "fees-credit-note", "issued", "note"},
     "admin:jaim_outboxmessage_changelist": {
         "below",
+        "credit",
+        "issued",
+        "note",
         "fees",
         "lifecycle",
         "payment",
