@@ -17,7 +17,7 @@ from applications import forms, selectors, services
 from applications.models import Application, Kind
 from jaim.errors import DomainError
 from members import selectors as member_selectors
-from members.models import JsicCode
+from members.models import EvidenceTemplate, JsicCode
 
 FORMS = {
     "establishment": forms.PayerForm,
@@ -165,8 +165,6 @@ def _render_step(request, app, step, *, form=None, upload_form=None, status=200)
         ctx["addons"] = sorted(selectors.requested_addons(app))
         ctx["templates"] = selectors.evidence_templates(app)
     if step == "shipment":
-        from members.models import EvidenceTemplate
-
         labels = dict(EvidenceTemplate.choices)
         ctx["template_labels"] = [(t, labels.get(t, t)) for t in selectors.evidence_templates(app)]
     if step == "association" and app.association_id:
@@ -393,7 +391,8 @@ def review(request, pk):
             "entries": selectors.code_entries(app),
             "documents": app.documents.select_related("document_type", "association"),
             "pledges": app.pledges.select_related("pledge", "accepted_by"),
-            "templates": selectors.evidence_templates(app),
+            # the templates' labels, not their codes (「その他の分類用」, not `other`)
+            "templates": [EvidenceTemplate(t).label for t in selectors.evidence_templates(app)],
             "membership": member_selectors.open_membership(app.establishment),
             "fee": selectors.applicant_fee_quote(app, month=request.GET.get("notice")),
         },

@@ -11,5 +11,7 @@ class JaimConfig(AppConfig):
 
         from jaim import signing  # noqa: F401  registers the deploy check of the signing key
         from jaim.roles import sync_staff_groups
+        from jaim.third_party_labels import apply as japanese_third_party_labels
 
         post_migrate.connect(sync_staff_groups, dispatch_uid="jaim.sync_staff_groups")
+        japanese_third_party_labels()

@@ -66,6 +66,7 @@ class FastSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        attrs.pop("maxlength", None)  # a CharField's length check: no attribute of a <select>
         options = self._options_html()
         if value not in (None, ""):
             marker = f'<option value="{escape(str(value))}">'

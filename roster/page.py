@@ -92,7 +92,11 @@ def _form_html(form: RosterSearchForm, params) -> str:
     filters = []
     for name in ("prefecture", "jsic", "as_of"):
         field = form[name]
-        help_text = f'<p class="help">{escape(field.help_text)}</p>' if field.help_text else ""
+        help_text = (
+            f'<p class="help" id="{field.auto_id}_helptext">{escape(field.help_text)}</p>'
+            if field.help_text
+            else ""
+        )
         filters.append(
             f'<div class="field{_has_error(field)}"><label for="{field.id_for_label}">{escape(field.label)}</label>'
             f"{field}{_errors(field)}{help_text}</div>"
@@ -102,7 +106,7 @@ def _form_html(form: RosterSearchForm, params) -> str:
         f'<form class="panel roster-search" method="get" action="{reverse("roster:search")}" role="search" '
         f'novalidate><div class="field{_has_error(q)}"><label for="{q.id_for_label}">{escape(q.label)}</label>'
         f'<div class="q-row">{q}<button class="btn" type="submit">{escape(_("検索"))}</button></div>'
-        f'{_errors(q)}<p class="help" id="{q.id_for_label}_help">{escape(q.help_text)}</p></div>'
+        f'{_errors(q)}<p class="help" id="{q.auto_id}_helptext">{escape(q.help_text)}</p></div>'
         f'<details class="filters-box" data-open-wide{opened}><summary>'
         f"{escape(_('絞り込み・基準日（都道府県・産業分類・日付を指定して確認）'))}</summary>"
         f'<div class="filters">{"".join(filters)}</div></details></form>'

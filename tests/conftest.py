@@ -1,6 +1,6 @@
 """Test set-up shared by every app.
 
-Tests marked `postgres`, `redis`, `browser` or `clamav` need the real service. Without it they are skipped with a reason,
+Tests marked `postgres`, `redis`, `browser`, `clamav` or `java` need the real service. Without it they are skipped with a reason,
 except when JAIM_REQUIRE_SERVICES=1 (CI): then a missing service is a failure, never a silent skip."""
 
 import os
@@ -39,12 +39,14 @@ def _missing(marker: str) -> str | None:
 
         if not clamd.available():
             return "needs ClamAV's daemon and sigtool (Debian: clamav-daemon, clamav)"
+    if marker == "java" and not shutil.which("java"):
+        return "needs a Java runtime for the Nu HTML validator (Debian: default-jre-headless)"
     return None
 
 
 @pytest.fixture(autouse=True)
 def _require_services(request):
-    for marker in ("postgres", "redis", "browser", "clamav"):
+    for marker in ("postgres", "redis", "browser", "clamav", "java"):
         if request.node.get_closest_marker(marker):
             reason = _missing(marker)
             if reason:
