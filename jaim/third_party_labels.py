@@ -5,6 +5,8 @@ translation, so the admin showed 「Access attempts」「Static devices」「The
 steps.」 on Japanese pages. The names are set once at start-up (JaimConfig.ready) with the project's own msgids,
 so the English catalogue gives them back in English."""
 
+from typing import Any
+
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
@@ -27,7 +29,7 @@ MODEL_NAMES = {
 
 # field name: (verbose_name, help_text or None); the name is set on every model of the app that has the field,
 # the help text on the admin's form
-FIELDS = {
+FIELDS: dict[str, dict[str, tuple[Any, Any]]] = {
     "axes": {
         "user_agent": (_("ブラウザーの種類"), None),
         "ip_address": (_("IPアドレス"), None),
@@ -119,7 +121,7 @@ def apply() -> None:
     from django.contrib.admin.templatetags import admin_list
 
     # every caller imports it from admin_list when it runs (django.contrib.admin.utils, helpers)
-    admin_list._boolean_icon = _boolean_icon
+    admin_list._boolean_icon = _boolean_icon  # type: ignore[attr-defined]  # private, not in django-stubs
     for label, name in APP_NAMES.items():
         if label in apps.app_configs:
             apps.get_app_config(label).verbose_name = name
