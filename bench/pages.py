@@ -2,7 +2,7 @@
 the company with 50 establishments — queries per page (in process, Django's test client on the same production
 settings) and milliseconds per page (over HTTP from the gunicorn server).
 
-Staff must pass the second factor (issue 8): the harness opens a session the way a verified login leaves it
+Staff must pass the second factor (security): the harness opens a session the way a verified login leaves it
 (as tests/security/helpers.verified_login does) for the seeded administrator, who has a confirmed TOTP device."""
 
 import statistics

@@ -1,4 +1,4 @@
-"""Demo lifecycle (issue 6): the renewal question waiting for the demo company's answer on My Page, a withdrawal
+"""Demo lifecycle: the renewal question waiting for the demo company's answer on My Page, a withdrawal
 request waiting for the secretariat, a lapsed site (unpaid renewal fee), two wage-increase reports (one meeting
 its target, one below it with the additional report due), and one run of every lifecycle job for today (JobRun).
 

@@ -171,7 +171,7 @@ class SequenceAdmin(ReadOnlyAdmin):
     list_display = ["prefix", "last_value"]
 
 
-# --- retention (issue 8 §10) -----------------------------------------------------------------------------------
+# --- retention (security) -----------------------------------------------------------------------------------
 
 
 @admin.register(RetentionPolicy)

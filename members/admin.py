@@ -509,7 +509,7 @@ class IdentityChangeAdmin(HistoryAdmin):
         return self._confirm_page(request, changes, form, action="confirm_effective_action")
 
 
-# --- retention: anonymise personal data after the retention period (issue 8 §10) ------------------------------
+# --- retention: anonymise personal data after the retention period (security) ------------------------------
 
 
 @admin.action(description=_("保存期間を過ぎた事業所の個人情報を匿名化する"), permissions=["delete"])

@@ -772,7 +772,7 @@ def record_association_membership(
     return am
 
 
-# --- retention: anonymise personal data after the retention period (issue 8 §10) ------------------------------
+# --- retention: anonymise personal data after the retention period (security) ------------------------------
 
 ANONYMISED = "（匿名化済み）"
 ANONYMISED_PHONE = "0000000000"
@@ -882,7 +882,7 @@ def anonymise_establishment(
     return counts
 
 
-# --- association member lists sent by the associations (issue 10, backoffice imports) -------------------------
+# --- association member lists sent by the associations (backoffice imports) -------------------------
 
 
 @transaction.atomic

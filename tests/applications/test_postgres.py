@@ -1,5 +1,5 @@
 """PostgreSQL: the staff queue is read in order of receipt from its own index, whatever the number of decided
-applications (issue 7: 7.2 s at 100,000 establishments, the planner walking submitted_at over every application)."""
+applications (scale: 7.2 s at 100,000 establishments, the planner walking submitted_at over every application)."""
 
 import datetime as dt
 

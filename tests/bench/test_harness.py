@@ -1,4 +1,4 @@
-"""The benchmark harness's own rules (issue 7 §2–3): it refuses to run anywhere but a dedicated PostgreSQL database,
+"""The benchmark harness's own rules (scale): it refuses to run anywhere but a dedicated PostgreSQL database,
 compares every figure with the target of the issue that owns it, and says PASS or FAIL in RESULTS.md."""
 
 import os
@@ -109,10 +109,10 @@ def test_every_figure_meeting_its_target_passes():
 @pytest.mark.parametrize(
     ("path", "value", "figure"),
     [
-        ("http.scenarios.name.ratio", 0.349, "roster name search: req/s ÷ trivial"),  # issue 5: ≥ 35 %
+        ("http.scenarios.name.ratio", 0.349, "roster name search: req/s ÷ trivial"),  # roster speed: ≥ 35 %
         ("http.scenarios.corporate_number.ratio", 0.499, "法人番号 lookup: req/s ÷ trivial"),  # ≥ 50 %
         ("http.scenarios.as_of.p99_ms", 100.0, "as-of-date lookup (法人番号 + date): p99"),  # < 100 ms
-        ("pdf.ratio", 1.51, "invoice PDF: ms, ratio to the Latin layout"),  # issue 4: ≤ 1.5×
+        ("pdf.ratio", 1.51, "invoice PDF: ms, ratio to the Latin layout"),  # invoice PDF speed: ≤ 1.5×
         ("pages.invoices.full.queries", 14, "admin: invoices: queries per page (N vs N/10)"),  # must not grow
         (
             "renewal.full.queries_per_membership",

@@ -1,4 +1,4 @@
-"""seed_bench (issue 7 §1): N establishments in bulk whose data is what the services would have produced — valid
+"""seed_bench (scale): N establishments in bulk whose data is what the services would have produced — valid
 法人番号, readings in katakana, every prefecture, eligible JSIC codes, members in every status with their history
 (R9 listing after payment, R11 withdrawal, R12 re-joining, R13/R14 renames and relocations, lapse and
 reinstatement), invoices and payments that add up (F1, F6, F7, F13), applications in every state, a company with

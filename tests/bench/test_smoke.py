@@ -1,4 +1,4 @@
-"""`make bench` is not part of `make test`, but this smoke run is (issue 7 §4), so the harness never rots: the
+"""`make bench` is not part of `make test`, but this smoke run is (scale), so the harness never rots: the
 whole harness in quick mode at N = 1,000 on its own PostgreSQL database (copied from the test database, dropped
 afterwards), gunicorn on a free loopback port, wrk runs of one second. It checks that every measurement was made
 and is sane — not the timing targets (no timed tests): those are for the full run."""

@@ -1,4 +1,4 @@
-"""Issue 9, journey 1 — an establishment in a real browser: sign up, verify the address from the outbox mail, register
+"""Portal quality, journey 1 — an establishment in a real browser: sign up, verify the address from the outbox mail, register
 the company and two sites (the postal code fills the address), apply for one with a printing (JSIC 15) code and its
 documents, get returned for correction, fix and resubmit; after approval see the invoice and download its PDF;
 after payment download the receipt and the membership confirmation PDF.

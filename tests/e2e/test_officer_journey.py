@@ -1,4 +1,4 @@
-"""Issue 9, journey 3 — an immigration officer (anonymous) checks the public roster in a real browser: searches by a
+"""Portal quality, journey 3 — an immigration officer (anonymous) checks the public roster in a real browser: searches by a
 company name typed in half-width katakana and by 法人番号, opens the entry URL read from the QR code of a member's
 confirmation PDF (decoded from the rendered page, as a phone camera would), and checks that a withdrawn
 establishment was a member on a past date (domain.md §7: membership verified *on a date*)."""

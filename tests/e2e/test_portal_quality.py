@@ -1,4 +1,4 @@
-"""Issue 9 §3 in a real browser, beyond the journeys: the portal can be used with the keyboard alone (skip link
+"""Portal quality in a real browser, beyond the journeys: the portal can be used with the keyboard alone (skip link
 first, a sensible focus order, the error summary takes the focus and leads to the field), and work done in the
 background — PDFs rendered by a Celery task — shows its state ("作成中") and the page updates itself instead of
 a request that hangs."""

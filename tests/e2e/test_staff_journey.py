@@ -1,4 +1,4 @@
-"""Issue 9, journey 2 — JAIM staff in the Django admin, in a real browser: a reviewer signs in with the second
+"""Portal quality, journey 2 — JAIM staff in the Django admin, in a real browser: a reviewer signs in with the second
 factor (TOTP), works the queue oldest first (R7: in order of receipt), returns one application with the
 deficiencies and approves the next; finance records the bank transfer (F7) and the membership becomes active and
 listed (R9). The applications were filled and submitted through the services (journey 1 drives the portal)."""

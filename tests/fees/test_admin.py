@@ -184,7 +184,7 @@ def test_invoice_list_years_and_fiscal_years_are_those_a_distinct_over_every_inv
     client, finance, invoice
 ):
     """The date hierarchy's years and the fiscal-year choices come from index probes, not from a DISTINCT over every
-    invoice (issue 7); they must offer the same years, filtered or not."""
+    invoice (scale); they must offer the same years, filtered or not."""
     from fees.admin import InvoiceListQuerySet, distinct_values_by_index
 
     FeeScheduleFactory(fiscal_year=2028)

@@ -1,5 +1,5 @@
 """PostgreSQL: the invoices admin reads a page in its default order (newest issue date first) from an index instead
-of sorting every invoice (issue 7: the list query took 570 ms at 267,000 invoices)."""
+of sorting every invoice (scale: the list query took 570 ms at 267,000 invoices)."""
 
 import datetime as dt
 

@@ -26,7 +26,7 @@ def owner_invoice(db, django_capture_on_commit_callbacks):
     user, org = head_office()
     est = EstablishmentFactory(organisation=org)
     m = membership_for(est, fee_notice_date=dt.date(2026, 6, 10))
-    # execute: the PDF task has run (until it has, the page shows 作成中 instead of the links — issue 9)
+    # execute: the PDF task has run (until it has, the page shows 作成中 instead of the links — portal quality)
     with django_capture_on_commit_callbacks(execute=True):
         inv = services.bill_new_membership(
             m, notice_date=dt.date(2026, 6, 10), application_date=dt.date(2026, 5, 1)

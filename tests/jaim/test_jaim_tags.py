@@ -1,4 +1,4 @@
-"""The portal's date filters (jaim/templatetags/jaim_tags.py): Japanese style days and fiscal years (issue 9)."""
+"""The portal's date filters (jaim/templatetags/jaim_tags.py): Japanese style days and fiscal years (portal quality)."""
 
 import datetime as dt
 import zoneinfo

@@ -1,4 +1,4 @@
-"""Field eligibility: the nearest entry among a code and its ancestors decides (issue 2 §8)."""
+"""Field eligibility: the nearest entry among a code and its ancestors decides (domain rules)."""
 
 import pytest
 

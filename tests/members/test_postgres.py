@@ -1,5 +1,5 @@
 """PostgreSQL: the establishments a user may act for are found from the user's accesses by index, never by walking
-the establishment table (issue 7: My Page of a 50-establishment company, 145 ms at 10,000 → 1,029 ms at 100,000)."""
+the establishment table (scale: My Page of a 50-establishment company, 145 ms at 10,000 → 1,029 ms at 100,000)."""
 
 import pytest
 from django.db import connection

@@ -1,4 +1,4 @@
-"""The roster search's hot path (issue 7, profiled in bench/RESULTS.md): the pre-rendered page shell, answers
+"""The roster search's hot path (scale, profiled in bench/RESULTS.md): the pre-rendered page shell, answers
 cached with their roster version, the search in SQL (LIKE taken literally, one query for a page and its count),
 the inputs rendered in Python. Each must give what the ordinary path gave."""
 

@@ -1,6 +1,6 @@
 """Organisation A with one of everything (built through the apps' services), and the people who must NOT see it.
 
-Used by the access matrix (issue 8 item 4). Dates: A's membership is active since 2026-06-20 and the world is
+Used by the access matrix (security). Dates: A's membership is active since 2026-06-20 and the world is
 built on 2027-01-20 (the FY2026 wage-report period is open), so every portal page of A has something to show."""
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""The access matrix (issue 8 item 4): every URL pattern of the project, requested with the objects of organisation
+"""The access matrix (security): every URL pattern of the project, requested with the objects of organisation
 A by everyone who must not act for A — a user of organisation B, the site-only user of A's OTHER establishment, a
 support organisation without a grant, an anonymous visitor and staff of each group (staff work in the admin; the
 portal pages of A are for the people acting for A). Every refusal is a 404/403 (anonymous: the login page), shows

@@ -1,4 +1,4 @@
-"""Issue 8 §5: who changed whose group membership and permissions, and when — readable in the admin."""
+"""Security: who changed whose group membership and permissions, and when — readable in the admin."""
 
 import pytest
 from django.contrib.auth.models import Group, Permission

@@ -1,4 +1,4 @@
-"""Issue 8 §1 in a real browser: the portal's 2FA pages and the Django admin work under the CSP — Chromium reports
+"""Security in a real browser: the portal's 2FA pages and the Django admin work under the CSP — Chromium reports
 no violation (an inline script, style or handler anywhere would be refused and logged)."""
 
 import os

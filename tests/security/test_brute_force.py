@@ -1,4 +1,4 @@
-"""Issue 8 §3: lockout per user+IP on the portal and admin login (django-axes), not fooled by X-Forwarded-For;
+"""Security: lockout per user+IP on the portal and admin login (django-axes), not fooled by X-Forwarded-For;
 password reset says the same for every address and is rate-limited per IP and per address."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Issue 8 §9: faults against the real services. Redis (the broker) unreachable: the portal keeps working, mail
+"""Security: faults against the real services. Redis (the broker) unreachable: the portal keeps working, mail
 waits in the database outbox and goes out through a real worker once Redis is back. The shared Redis is never
 stopped: the app is pointed at a closed port instead."""
 

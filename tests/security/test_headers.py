@@ -1,4 +1,4 @@
-"""Issue 8 §1: production settings, CSP and the other headers on every response, no-store for signed-in pages."""
+"""Security: production settings, CSP and the other headers on every response, no-store for signed-in pages."""
 
 import os
 import re

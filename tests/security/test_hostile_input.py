@@ -1,4 +1,4 @@
-"""Hostile input (issue 8 item 6): Hypothesis drives every portal form of organisation A, the sign-up form, the
+"""Hostile input (security): Hypothesis drives every portal form of organisation A, the sign-up form, the
 public roster page and its API with NUL bytes, 1 MB strings, full-width and combining characters, emoji, HTML and
 SQL fragments. No answer is a 500, and markup that was stored is shown as text in the portal, the admin change page
 and the PDFs — never executed."""

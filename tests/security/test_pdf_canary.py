@@ -1,4 +1,4 @@
-"""PDF rendering with hostile names (issue 8 item 8): a company and establishment named with `<img src=…>`,
+"""PDF rendering with hostile names (security): a company and establishment named with `<img src=…>`,
 `<link href=file:///etc/passwd>` and CSS `@import` pointing at a canary HTTP server on loopback. The receipt, the
 credit note, the roster confirmation and the roster export PDF are rendered: the canary receives zero requests,
 nothing from /etc/passwd is printed and the PDF embeds no more images than with a plain name. (Invoice and fee

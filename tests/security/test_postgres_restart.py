@@ -1,4 +1,4 @@
-"""Issue 8 §9: PostgreSQL restarted during a burst of submissions. Every sign-up that got the success page exists
+"""Security: PostgreSQL restarted during a burst of submissions. Every sign-up that got the success page exists
 exactly once with its mail in the outbox, the others got the busy page (503 「ただいま混み合っています」 with
 Retry-After, never a 500: the database was only restarting), and the running app recovers without
 a restart. Runs against a private throwaway cluster (initdb under a temp dir, its own port and socket dir), started

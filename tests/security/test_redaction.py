@@ -1,4 +1,4 @@
-"""Issue 8 §5: personal data, passwords and tokens never appear in logs, error e-mails or task payloads.
+"""Security: personal data, passwords and tokens never appear in logs, error e-mails or task payloads.
 Canary values go through sign-up, verification, failed logins, lockout and password reset; then every log line,
 every error report and every Celery message is searched for them."""
 

@@ -1,4 +1,4 @@
-"""Issue 8 §10: past the retention period (data) after withdrawal, staff anonymise an establishment's personal data
+"""Security: past the retention period (data) after withdrawal, staff anonymise an establishment's personal data
 in one admin action; invoices, the roster history and member numbers stay."""
 
 import datetime as dt

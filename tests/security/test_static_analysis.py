@@ -1,4 +1,4 @@
-"""Issue 8 §11: bandit is clean over the project's code (offline, so it runs with the suite); every accepted finding
+"""Security: bandit is clean over the project's code (offline, so it runs with the suite); every accepted finding
 is justified on its own line. pip-audit needs the advisory database over the network: `make audit` only."""
 
 import importlib.util

@@ -1,4 +1,4 @@
-"""Issue 8 §2: staff pass TOTP before any admin page; portal users may turn it on; recovery codes."""
+"""Security: staff pass TOTP before any admin page; portal users may turn it on; recovery codes."""
 
 import time
 

@@ -1,4 +1,4 @@
-"""Upload attacks (issue 8 item 7) through the portal's upload form and the wage-report evidence: HTML, SVG and
+"""Upload attacks (security) through the portal's upload form and the wage-report evidence: HTML, SVG and
 polyglot files named .pdf/.png, a decompression bomb, zero-byte files, hostile names (`../`, control characters,
 200 Japanese characters). Refused (nothing stored) or stored under a generated name, and served back only as an
 attachment with nosniff."""
