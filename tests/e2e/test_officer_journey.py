@@ -45,6 +45,12 @@ def test_officer_finds_members_by_half_width_kana_and_corporate_number_follows_t
         city="仙台市宮城野区",
         on=on - dt.timedelta(days=400),
     )
+    listed(  # a kanji name: only its reading (フリガナ) is kana
+        org_name="株式会社東海精密",
+        name_kana="トウカイセイミツ",
+        est_name="名古屋工場",
+        on=on - dt.timedelta(days=200),
+    )
     withdrawn_on = on - dt.timedelta(days=60)
     withdraw(aoba, on=withdrawn_on)
     was_member_on = on - dt.timedelta(days=100)
@@ -70,6 +76,13 @@ def test_officer_finds_members_by_half_width_kana_and_corporate_number_follows_t
     expect(results).to_contain_text("株式会社ミドリ化成")
     expect(results).not_to_contain_text("アオバ")
     officer.check_page("roster-results-kana")
+
+    # A kanji-named company found by its reading typed in hiragana (the reading itself is never shown)
+    page.fill("#id_q", "とうかいせいみつ")
+    officer.submit("検索")
+    expect(results).to_contain_text("株式会社東海精密")
+    expect(results).not_to_contain_text("トウカイセイミツ")
+    officer.shot("roster-results-reading")
 
     # 法人番号, typed in full-width digits with hyphens as it is often copied
     page.fill("#id_q", "４－０１１０－０１０９－８９９３")
