@@ -26,7 +26,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import escape as xml_escape  # nosec B406 - escapes text we write; nothing is parsed
 
 from django.utils import timezone
 from django.utils.translation import gettext as _

@@ -17,12 +17,15 @@ TOUR = ROOT / "docs" / "tour"
 PICKS = [
     ("01-mypage-correction-request.png", "establishment_journey", "applicant-mypage-returned", 900, 960),
     ("02-wizard-step-errors.png", "establishment_journey", "applicant-wizard-shipment-error", 1000, 960),
-    ("03-wizard-review.png", "establishment_journey", "applicant-wizard-review", 1150, 960),
+    ("03-wizard-review.png", "establishment_journey", "applicant-wizard-review", 1700, 960),
     ("04-establishment-invoice-receipt.png", "establishment_journey", "applicant-paid-and-listed", 1500, 960),
     ("05-phone-invoice-cards.png", "establishment_journey", "applicant-paid-and-listed-phone", 1900, 390),
     ("06-admin-queue.png", "staff_journey", "reviewer-queue-oldest-first", 620, 960),
     ("07-roster-search-kana.png", "officer_journey", "officer-roster-results-kana", 1050, 960),
     ("08-roster-entry-past-date.png", "officer_journey", "officer-withdrawn-entry-past-date", 880, 960),
+    ("09-review-workspace.png", "staff_journey", "reviewer-in-review", 1400, 960),
+    ("10-roster-bulk-check.png", "officer_bulk_check", "officer-bulk-check-results", 1100, 960),
+    ("11-roster-search-reading.png", "officer_journey", "officer-roster-results-reading", 900, 960),
 ]
 
 
