@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jaim.states import choice_flags
 from members.models import (
     AddOn,
     Association,
@@ -204,6 +205,7 @@ class PledgeText(models.Model):
         return f"{self.title}（第{self.version}版）"
 
 
+@choice_flags("status", "kind")
 class Application(models.Model):
     """One application for one establishment. Status moves only through applications.services."""
 

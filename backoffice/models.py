@@ -9,12 +9,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from jaim.states import choice_flags
 from jaim.validators import PREFECTURES, validate_corporate_number
 from members.models import Establishment, Organisation
 
 # --- imports ---------------------------------------------------------------------------------------------
 
 
+@choice_flags("status")
 class ImportRun(models.Model):
     """One uploaded file: previewed (a dry run that wrote nothing), then imported as a whole or not at all.
     The per-row report (accepted and rejected rows with their messages) is kept for download."""
@@ -172,6 +174,7 @@ class CouncilRecord(models.Model):
 # --- exports ---------------------------------------------------------------------------------------------
 
 
+@choice_flags("status")
 class ExportJob(models.Model):
     """One export of an admin list (as filtered on screen) to CSV or Excel. Large lists are written by a
     task; the file is kept in the private storage and downloaded by the person who asked for it."""
@@ -224,6 +227,7 @@ class ExportJob(models.Model):
 # --- announcements (制度情報) ---------------------------------------------------------------------------
 
 
+@choice_flags("status")
 class Announcement(models.Model):
     """A notice staff write once and send to chosen audiences; published ones appear in the public archive."""
 
@@ -328,6 +332,7 @@ class AnnouncementDispatch(models.Model):
         return [str(labels.get(a, a)) for a in self.audiences]
 
 
+@choice_flags("status")
 class InfoSubscriber(models.Model):
     """A person who signed up for the free information service (制度情報メール, FAQ 3-4-5) — anyone, including
     former members. Active only after confirming the e-mail (double opt-in); unsubscribes with one link."""
@@ -374,6 +379,7 @@ def resource_upload_to(instance, filename: str) -> str:
     return f"backoffice/resources/{uuid.uuid4().hex}.{instance.extension or 'bin'}"
 
 
+@choice_flags("kind")
 class MemberResource(models.Model):
     """A file or a page for members only (e.g. exam-preparation materials, FAQ 3-4-2): visible to people acting
     for an establishment whose membership is active."""

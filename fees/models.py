@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jaim.states import choice_flags
 from jaim.validators import PREFECTURES, validate_phone, validate_postal_code
 from members.models import Establishment, Membership, Organisation
 
@@ -158,6 +159,7 @@ class BillingContact(models.Model):
         return f"{self.get_prefecture_display()}{self.city}{self.address_line}"
 
 
+@choice_flags("status", "kind", "method")
 class Invoice(models.Model):
     """An invoice (請求書). Immutable once issued: number, buyer, lines and total never change (a PostgreSQL
     trigger refuses it); corrections are credit notes (F13). Only status, PDF and notice fields move."""

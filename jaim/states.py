@@ -39,3 +39,22 @@ def move(obj, to: str, *, transitions: dict, actor=None, note: str = "", field: 
     setattr(obj, field, to)
     audit(obj, f"{field}:{to}", actor=actor, from_status=current, to_status=to, note=note)
     return obj
+
+
+def choice_flags(*fields: str):
+    """Class decorator: a read-only `is_<choice>` property for every choice of each named field
+    (`Application.is_returned`, `Invoice.is_transfer`), so that templates ask the object — `{% if app.is_returned %}`
+    — instead of comparing it with a code they would have to spell ("RETURNED"), which fails silently when misspelt.
+    Two fields' choices may not produce the same name (refused at import)."""
+
+    def decorate(cls):
+        for field_name in fields:
+            for value in cls._meta.get_field(field_name).choices:
+                code = value[0]
+                name = "is_" + str(code).lower().replace("-", "_")
+                if hasattr(cls, name):
+                    raise TypeError(f"{cls.__name__}.{name} exists already ({field_name}={code!r})")
+                setattr(cls, name, property(lambda self, f=field_name, c=code: getattr(self, f) == c))
+        return cls
+
+    return decorate

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from jaim.dates import fiscal_year_end, fiscal_year_start, japanese_date
+from jaim.states import choice_flags
 from members.models import Membership
 
 # --- renewal (F7, F8, R16) -----------------------------------------------------------------------------------
@@ -254,6 +255,7 @@ class Reminder(models.Model):
 # --- withdrawal (R11, R12, F8) ---------------------------------------------------------------------------------
 
 
+@choice_flags("status", "source")
 class WithdrawalRequest(models.Model):
     """退会する (R11): the details the member sent, the secretariat's confirmation, and the day it took effect.
     Also made when a member answers the renewal confirmation with "withdraw at the end of this year" (F8)."""
@@ -468,6 +470,7 @@ class WageReportPeriod(models.Model):
         return self.target_sme_pct if sme else self.target_large_pct
 
 
+@choice_flags("status")
 class WageReport(models.Model):
     """One establishment's wage-increase report for one year, or the flag that it is missing after the deadline.
     Below the target for the company's size, an additional report becomes due (§6)."""

@@ -12,13 +12,18 @@ def establishment_panel(request, establishment):
     if status["membership"] is None:
         return None
     season = status["season"]
+    may_manage = member_selectors.may_manage(request, establishment)
+    withdrawal = status.get("withdrawal")
     return (
         "lifecycle/panel_establishment.html",
         {
             **status,
             "est": establishment,
             "today": on,
-            "may_manage": member_selectors.may_manage(request, establishment),
+            "may_manage": may_manage,
+            # the decisions the page shows as buttons (the template asks, it does not decide)
+            "can_withdraw": status["membership"].is_active and not withdrawal and may_manage,
+            "can_cancel_withdrawal": bool(withdrawal and withdrawal.is_pending and may_manage),
             "year_end": fiscal_year_end(season.previous_year)
             if season
             else fiscal_year_end(fiscal_year_of(on)),

@@ -168,6 +168,7 @@ def todo_for_user(user, on: dt.date) -> list[dict]:
             items.append(
                 {
                     "kind": "renewal",
+                    "is_renewal": True,
                     "due": season.answer_deadline,
                     "establishment": t.membership.establishment,
                     "season": season,
@@ -188,6 +189,7 @@ def todo_for_user(user, on: dt.date) -> list[dict]:
                 items.append(
                     {
                         "kind": "wage",
+                        "is_wage": True,
                         "due": period.closes_on,
                         "establishment": m.establishment,
                         "period": period,
@@ -209,6 +211,7 @@ def todo_for_user(user, on: dt.date) -> list[dict]:
             items.append(
                 {
                     "kind": kind,
+                    f"is_{kind}": True,
                     "due": r.additional_due_on or period.closes_on,
                     "establishment": r.membership.establishment,
                     "period": period,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from jaim.states import choice_flags
 from jaim.validators import (
     PREFECTURES,
     validate_corporate_number,
@@ -489,6 +490,7 @@ class FieldEligibility(models.Model):
         return f"{self.jsic_id} {'○' if self.eligible else '×'}"
 
 
+@choice_flags("status")
 class Membership(models.Model):
     """A supporting membership (賛助会員) of one establishment. Re-joining after withdrawal is a new one (R12)."""
 
@@ -575,6 +577,7 @@ class MembershipTerm(models.Model):
         return f"{self.membership} {self.fiscal_year}年度"
 
 
+@choice_flags("kind")
 class IdentityChange(models.Model):
     """A merger/split (R13) or relocation (R14): old and new names side by side from accepted_on until the new
     company or site operates (effective_on); then follow-up documents are due."""

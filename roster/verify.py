@@ -285,6 +285,10 @@ class RowResult:
         return status_label(self.status)
 
     @property
+    def is_never_listed(self) -> bool:
+        return self.status == NEVER_LISTED
+
+    @property
     def kind_label(self) -> str:
         return {CORPORATE_NUMBER: _("法人番号"), MEMBER_NUMBER: _("会員番号")}.get(self.kind, "")
 
