@@ -101,3 +101,32 @@ def strike_note(note: StaffNote, *, reason: str, by) -> StaffNote:
     note.save(update_fields=["struck_at", "struck_by", "strike_reason"])
     audit(note, "struck", actor=by, note=reason)
     return note
+
+
+ANONYMISED_NOTE = "（保存期間の経過により匿名化済み）"
+
+
+def anonymise_notes(sender=None, *, establishment, **kwargs) -> int:
+    """Past the retention period (members.services.anonymise_establishment sends establishment_anonymised): staff
+    notes may name the site's people, so their text, strike reason and field history are replaced and their
+    attachments removed from storage. The notes themselves stay (never deleted), so the timeline still shows that a
+    call or visit took place. Returns the number of notes scrubbed; safe to run twice."""
+    notes = StaffNote.objects.filter(establishment=establishment)
+    names = [n for n in notes.exclude(attachment="").values_list("attachment", flat=True) if n]
+    count = notes.exclude(text=ANONYMISED_NOTE).count()
+    notes.update(
+        text=ANONYMISED_NOTE,
+        strike_reason="",
+        attachment="",
+        attachment_name="",
+        attachment_type="",
+        attachment_size=None,
+    )
+    StaffNote.history.filter(establishment_id=establishment.pk).update(
+        text=ANONYMISED_NOTE, strike_reason="", attachment="", attachment_name=""
+    )
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        transaction.on_commit(lambda n=name: default_storage.delete(n))
+    return count

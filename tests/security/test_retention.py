@@ -154,3 +154,33 @@ def test_reviewers_cannot_anonymise(client):
     )
     assert response.status_code in (200, 302, 403)
     assert Establishment.objects.get(pk=est.pk).phone == "0581234567"
+
+
+@time_machine.travel(dt.datetime(2032, 6, 1, 12, tzinfo=dt.UTC))
+def test_anonymising_scrubs_the_staff_notes_of_the_site_but_keeps_that_they_were_written():
+    """Staff notes may name the site's people (「山田様より電話」): past retention their text, strike reason, history
+    and attachments go; the notes stay (never deleted), so the timeline still shows a call took place."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from backoffice.models import StaffNote
+    from backoffice.services.notes import ANONYMISED_NOTE
+
+    est, _membership = _withdrawn_site()
+    other, _ = _withdrawn_site()
+    staff = staff_user()
+    name = default_storage.save("backoffice/notes/test-attachment.pdf", ContentFile(b"%PDF-1.4 memo"))
+    note = StaffNote.objects.create(
+        establishment=est, kind="PHONE", text="担当の山田様（090-1234-5678）より退会の相談", author=staff,
+        attachment=name, attachment_name="山田様メモ.pdf", attachment_type="application/pdf", attachment_size=13,
+    )  # fmt: skip
+    StaffNote.objects.filter(pk=note.pk).update(strike_reason="山田様の依頼で訂正")
+    kept = StaffNote.objects.create(establishment=other, kind="MEMO", text="別の事業所のメモ", author=staff)
+
+    services.anonymise_establishment(est, by=staff)
+
+    note.refresh_from_db()
+    assert note.text == ANONYMISED_NOTE and note.strike_reason == "" and not note.attachment
+    assert note.attachment_name == "" and note.kind == "PHONE" and note.author == staff  # the fact remains
+    assert not StaffNote.history.filter(id=note.pk, text__contains="山田").exists()
+    assert StaffNote.objects.get(pk=kept.pk).text == "別の事業所のメモ"  # another site's notes untouched
