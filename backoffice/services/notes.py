@@ -125,8 +125,10 @@ def anonymise_notes(sender=None, *, establishment, **kwargs) -> int:
     StaffNote.history.filter(establishment_id=establishment.pk).update(
         text=ANONYMISED_NOTE, strike_reason="", attachment="", attachment_name=""
     )
+    from functools import partial
+
     from django.core.files.storage import default_storage
 
     for name in names:
-        transaction.on_commit(lambda n=name: default_storage.delete(n))
+        transaction.on_commit(partial(default_storage.delete, name))
     return count
