@@ -202,3 +202,9 @@ def guide_for(user) -> Guide:
     places = [place_of(e, apps.get(e.pk)) for e in establishments]
     todo = [p for p in places if p.waits_for_us]
     return Guide(next=todo[0] if todo else None, places=places)
+
+
+def place_for_establishment(establishment) -> Place:
+    """One establishment's place on the path, for its own page (two queries)."""
+    application = _open_new_applications([establishment]).get(establishment.pk)
+    return place_of(establishment, application)

@@ -75,3 +75,12 @@ def mypage_panel(request):
 def guide_panel(request):
     """The next step first, then each establishment's place on 法人 → 事業所 → 申請 → 審査 → 入金 → 名簿掲載."""
     return ("applications/panel_guide.html", {"guide": guide.guide_for(request.user)})
+
+
+def establishment_guide_panel(request, establishment):
+    """At the top of the establishment page: where it stands on 法人 → 事業所 → 申請 → 審査 → 入金 → 名簿掲載, what is
+    missing and the next action (as on My Page)."""
+    return (
+        "applications/panel_guide_establishment.html",
+        {"place": guide.place_for_establishment(establishment)},
+    )

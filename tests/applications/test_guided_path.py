@@ -126,3 +126,19 @@ def test_a_withdrawn_site_rejoins_by_a_new_application_r12_and_a_lapsed_one_pays
     lapse(membership_for(other, active_on=dt.date(2026, 4, 10)), on=dt.date(2027, 4, 1))
     (place,) = guide_for(other_user).places
     assert _current(place) == "payment" and "失効" in place.missing and "#fees" in place.action.url
+
+
+def test_the_establishment_page_shows_where_the_site_stands_and_its_next_action(client):
+    """The path is on the site's own page too, at the top: without an application the step 申請 is current and the
+    page offers to start one; once submitted, 審査 is current and nothing is asked of the applicant."""
+    user, est = applicant()
+    client.force_login(user)
+    url = reverse("members:establishment_detail", args=[est.pk])
+    html = client.get(url).content.decode()
+    guide = html[html.index('id="guide"') : html.index("</section>", html.index('id="guide"'))]
+    assert "入会の手続きの状況" in guide and 'aria-current="step">申請' in guide
+    assert reverse("applications:start") in guide
+    submitted(est, user)
+    guide = client.get(url).content.decode()
+    guide = guide[guide.index('id="guide"') : guide.index("</section>", guide.index('id="guide"'))]
+    assert 'aria-current="step">審査' in guide and reverse("applications:start") not in guide
