@@ -97,6 +97,9 @@ class Planner(Money):
         self.support_orgs: list[Org] = []
         self._story_names = [s for s, _w in STORIES]
         self._story_weights = [w for _s, w in STORIES]
+        self._applicants = (
+            0  # the first applicants take each state in turn, so every state exists at any date
+        )
         self.regular_associations = dict(ctx.associations)
         self.renewal_years = [
             fy for fy, debit in sorted(ctx.debit_dates.items()) if OPENED < dt.date(fy, 2, 1) <= self.today
@@ -262,7 +265,11 @@ class Planner(Money):
         if story in ("lapsed", "reinstated") and renewal_cut is None:
             story = "active"
         if story == "applicant":
-            state = rng.choices(_APPLICANT_NAMES, _APPLICANT_WEIGHTS)[0]
+            if self._applicants < len(_APPLICANT_NAMES):
+                state = _APPLICANT_NAMES[self._applicants]
+            else:
+                state = rng.choices(_APPLICANT_NAMES, _APPLICANT_WEIGHTS)[0]
+            self._applicants += 1
             self.new_application(site, state, start=self.day_between(today - days(150), today - days(3)))
             return
         if story == "awaiting_payment":
