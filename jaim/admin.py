@@ -112,15 +112,48 @@ class OutboxAttemptInline(admin.TabularInline):
         return False
 
 
+class OutboxKindFilter(admin.SimpleListFilter):
+    """The kinds of mail by their names (the codes stay in the query string only)."""
+
+    title = "種類"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        from jaim.mail import kind_label
+
+        kinds = OutboxMessage.objects.order_by().values_list("kind", flat=True).distinct()
+        return sorted(((k, kind_label(k)) for k in kinds), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
     # Failed mails: filter on 状態 = 送信失敗; each row shows the last error and the attempts below.
-    list_display = ["created_at", "kind", "to", "subject", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_display = [
+        "created_at",
+        "kind_label",
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    ]
     inlines = [OutboxAttemptInline]
-    list_filter = ["status", "kind"]
+    list_filter = ["status", OutboxKindFilter]
     search_fields = ["to", "subject", "dedupe_key"]
+    # the kind by its name; the dedupe key (an internal code) stays searchable but is not shown
+    exclude = ["kind", "dedupe_key"]
     date_hierarchy = "created_at"
     actions = ["resend"]
+
+    @admin.display(description="種類", ordering="kind")
+    def kind_label(self, obj):
+        from jaim.mail import kind_label
+
+        return kind_label(obj.kind)
 
     def get_fields(self, request, obj=None):
         # Staff read what was sent, but never a live sign-up or password-reset link: that would let anyone with
@@ -128,7 +161,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
         return [("body_without_secrets" if f == "body" else f) for f in super().get_fields(request, obj)]
 
     def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "body_without_secrets"]
+        return [*super().get_readonly_fields(request, obj), "kind_label", "body_without_secrets"]
 
     @admin.display(description="本文")
     def body_without_secrets(self, obj):

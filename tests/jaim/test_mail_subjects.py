@@ -29,3 +29,13 @@ def test_the_renewal_notice_subject_names_the_deadline_with_its_year():
     establishment = SimpleNamespace(organisation=org, name="本社工場")
     subject, _body = _render("lifecycle_renewal_notice", {"season": season, "establishment": establishment})
     assert "回答期限 2027年2月19日" in subject
+
+
+def test_every_kind_of_mail_has_a_name_for_the_outbox():
+    """The outbox lists mails by what they are (「請求書の発行」), never by code: every template has its label."""
+    from jaim.mail import KIND_LABELS, kind_label
+
+    templates = {p.stem for p in MAIL_DIR.glob("*.txt")}
+    assert templates - set(KIND_LABELS) == set()
+    assert kind_label("fees_invoice_issued") == "請求書の発行"
+    assert kind_label("no_such_kind") == "その他のメール"
