@@ -71,3 +71,19 @@ def worker_with_beat(env: dict, tmp: Path, log: Path, *extra: str):
 def gunicorn(env: dict, log: Path):
     """gunicorn with the project's configuration module (jaim/gunicorn.py), as the image runs it."""
     return process([sys.executable, "-m", "gunicorn", "-c", "python:jaim.gunicorn", "jaim.wsgi"], env, log)
+
+
+def multipart(boundary: str, fields: dict, files: dict) -> bytes:
+    """A multipart/form-data body as a browser sends it (the smoke run and the fault run post uploads)."""
+    parts = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
+    for name, (filename, content, content_type) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        )
+        parts.append(head.encode() + content + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode()

@@ -25,7 +25,7 @@ from django.conf import settings
 from applications.models import Document
 from fees.models import Invoice
 from members.models import User
-from tests.deploy.procs import BASE_DIR, database_url, gunicorn, wait_for, worker_with_beat
+from tests.deploy.procs import BASE_DIR, database_url, gunicorn, multipart, wait_for, worker_with_beat
 from tests.deploy.s3 import CREDENTIALS, REGION, S3Server
 from tests.smtp import SMTPServer
 
@@ -72,7 +72,7 @@ class Browser:
         HTTPS address; multipart when there are files ({name: (filename, bytes, content type)})."""
         if files:
             boundary = f"----jaim{secrets.token_hex(8)}"
-            body = _multipart(boundary, fields, files)
+            body = multipart(boundary, fields, files)
             content_type = f"multipart/form-data; boundary={boundary}"
         else:
             from urllib.parse import urlencode
@@ -93,21 +93,6 @@ class Browser:
         response, body = self.get(path)
         assert response.status == 200, (path, response.status)
         return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body.decode()).group(1)
-
-
-def _multipart(boundary: str, fields: dict, files: dict) -> bytes:
-    parts = []
-    for name, value in fields.items():
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        )
-    for name, (filename, content, content_type) in files.items():
-        head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-            f"Content-Type: {content_type}\r\n\r\n"
-        )
-        parts.append(head.encode() + content + b"\r\n")
-    return b"".join(parts) + f"--{boundary}--\r\n".encode()
 
 
 def _assets(html: str) -> list[str]:

@@ -33,7 +33,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-from tests.deploy.procs import BASE_DIR, gunicorn, wait_for, worker_with_beat
+from tests.deploy.procs import BASE_DIR, gunicorn, multipart, wait_for, worker_with_beat
 from tests.faults.services import PrivatePostgres, PrivateRedis, free_port
 from tests.smtp import SMTPServer
 
@@ -88,18 +88,7 @@ class Client:
             body = urlencode(fields).encode()
             return self.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
         boundary = uuid.uuid4().hex
-        parts = []
-        for name, value in fields.items():
-            parts.append(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-            )
-        for name, (filename, content, ctype) in files.items():
-            head = (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                f"Content-Type: {ctype}\r\n\r\n"
-            )
-            parts.append(head.encode() + content + b"\r\n")
-        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        body = multipart(boundary, fields, files)
         return self.request("POST", path, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
 
 
