@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Application
 from backoffice.models import StaffNote
 from fees.models import BillingContact, CreditNote, DebitItem, Invoice, PaymentAllocation
+from jaim.dates import japanese_date
 from jaim.formats import yen
 from jaim.models import AuditEvent, OutboxMessage
 from lifecycle.models import Lapse, RenewalNotice, WithdrawalRequest
@@ -168,7 +169,7 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
                             "number": inv.number,
                             "kind": inv.get_kind_display(),
                             "amount": yen(inv.total_yen),
-                            "due": f"{inv.due_date:%Y年%-m月%-d日}",
+                            "due": japanese_date(inv.due_date),
                         },
                         detail=str(_("現在の状態：%(status)s")) % {"status": inv.get_status_display()},
                         site=m_site(inv.membership_id),
@@ -225,7 +226,7 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
                     category=DEBIT,
                     title=str(_("口座振替（振替日 %(day)s、%(amount)s、請求書 %(invoice)s）：%(result)s"))
                     % {
-                        "day": f"{run.collection_date:%Y年%-m月%-d日}",
+                        "day": japanese_date(run.collection_date),
                         "amount": yen(item.amount_yen),
                         "invoice": item.invoice.number,
                         "result": item.get_result_code_display(),
@@ -269,7 +270,7 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
                     title=str(_("退会の申出（%(source)s、退会予定日 %(day)s）：%(status)s"))
                     % {
                         "source": w.get_source_display(),
-                        "day": f"{w.effective_on:%Y年%-m月%-d日}",
+                        "day": japanese_date(w.effective_on),
                         "status": w.get_status_display(),
                     },
                     detail=w.reason,
@@ -284,7 +285,7 @@ def events(scope: Scope, *, kind: str = "", q: str = "") -> list[Event]:
                     category=LIFECYCLE,
                     title=str(_("会費未納により失効"))
                     + (
-                        str(_("（%(day)s に復活）")) % {"day": f"{lp.reinstated_on:%Y年%-m月%-d日}"}
+                        str(_("（%(day)s に復活）")) % {"day": japanese_date(lp.reinstated_on)}
                         if lp.reinstated_on
                         else ""
                     ),
