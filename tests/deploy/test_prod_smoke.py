@@ -103,6 +103,12 @@ def _assets(html: str) -> list[str]:
 def deployment(tmp_path):
     port = _free_port()
     queue = f"smoke-{uuid.uuid4().hex[:8]}"
+    from jaim import signing
+
+    pair = signing._make_demo_pair().decode()  # production's key and certificate, here as two files
+    key_path, cert_path = tmp_path / "signing-key.pem", tmp_path / "signing-cert.pem"
+    key_path.write_text(pair[: pair.index("-----BEGIN CERTIFICATE")])
+    cert_path.write_text(pair[pair.index("-----BEGIN CERTIFICATE") :])
     with SMTPServer() as smtp, S3Server() as s3:
         bucket = s3.create_private_bucket()
         env = {
@@ -128,6 +134,8 @@ def deployment(tmp_path):
             **CREDENTIALS,
             "JAIM_STATIC_ROOT": str(tmp_path / "static"),
             "JAIM_CLAMD_SOCKET": "",
+            "JAIM_SIGNING_KEY": str(key_path),
+            "JAIM_SIGNING_CERT": str(cert_path),
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "GUNICORN_WORKERS": "2",
             "GUNICORN_ACCESS_LOG": str(tmp_path / "access.log"),
@@ -162,6 +170,7 @@ def deployment(tmp_path):
                 "port": port,
                 "tmp": tmp_path,
                 "worker_log": worker_log,
+                "signing_cert": cert_path,
             }
 
 
@@ -257,7 +266,9 @@ def test_production_as_deployed_serves_styled_pages_graded_headers_delivers_work
 def _uploads_and_pdfs_live_in_the_private_bucket(deployment, *, email: str):
     """Signed in as the new member (with an establishment and a draft application made through the services):
     a document uploaded over HTTP is an object in the private bucket, refused to an unsigned GET, downloaded back
-    through the access-checked view; an invoice PDF is rendered by the worker into the bucket and downloaded."""
+    through the access-checked view; an invoice PDF is rendered by the worker into the bucket and downloaded, its
+    mail's link opens it without a session, and the paid member's roster confirmation carries a valid signature made
+    with the key the deployment reads from its files (JAIM_SIGNING_KEY, JAIM_SIGNING_CERT)."""
     import datetime as dt
 
     from django.urls import reverse
@@ -331,3 +342,32 @@ def _uploads_and_pdfs_live_in_the_private_bucket(deployment, *, email: str):
     response, body = browser.get(reverse("fees:invoice_document", args=[invoice.pk, "invoice"]))
     assert response.status == 200 and response.headers["Content-Type"] == "application/pdf"
     assert body == stored  # re-served from the bucket, not rendered again
+
+    # The invoice mail, sent by the worker through SMTP, links to that one PDF: it opens without signing in.
+    smtp = deployment["smtp"]
+    [mail] = wait_for(
+        lambda: [m for m in smtp.messages_to(email) if invoice.number in str(m["Subject"])],
+        "the invoice mail at the SMTP server",
+        deployment["worker_log"],
+        timeout=60,
+    )
+    link = next(u for u in re.findall(r"https?://[^\s]+", mail.get_content()) if "/mypage/fees/l/" in u)
+    response, body = Browser(browser.port).get(urlparse(link).path)
+    assert response.status == 200 and response.headers["Content-Type"] == "application/pdf" and body == stored
+
+    # Paid, so listed: the confirmation the member prints is signed (PAdES) with the deployment's key from its files.
+    from pyhanko.keys import load_cert_from_pemder
+
+    from jaim import signing
+
+    celery_app.conf.task_default_queue = deployment["queue"]
+    try:
+        fees.record_payment([invoice], amount_yen=invoice.total_yen, received_on=dt.date(2026, 6, 20))
+    finally:
+        celery_app.conf.task_default_queue = default_queue
+    page = reverse("members:establishment_detail", args=[est.pk])
+    token = browser.csrf_token(page)  # the confirmation is a POST from the establishment page
+    response, body = browser.post(reverse("roster:confirmation", args=[est.pk]), {"csrfmiddlewaretoken": token})
+    assert response.status == 200 and body.startswith(b"%PDF"), body[:500]
+    status = signing.validate(body, trust_roots=[load_cert_from_pemder(str(deployment["signing_cert"]))])
+    assert status.intact and status.valid and status.trusted
