@@ -1,13 +1,23 @@
 """Demo fees: SAMPLE fee schedules (no official amounts are public, F2), JAIM's collection account, a billing
-contact, a paid first-year invoice and an unpaid one, a debit mandate. Safe to run twice."""
+contact, a paid first-year invoice and an unpaid one, a debit mandate, and a head office with three member sites
+that chose one 請求明細書 (statement) for all of them, with its statement issued. Safe to run twice."""
 
 import datetime as dt
 
 from fees import selectors, services
 from fees.models import BillingContact, DebitOriginator, FeeSchedule, FirstYearRate, Invoice
 from jaim.dates import fiscal_year_of, today
+from jaim.validators import corporate_number_check_digit
+from members import selectors as member_selectors
 from members import services as member_services
-from members.models import Membership
+from members.models import Membership, Organisation
+
+STATEMENT_ORG_NUMBER = f"{corporate_number_check_digit('300000000777')}300000000777"
+STATEMENT_SITES = [
+    ("名古屋本社工場", "ナゴヤホンシャコウジョウ"),
+    ("岐阜工場", "ギフコウジョウ"),
+    ("三重工場", "ミエコウジョウ"),
+]
 
 SAMPLE_LABEL = "サンプル会費表（公式の金額ではありません）"
 # fiscal year: (base, SME discount, group discount, renewal debit date). FY2025 was charged at half price.
@@ -150,4 +160,73 @@ def seed(ctx):
                 application_date=second.fee_notice_date,
                 by=finance,
             )
-    return {"paid_invoice": paid, "unpaid_invoice": unpaid}
+    statement = _statement_head_office(finance)
+    return {"paid_invoice": paid, "unpaid_invoice": unpaid, "statement": statement}
+
+
+def _statement_head_office(finance):
+    """株式会社中部精工ホールディングス: three sites admitted in the sample year, their first-year invoices unpaid,
+    the head office has chosen the statement: one 請求明細書 lists the three invoices with one total."""
+    from demo.members import user
+
+    org = Organisation.objects.filter(corporate_number=STATEMENT_ORG_NUMBER).first()
+    if org is None:
+        manager = user("chubu@demo.jaim.example", "中部 花子")
+        org = member_services.create_organisation(
+            by=manager,
+            data=dict(
+                kind="CORPORATION",
+                corporate_number=STATEMENT_ORG_NUMBER,
+                name="株式会社中部精工ホールディングス",
+                name_kana="チュウブセイコウホールディングス",
+                **member_selectors.representative_fields("kabushiki", "代表取締役"),
+                representative_name="中部 太郎",
+                postal_code="4500002",
+                prefecture="23",
+                city="名古屋市中村区",
+                address_line="名駅1-1-1",
+                phone="0521112222",
+                capital_yen=50_000_000,
+                regular_employees=120,
+            ),
+        )
+    manager = org.accesses.filter(can_manage=True).first().user
+    for name, kana in STATEMENT_SITES:
+        if not org.establishments.filter(name=name).exists():
+            member_services.create_establishment(
+                org,
+                by=manager,
+                data=dict(
+                    name=name,
+                    name_kana=kana,
+                    postal_code="4500002",
+                    prefecture="23",
+                    city="名古屋市中村区",
+                    address_line="名駅2-2-2",
+                    phone="0521113333",
+                ),
+            )
+    if not BillingContact.objects.filter(organisation=org).exists():
+        services.save_billing_contact(
+            org.establishments.first(),
+            data=dict(
+                addressee=org.name,
+                department="経理部",
+                person_name="経理 次郎",
+                email="keiri@chubu.demo.jaim.example",
+                postal_code=org.postal_code,
+                prefecture=org.prefecture,
+                city=org.city,
+                address_line=org.address_line,
+                phone=org.phone,
+            ),
+            for_organisation=True,
+            by=manager,
+        )
+    services.set_billing_preference(org, mode="STATEMENT", by=manager)
+    notice = dt.date(2026, 6, 10)
+    for est in org.establishments.order_by("id"):
+        m = _membership(est, notice=notice, by=finance)
+        if not Invoice.objects.filter(membership=m).exclude(status="CREDITED").exists():
+            services.bill_new_membership(m, notice_date=notice, application_date=notice, by=finance)
+    return services.issue_statement(org, by=finance)

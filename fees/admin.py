@@ -41,6 +41,8 @@ from fees.models import (
     Payment,
     PaymentAllocation,
     Receipt,
+    Statement,
+    StatementItem,
 )
 from jaim.admin import ReadOnlyMixin, run_service
 
@@ -218,7 +220,7 @@ class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ]
     exclude = ["pdf", "notice_pdf"]  # private files: downloaded through the operations links
     inlines = [InvoiceLineInline, CreditNoteInline, AllocationInline, DebitItemForInvoiceInline]
-    actions = ["rerender_pdfs", "revoke_pdf_links"]
+    actions = ["rerender_pdfs", "revoke_pdf_links", "issue_statements"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -315,6 +317,41 @@ class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
             request,
             _("%(n)s件の請求書について、これまでにメールで送ったPDFリンクを無効にしました。") % {"n": n},
         )
+
+    def has_issue_statements_permission(self, request):
+        return request.user.has_perm("fees.add_statement")
+
+    @admin.action(
+        description=gettext_lazy(
+            "請求明細書を発行（選択した請求書の法人ごとに、未入金の請求書をまとめて送る）"
+        ),
+        permissions=["issue_statements"],
+    )
+    def issue_statements(self, request, queryset):
+        org_ids = set(queryset.values_list("membership__establishment__organisation_id", flat=True))
+        n = services.issue_statements(org_ids, by=request.user)
+        self.message_user(
+            request,
+            _(
+                "%(n)s法人に請求明細書を発行し、請求書送付先にメールを送りました（未入金の請求書がない法人は除きます）。"
+            )
+            % {"n": n},
+        )
+
+
+class StatementItemInline(ReadOnlyMixin, admin.TabularInline):
+    model = StatementItem
+    fields = ["position", "invoice", "amount_yen"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Statement)
+class StatementAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["number", "organisation", "issue_date", "total_yen", "buyer_name"]
+    search_fields = ["number", "organisation__name", "organisation__name_kana"]
+    list_select_related = ["organisation"]
+    inlines = [StatementItemInline]
 
 
 @admin.register(CreditNote)

@@ -716,3 +716,92 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class BillingPreference(models.Model):
+    """How a head office wants its sites' invoices mailed (chosen on My Page by its managers): one mail per
+    invoice (the default, also without a row) or one 請求明細書 (statement) listing every open invoice."""
+
+    class Mode(models.TextChoices):
+        PER_SITE = "PER_SITE", _("事業所ごとに請求書メールを送る")
+        STATEMENT = "STATEMENT", _("請求明細書にまとめて 1 通で送る")
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="billing_preference", verbose_name=_("法人")
+    )
+    mode = models.CharField(
+        _("請求メールの送り方"), max_length=10, choices=Mode.choices, default=Mode.PER_SITE
+    )
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("請求メールの送り方")
+        verbose_name_plural = _("請求メールの送り方")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.get_mode_display()}"
+
+
+class Statement(models.Model):
+    """請求明細書: one document and one mail for an organisation listing its sites' open invoices, with one
+    total. The invoices stay separate and unchanged; a statement is never edited (a new one is issued)."""
+
+    number = models.CharField(_("請求明細書番号"), max_length=20, unique=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="statements", verbose_name=_("法人")
+    )
+    issue_date = models.DateField(_("発行日"))
+    total_yen = models.PositiveIntegerField(_("合計金額（円）"))
+    buyer_name = models.CharField(_("宛名"), max_length=200)
+    buyer_department = models.CharField(_("部署名"), max_length=100, blank=True)
+    buyer_person = models.CharField(_("担当者名"), max_length=100, blank=True)
+    buyer_postal_code = models.CharField(_("郵便番号"), max_length=7, blank=True)
+    buyer_address = models.CharField(_("住所"), max_length=300, blank=True)
+    invoices = models.ManyToManyField(
+        Invoice, through="StatementItem", related_name="statements", verbose_name=_("請求書")
+    )
+    pdf_link_version = models.PositiveIntegerField(_("PDFリンクの版"), default=1)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("発行者"),
+    )
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("請求明細書")
+        verbose_name_plural = _("請求明細書")
+        ordering = ["-issue_date", "-number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and set(kwargs.get("update_fields") or ["*"]) - {"pdf_link_version"}:
+            raise ValidationError(
+                _("発行済みの請求明細書は変更できません。新しい請求明細書を発行してください。")
+            )
+        super().save(*args, **kwargs)
+
+
+class StatementItem(models.Model):
+    """One invoice on a statement, with the amount that was open on it when the statement was issued."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="items")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="statement_items")
+    position = models.PositiveSmallIntegerField(_("行"))
+    amount_yen = models.PositiveIntegerField(_("請求残高（円）"))
+
+    class Meta:
+        verbose_name = _("請求明細書の明細")
+        verbose_name_plural = _("請求明細書の明細")
+        ordering = ["statement", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "invoice"], name="statementitem_unique_invoice")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement} {self.invoice} ¥{self.amount_yen:,}"

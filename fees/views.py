@@ -1,8 +1,11 @@
 """My Page: invoices and documents of an establishment, receipts, billing contact, direct-debit mandate.
 Every view finds its object through members.selectors: another organisation's invoice is a 404."""
 
+import io
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -10,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fees import selectors, services
 from fees.forms import BillingContactForm, DebitMandateForm
-from fees.models import CreditNote, Invoice
+from fees.models import BillingPreference, CreditNote, Invoice
 from jaim.errors import DomainError
 from jaim.views import apply_service
 from members import selectors as member_selectors
@@ -29,6 +32,7 @@ def establishment_panel(request, establishment):
             "contact": selectors.billing_contact_for(establishment),
             "mandate": selectors.active_mandate(establishment),
             "may_manage": member_selectors.may_manage(request, establishment),
+            "statement_mode": services.wants_statement(establishment.organisation_id),
         },
     )
 
@@ -86,6 +90,50 @@ def invoice_link(request, token):
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+@require_GET
+def statement_link(request, token):
+    """The statement mail's link: that one 請求明細書's PDF without signing in, like the invoice link."""
+    try:
+        statement = services.statement_for_link(token)
+    except DomainError as exc:
+        status = 410 if exc.code in ("expired", "revoked") else 404
+        return render(request, "fees/link_refused.html", {"message": exc.message}, status=status)
+    response = FileResponse(
+        io.BytesIO(services.statement_pdf_bytes(statement)),
+        as_attachment=False,
+        filename=f"請求明細書_{statement.number}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_required
+def billing_preference(request, pk):
+    """The head office chooses per-site invoice mails or one 請求明細書 for all its sites (its managers only)."""
+    est = member_selectors.get_managed_establishment_for(request, pk)
+    if not member_selectors.can_manage_organisation(request.user, est.organisation):
+        raise PermissionDenied(_("請求メールの送り方は、本社の管理担当者が設定します。"))
+    pref = BillingPreference.objects.filter(organisation_id=est.organisation_id).first()
+    current = pref.mode if pref else BillingPreference.Mode.PER_SITE
+    if request.method == "POST":
+        try:
+            services.set_billing_preference(
+                est.organisation, mode=request.POST.get("mode", ""), by=request.user
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("請求メールの送り方を保存しました。"))
+            return redirect("members:establishment_detail", est.pk)
+    return render(
+        request,
+        "fees/billing_preference_form.html",
+        {"est": est, "current": current, "modes": BillingPreference.Mode.choices},
+    )
 
 
 @login_required

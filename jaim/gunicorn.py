@@ -33,7 +33,7 @@ _SECRET_PATHS = [
     (re.compile(r"^((?:/en)?/accounts/reset/)[^/]+/[^/]+"), r"\1…/…"),
     (re.compile(r"^((?:/en)?/info/(?:subscribe/confirm|unsubscribe)/)[^/]+"), r"\1…"),
     (re.compile(r"^((?:/en)?/roster/e/)[^/]+"), r"\1…"),
-    (re.compile(r"^((?:/en)?/mypage/fees/l/)[^/]+"), r"\1…"),
+    (re.compile(r"^((?:/en)?/mypage/fees/[ls]/)[^/]+"), r"\1…"),  # invoice and statement PDF links
 ]
 
 

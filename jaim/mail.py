@@ -215,6 +215,7 @@ KIND_LABELS = {
     "fees_debit_failed": _("口座振替の不能"),
     "fees_invoice_issued": _("請求書の発行"),
     "fees_payment_received": _("入金の確認"),
+    "fees_statement_issued": _("請求明細書の発行"),
     "identity_change_effective": _("名称変更・移転の確認"),
     "lifecycle_lapsed": _("会員資格の失効"),
     "lifecycle_reinstated": _("会員資格の復活"),

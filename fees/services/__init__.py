@@ -7,13 +7,24 @@ services.issue_invoice(m, fiscal_year=…)      invoices   issue, numbers, renew
 services.record_payment([inv], …)             payments   payments, bank statement import and review
 services.export_debit_requests(day)           debit      mandates, 全銀 runs and their result import (F7, F12)
 services.store_document_pdf("invoice", pk)    documents  receipts (F11), PDFs
-services.invoice_pdf_link(inv)                links      the invoice mail's signed link to its PDF (no sign-in)
+services.invoice_pdf_link(inv)                links      the signed links of invoice/statement mails to their PDF
+services.issue_statement(org)                 billing_statements  請求明細書: one mail for a head office's sites
 
 Reads (amounts due, renewal candidates, mandates, billing contact) are in `fees.selectors`. Every write is a
 transaction; PDFs and e-mails are queued after commit (`jaim.queue.enqueue`, by task name: no import of
 `fees.tasks` here, which imports these services).
 """
 
+from fees.services.billing_statements import (
+    issue_statement,
+    issue_statements,
+    open_invoices,
+    prefers_statement,
+    set_billing_preference,
+    statement_organisations,
+    statement_pdf_bytes,
+    wants_statement,
+)
 from fees.services.contacts import BILLING_FIELDS, Recipient, save_billing_contact
 from fees.services.debit import (
     MANDATE_FIELDS,
@@ -37,7 +48,13 @@ from fees.services.invoices import (
     send_invoice_mails,
     transfer_due_date,
 )
-from fees.services.links import invoice_for_link, invoice_pdf_link, revoke_pdf_links
+from fees.services.links import (
+    invoice_for_link,
+    invoice_pdf_link,
+    revoke_pdf_links,
+    statement_for_link,
+    statement_pdf_link,
+)
 from fees.services.payments import (
     ignore_statement_line,
     import_bank_statement,
@@ -90,6 +107,16 @@ __all__ = [
     "issue_credit_note",
     "issue_invoice",
     "issue_renewal_invoices",
+    "issue_statement",
+    "issue_statements",
+    "open_invoices",
+    "prefers_statement",
+    "set_billing_preference",
+    "statement_for_link",
+    "statement_organisations",
+    "statement_pdf_bytes",
+    "statement_pdf_link",
+    "wants_statement",
     "meets_sme_thresholds",
     "quote_fee",
     "quote_with_claims",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from fees.models import BillingContact, CreditNote, DebitMandate, FeeSchedule, Invoice, InvoiceLine
 from fees.selectors import billing_contact_for, outstanding_yen, paid_yen, renewal_candidates
+from fees.services.billing_statements import issue_statements, statement_organisations
 from fees.services.contacts import _mail_billing, _manager_emails, _recipient, billing_mails
 from fees.services.links import pdf_link_context
 from fees.services.payments import _mark_paid
@@ -411,11 +412,16 @@ def invoice_mails(invoices) -> list[Mail]:
 @transaction.atomic
 def send_invoice_mails(invoice_ids) -> int:
     """One e-mail per issued invoice to its billing contact (F10); safe to run twice (outbox dedupe). A constant
-    number of queries whatever the number of invoices."""
+    number of queries whatever the number of invoices. The invoices of a head office that chose one 請求明細書
+    (and pays them itself) get no mail each: the batch gives it one statement instead."""
     invoices = list(
         Invoice.objects.filter(pk__in=list(invoice_ids))
         .select_related("membership__establishment__organisation")
         .order_by("pk")
     )
-    queue_mails(invoice_mails(invoices))
+    org_of = {inv.pk: inv.membership.establishment.organisation_id for inv in invoices}
+    grouped = statement_organisations({org_of[inv.pk] for inv in invoices if inv.payer_id is None})
+    per_site = [inv for inv in invoices if inv.payer_id is not None or org_of[inv.pk] not in grouped]
+    queue_mails(invoice_mails(per_site))
+    issue_statements(grouped)
     return len(invoices)

@@ -1,4 +1,4 @@
-"""Links that open one invoice's PDF without signing in (the invoice mail, read on a phone).
+"""Links that open one invoice's or one statement's (請求明細書) PDF without signing in (the mail, read on a phone).
 
 A link carries the invoice number and its link version, signed with Django's TimestampSigner (SECRET_KEY, a salt
 of its own): valid JAIM_PDF_LINK_DAYS days from when the mail was written, for that one invoice only, and revoked
@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from fees.models import Invoice
+from fees.models import Invoice, Statement
 from jaim.errors import DomainError
 from jaim.links import absolute_url
 from jaim.states import audit
@@ -29,8 +29,12 @@ def _signer() -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=SALT)
 
 
-def pdf_link_token(invoice: Invoice) -> str:
-    return _signer().sign_object({"n": invoice.number, "v": invoice.pdf_link_version})
+def pdf_link_token(document: Invoice | Statement) -> str:
+    """The signed token of an invoice or a statement ("k": "s"; invoice tokens carry no kind, as before)."""
+    data = {"n": document.number, "v": document.pdf_link_version}
+    if isinstance(document, Statement):
+        data["k"] = "s"
+    return _signer().sign_object(data)
 
 
 def invoice_pdf_link(invoice: Invoice) -> str:
@@ -42,13 +46,32 @@ def link_days() -> int:
     return settings.JAIM_PDF_LINK_DAYS
 
 
-def pdf_link_context(invoice: Invoice) -> dict:
-    """What the invoice mail says about its link: the link and for how many days it works."""
-    return {"pdf_link": invoice_pdf_link(invoice), "pdf_link_days": link_days()}
+def statement_pdf_link(statement: Statement) -> str:
+    """The absolute link to the statement's PDF, for the statement mail."""
+    return absolute_url("fees:statement_link", pdf_link_token(statement))
+
+
+def pdf_link_context(document: Invoice | Statement) -> dict:
+    """What the mail says about its link: the link and for how many days it works."""
+    link = statement_pdf_link(document) if isinstance(document, Statement) else invoice_pdf_link(document)
+    return {"pdf_link": link, "pdf_link_days": link_days()}
 
 
 def invoice_for_link(token: str) -> Invoice:
     """The invoice a link opens, or a DomainError (code expired, revoked or invalid) with the member's message."""
+    document = _document_for_link(token, Invoice)
+    assert isinstance(document, Invoice)
+    return document
+
+
+def statement_for_link(token: str) -> Statement:
+    """The statement a link opens (a link to an invoice opens no statement, and the other way round)."""
+    document = _document_for_link(token, Statement)
+    assert isinstance(document, Statement)
+    return document
+
+
+def _document_for_link(token: str, model: type[Invoice] | type[Statement]) -> Invoice | Statement:
     try:
         data = _signer().unsign_object(token, max_age=dt.timedelta(days=link_days()))
     except signing.SignatureExpired as exc:
@@ -58,12 +81,13 @@ def invoice_for_link(token: str) -> Invoice:
     except (signing.BadSignature, ValueError) as exc:
         raise DomainError(_("このリンクは正しくありません。"), code="invalid") from exc
     number = data.get("n") if isinstance(data, dict) else None
-    invoice = Invoice.objects.filter(number=str(number)).first() if number else None
-    if invoice is None:
+    kind = "s" if model is Statement else None
+    document = model.objects.filter(number=str(number)).first() if number and data.get("k") == kind else None
+    if document is None:
         raise DomainError(_("このリンクは正しくありません。"), code="invalid")
-    if data.get("v") != invoice.pdf_link_version:
+    if data.get("v") != document.pdf_link_version:
         raise DomainError(_("このリンクは事務局により無効にされています。"), code="revoked")
-    return invoice
+    return document
 
 
 @transaction.atomic

@@ -3,7 +3,8 @@ membership); statement lines are matched only when name and amount agree (zengin
 
 import datetime as dt
 import hashlib
-import itertools
+import re
+import unicodedata
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fees import kana, statements
-from fees.models import BankStatementImport, BankStatementLine, Invoice, Payment, PaymentAllocation
+from fees.models import BankStatementImport, BankStatementLine, Invoice, Payment, PaymentAllocation, Statement
 from fees.selectors import outstanding_map, outstanding_yen
 from fees.services.contacts import _mail_billing
 from jaim.errors import DomainError
@@ -157,10 +158,11 @@ def import_bank_statement(
     BankStatementLine.objects.bulk_create(lines)
     matched = 0
     index = _open_transfer_index()
+    statement_index = _open_statement_index()
     for line in BankStatementLine.objects.filter(statement=stmt, direction="in").order_by(
         "booked_on", "line_number"
     ):
-        if _auto_match(line, index, by=by):
+        if _auto_match(line, index, statements=statement_index, by=by):
             matched += 1
     stmt.counts = {
         "rows": len(rows),
@@ -194,22 +196,111 @@ def _open_transfer_index() -> dict:
     return index
 
 
+SUBSET_LIMIT = 20  # open invoices of one company searched for the one combination that adds up
+
+
 def _unique_subset(candidates: list[tuple[Invoice, int]], amount: int) -> list[Invoice] | None:
-    """The one set of invoices whose outstanding amounts add up exactly to `amount`; None if none or several."""
-    if len(candidates) > 12:
+    """The one set of invoices whose outstanding amounts add up exactly to `amount`; None if none or several,
+    or when the company has more than SUBSET_LIMIT open invoices (left to finance). Counts the ways to reach
+    each sum up to `amount` (capped at two) instead of trying every combination."""
+    if len(candidates) > SUBSET_LIMIT or amount <= 0:
         return None
-    found = []
-    for r in range(1, len(candidates) + 1):
-        for combo in itertools.combinations(candidates, r):
-            if sum(due for _inv, due in combo) == amount:
-                found.append([inv for inv, _due in combo])
-                if len(found) > 1:
-                    return None
-    return found[0] if found else None
+    # sum -> (number of ways, capped at 2; the indexes of one way)
+    ways: dict[int, tuple[int, tuple[int, ...]]] = {0: (1, ())}
+    for i, (_inv, due) in enumerate(candidates):
+        if due <= 0:
+            continue
+        for total, (count, combo) in list(ways.items()):
+            new = total + due
+            if new > amount:
+                continue
+            before = ways.get(new)
+            ways[new] = (min(2, count + before[0]), before[1]) if before else (count, (*combo, i))
+    count, combo = ways.get(amount, (0, ()))
+    if count != 1:
+        return None
+    return [candidates[i][0] for i in combo]
 
 
-def _auto_match(line: BankStatementLine, index: dict, *, by: "User | None") -> bool:
+STATEMENT_REFERENCE = re.compile(r"S\d{4}-?\d{5}")
+
+
+def _open_statement_index() -> dict[str, list[Statement]]:
+    """Statements with at least one invoice still open, by the normalised kana of their organisation."""
+    index = defaultdict(list)
+    qs = (
+        Statement.objects.filter(items__invoice__status__in=Invoice.OPEN_STATUSES)
+        .select_related("organisation")
+        .distinct()
+        .order_by("-created_at", "-id")
+    )
+    for st in qs:
+        key = kana.payer_key(st.organisation.name_kana)
+        if key:
+            index[key].append(st)
+    return index
+
+
+def _statement_for_line(line: BankStatementLine, key: str, index: dict) -> tuple[Statement | None, str]:
+    """The 請求明細書 a transfer pays: quoted by number in the description (or name), else the one statement of
+    the payer-name's company whose total equals the amount. (None, why) when there is none or it is unclear."""
+    text = unicodedata.normalize("NFKC", f"{line.description_raw} {line.payer_name_raw}").upper()
+    quoted = {m.replace("-", "") for m in STATEMENT_REFERENCE.findall(text)}
+    if quoted:
+        found = list(Statement.objects.filter(number__in=[f"{q[:5]}-{q[5:]}" for q in quoted]))
+        if len(found) != 1:
+            return None, _("摘要の請求明細書番号が見つからないか、複数あります。")
+        return found[0], ""
+    same_total = [st for st in index.get(key, []) if st.total_yen == line.amount_yen] if key else []
+    if len({st.organisation_id for st in same_total}) == 1:
+        return same_total[0], ""  # the latest of that company with this total
+    return None, ""
+
+
+def _match_statement(line: BankStatementLine, statement: Statement, *, by: "User | None") -> bool:
+    from fees.services.billing_statements import open_statement_invoices
+
+    invoices, due = open_statement_invoices(statement)
+    if not invoices or due != line.amount_yen:
+        line.note = _("請求明細書 %(n)s の未入金額 %(d)s 円と入金額が一致しません。") % {
+            "n": statement.number,
+            "d": f"{due:,}",
+        }
+        line.save(update_fields=["note"])
+        return False
+    _settle_matched(
+        line, invoices, reference=_("入出金明細 %(id)s（請求明細書 %(n)s）"), number=statement.number, by=by
+    )
+    return True
+
+
+def _settle_matched(line: BankStatementLine, invoices, *, reference: str, number: str = "", by) -> None:
+    record_payment(
+        invoices,
+        amount_yen=line.amount_yen,
+        received_on=line.booked_on,
+        payer_name=line.payer_name_raw or line.description_raw,
+        reference=reference % {"id": line.pk, "n": number},
+        by=by,
+        statement_line=line,
+    )
+    line.status = BankStatementLine.Status.MATCHED
+    line.note = ""
+    line.save(update_fields=["status", "note"])
+    audit(line, "status:MATCHED", actor=by, from_status="UNMATCHED", to_status="MATCHED")
+
+
+def _auto_match(
+    line: BankStatementLine, index: dict, *, statements: dict | None = None, by: "User | None"
+) -> bool:
     key, _form, digits = kana.normalise_payer_name(line.payer_name_raw or line.description_raw)
+    statement, why = _statement_for_line(line, key, statements or {})
+    if statement is not None:
+        return _match_statement(line, statement, by=by)
+    if why:
+        line.note = why
+        line.save(update_fields=["note"])
+        return False
     candidates = index.get(key, []) if key else []
     if digits:
         narrowed = [
@@ -232,19 +323,7 @@ def _auto_match(line: BankStatementLine, index: dict, *, by: "User | None") -> b
         line.note = _("名義は一致しますが、金額が一致する請求（の組合せ）が一つに決まりません。")
         line.save(update_fields=["note"])
         return False
-    record_payment(
-        chosen,
-        amount_yen=line.amount_yen,
-        received_on=line.booked_on,
-        payer_name=line.payer_name_raw or line.description_raw,
-        reference=_("入出金明細 %(id)s") % {"id": line.pk},
-        by=by,
-        statement_line=line,
-    )
-    line.status = BankStatementLine.Status.MATCHED
-    line.note = ""
-    line.save(update_fields=["status", "note"])
-    audit(line, "status:MATCHED", actor=by, from_status="UNMATCHED", to_status="MATCHED")
+    _settle_matched(line, chosen, reference=_("入出金明細 %(id)s"), by=by)
     for inv in chosen:  # the index is reused for the next lines of the file
         for k in _invoice_keys(inv):
             if inv in index.get(k, []) and outstanding_yen(inv) == 0:

@@ -36,7 +36,8 @@ def run_renewal(*, on: dt.date | None = None, chunk_size: int = CHUNK_SIZE) -> d
     up after missed runs, and a run killed half-way is completed by the next one without duplicates."""
     on = reference_day(on)
     with job_run(RENEWAL_JOB, on) as counts:
-        counts.update(dict.fromkeys(["due", "invoices_issued", "renewed", "mails"], 0))
+        counts.update(dict.fromkeys(["due", "invoices_issued", "renewed", "mails", "statements"], 0))
+        statement_orgs: set[int] = set()
         seasons = list(selectors.due_seasons(on))
         counts["seasons"] = len(seasons)
         upcoming = on.year if on.month < 4 else on.year + 1
@@ -50,6 +51,10 @@ def run_renewal(*, on: dt.date | None = None, chunk_size: int = CHUNK_SIZE) -> d
                 counts["invoices_issued"] += done["issued"]
                 counts["renewed"] += done["renewed"]
                 counts["mails"] += done["mails"]
+                statement_orgs |= done["statement_orgs"]
+        # Head offices that chose one 請求明細書: one statement each for the whole run, after every chunk (their
+        # sites' invoice mails were left out of the chunks).
+        counts["statements"] = fee_services.issue_statements(statement_orgs, issue_date=on)
     return dict(counts)
 
 
@@ -67,7 +72,7 @@ def renew_chunk(season: RenewalSeason, ids: list[int], *, on: dt.date) -> dict:
         members = list(
             Membership.objects.select_for_update(of=("self",))
             .filter(pk__in=ids, status=Membership.Status.ACTIVE)
-            .select_related("establishment__organisation")
+            .select_related("establishment__organisation__billing_preference")
             .order_by("pk")
         )
         done = set(
@@ -84,14 +89,26 @@ def renew_chunk(season: RenewalSeason, ids: list[int], *, on: dt.date) -> dict:
         # Without an invoice (e.g. WITHDRAW answered meanwhile) there is nothing to renew in this run.
         members = [m for m in members if m.pk not in done and m.pk in invoices]
         if not members:
-            return {"issued": issued, "renewed": 0, "mails": 0}
+            return {"issued": issued, "renewed": 0, "mails": 0, "statement_orgs": set()}
         for m in members:
             invoices[m.pk].membership = m  # the invoice mail's establishment and organisation, already loaded
         MembershipTerm.objects.bulk_create(
             [MembershipTerm(membership=m, fiscal_year=season.previous_year) for m in members],
             ignore_conflicts=True,
         )
-        mails = fee_services.invoice_mails(invoices[m.pk] for m in members)
+        # Head offices that chose one statement get it after the run instead of these per-site mails (their
+        # preference comes with the memberships' select_related: no query more per chunk).
+        statement_orgs = {
+            m.establishment.organisation_id
+            for m in members
+            if invoices[m.pk].payer_id is None
+            and fee_services.prefers_statement(m.establishment.organisation)
+        }
+        mails = fee_services.invoice_mails(
+            invoices[m.pk]
+            for m in members
+            if invoices[m.pk].payer_id is not None or m.establishment.organisation_id not in statement_orgs
+        )
         contacts = selectors.contacts_by_establishment(m.establishment_id for m in members)
         year_end = fiscal_year_end(season.previous_year)
         for m in members:
@@ -107,7 +124,7 @@ def renew_chunk(season: RenewalSeason, ids: list[int], *, on: dt.date) -> dict:
         )
         enqueue(fee_tasks.render_invoice_documents, [invoices[m.pk].pk for m in members])
     notices = sum(1 for row in written if row.kind == RENEWAL_MAIL)
-    return {"issued": issued, "renewed": len(members), "mails": notices}
+    return {"issued": issued, "renewed": len(members), "mails": notices, "statement_orgs": statement_orgs}
 
 
 def renewal_notice_mails(membership, emails, invoice, season, year_end) -> list[Mail]:

@@ -92,6 +92,10 @@ URL_TABLE = {
     "fees:invoice_link": public(
         "token-guarded: a signed, expiring, revocable token opens one invoice's PDF (tests/fees/test_pdf_link.py)"
     ),
+    "fees:statement_link": public(
+        "token-guarded: a signed, expiring, revocable token opens one 請求明細書's PDF (tests/fees/test_statements.py)"
+    ),
+    "fees:billing_preference": portal(pk=lambda w: w.est.pk),
     "fees:receipt_request": portal(pk=lambda w: w.invoice.pk),
     "fees:credit_note_pdf": portal(pk=lambda w: w.credit_note.pk),
     "fees:billing_contact": portal(pk=lambda w: w.est.pk),
@@ -184,6 +188,7 @@ MANAGERS_ONLY = {
     "lifecycle:withdraw_cancel",
     "fees:debit_mandate",
     "fees:billing_contact",
+    "fees:billing_preference",  # and of those, the head office's only (tests/fees/test_statements.py)
 }
 
 # Portal pages of A that staff may open on purpose (the project's documented choice), with the permission.
