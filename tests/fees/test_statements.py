@@ -266,3 +266,21 @@ def test_the_access_log_never_shows_a_statement_token(yamada, three_sites):
         args=[services.statement_pdf_link(services.issue_statement(org)).split("/")[-2]],
     )
     assert redact_path(path) == "/mypage/fees/s/…/"
+
+
+def test_the_demo_has_a_head_office_with_three_sites_and_its_statement(db):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    [pref] = BillingPreference.objects.filter(mode=BillingPreference.Mode.STATEMENT)
+    [st] = Statement.objects.filter(organisation=pref.organisation)
+    sites = {
+        item.invoice.membership.establishment_id for item in st.items.select_related("invoice__membership")
+    }
+    assert len(sites) == 3 and st.total_yen == sum(st.items.values_list("amount_yen", flat=True))
+    assert (
+        OutboxMessage.objects.filter(kind="fees_statement_issued", dedupe_key__contains=st.number).count()
+        == 1
+    )
+    for inv in st.invoices.all():  # the head office chose the statement: no per-site invoice mail
+        assert not OutboxMessage.objects.filter(dedupe_key__startswith=f"fees-invoice:{inv.number}:").exists()
