@@ -242,18 +242,19 @@ def _open_statement_index() -> dict[str, list[Statement]]:
 
 
 def _statement_for_line(line: BankStatementLine, key: str, index: dict) -> tuple[Statement | None, str]:
-    """The 請求明細書 a transfer pays: quoted by number in the description (or name), else the one statement of
-    the payer-name's company whose total equals the amount. (None, why) when there is none or it is unclear."""
+    """The 請求明細書 a transfer pays: quoted by number in the description (or name): (statement, "quoted"); else
+    the one statement of the payer-name's company whose total equals the amount: (statement, "name"). A quoted
+    number that is unknown or ambiguous: (None, the reviewer's note); no statement applies: (None, "")."""
     text = unicodedata.normalize("NFKC", f"{line.description_raw} {line.payer_name_raw}").upper()
     quoted = {m.replace("-", "") for m in STATEMENT_REFERENCE.findall(text)}
     if quoted:
         found = list(Statement.objects.filter(number__in=[f"{q[:5]}-{q[5:]}" for q in quoted]))
         if len(found) != 1:
             return None, _("摘要の請求明細書番号が見つからないか、複数あります。")
-        return found[0], ""
+        return found[0], "quoted"
     same_total = [st for st in index.get(key, []) if st.total_yen == line.amount_yen] if key else []
     if len({st.organisation_id for st in same_total}) == 1:
-        return same_total[0], ""  # the latest of that company with this total
+        return same_total[0], "name"  # the latest of that company with this total
     return None, ""
 
 
@@ -294,11 +295,15 @@ def _auto_match(
     line: BankStatementLine, index: dict, *, statements: dict | None = None, by: "User | None"
 ) -> bool:
     key, _form, digits = kana.normalise_payer_name(line.payer_name_raw or line.description_raw)
-    statement, why = _statement_for_line(line, key, statements or {})
+    statement, how = _statement_for_line(line, key, statements or {})
     if statement is not None:
-        return _match_statement(line, statement, by=by)
-    if why:
-        line.note = why
+        if _match_statement(line, statement, by=by):
+            return True
+        if how == "quoted":  # the payer named the statement but the amount differs: finance settles it
+            return False
+        # found by name and total but no longer open for that amount: try the invoices themselves
+    elif how:  # a quoted number that is unknown or ambiguous
+        line.note = how
         line.save(update_fields=["note"])
         return False
     candidates = index.get(key, []) if key else []

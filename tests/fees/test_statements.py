@@ -284,3 +284,36 @@ def test_the_demo_has_a_head_office_with_three_sites_and_its_statement(db):
     )
     for inv in st.invoices.all():  # the head office chose the statement: no per-site invoice mail
         assert not OutboxMessage.objects.filter(dedupe_key__startswith=f"fees-invoice:{inv.number}:").exists()
+
+
+def test_a_statement_partly_paid_since_leaves_the_transfer_to_the_invoice_matching(yamada, three_sites):
+    _user, org = yamada
+    a, b, c = three_sites
+    st = services.issue_statement(org)
+    assert st.total_yen == 270_000
+    services.record_payment(
+        [a], amount_yen=a.total_yen, received_on=dt.date(2026, 7, 12)
+    )  # 170,000 left on it
+    d = _bill(org, dt.date(2026, 6, 11))  # a fourth site since: b + c + d = 270,000, the only combination
+    imported = services.import_bank_statement(
+        _csv("2026-07-20,in,270000,ｶ)ﾔﾏﾀﾞｾｲｻｸｼﾖ,,,"), file_name="p.csv", bank_format="canonical"
+    )
+    line = imported.lines.get()
+    assert line.status == "MATCHED"
+    assert sorted(line.payment.allocations.values_list("invoice_id", flat=True)) == sorted([b.pk, c.pk, d.pk])
+
+
+def test_finance_issues_statements_from_the_invoice_admin(client, yamada, three_sites):
+    from tests.security.helpers import staff_user, verified_login
+
+    _user, org = yamada
+    finance = staff_user(group="finance")
+    verified_login(client, finance)
+    r = client.post(
+        reverse("admin:fees_invoice_changelist"),
+        {"action": "issue_statements", "_selected_action": [three_sites[0].pk]},
+        follow=True,
+    )
+    assert "1法人に請求明細書を発行し" in r.content.decode()
+    [st] = Statement.objects.filter(organisation=org)
+    assert st.items.count() == 3 and st.issued_by == finance
