@@ -33,6 +33,9 @@ def establishment_panel(request, establishment):
             "mandate": selectors.active_mandate(establishment),
             "may_manage": member_selectors.may_manage(request, establishment),
             "statement_mode": services.wants_statement(establishment.organisation_id),
+            # The choice is the head office's (its managers), not a site manager's.
+            "may_choose_statement": member_selectors.may_manage(request, establishment)
+            and member_selectors.can_manage_organisation(request.user, establishment.organisation),
         },
     )
 

@@ -231,11 +231,14 @@ def test_only_head_office_managers_choose_the_statement_on_my_page(yamada, three
     Access.objects.create(user=staff, organisation=org, can_manage=False)
     site_manager = UserFactory()
     Access.objects.create(user=site_manager, establishment=est, can_manage=True)
+    page = reverse("members:establishment_detail", args=[est.pk])
     for someone in (staff, site_manager):  # not the head office's managers
         client.force_login(someone)
         assert client.post(url, {"mode": "STATEMENT"}).status_code == 403
+        assert url not in client.get(page).content.decode()
     assert not services.wants_statement(org.pk)
     client.force_login(user)
+    assert url in client.get(page).content.decode()
     assert client.get(url).status_code == 200
     assert client.post(url, {"mode": "STATEMENT"}).status_code == 302
     assert services.wants_statement(org.pk)
