@@ -35,6 +35,22 @@ def statement_organisations(organisation_ids) -> set[int]:
     )
 
 
+def organisations_awaiting_statement(fiscal_years) -> set[int]:
+    """Organisations that chose one statement and have an open invoice of these years on no statement yet: the
+    renewal run's catch-up when a run stopped after its invoices but before their statements. One query."""
+    return set(
+        Invoice.objects.filter(
+            fiscal_year__in=list(fiscal_years),
+            status__in=Invoice.OPEN_STATUSES,
+            payer__isnull=True,
+            membership__establishment__organisation__billing_preference__mode=BillingPreference.Mode.STATEMENT,
+            statement_items__isnull=True,
+        )
+        .values_list("membership__establishment__organisation_id", flat=True)
+        .distinct()
+    )
+
+
 def prefers_statement(organisation: Organisation) -> bool:
     """The same, for an organisation loaded with select_related("billing_preference") (no query)."""
     try:

@@ -53,7 +53,8 @@ def run_renewal(*, on: dt.date | None = None, chunk_size: int = CHUNK_SIZE) -> d
                 counts["mails"] += done["mails"]
                 statement_orgs |= done["statement_orgs"]
         # Head offices that chose one 請求明細書: one statement each for the whole run, after every chunk (their
-        # sites' invoice mails were left out of the chunks).
+        # sites' invoice mails were left out of the chunks), also those a stopped run left without theirs.
+        statement_orgs |= fee_services.organisations_awaiting_statement(s.fiscal_year for s in seasons)
         counts["statements"] = fee_services.issue_statements(statement_orgs, issue_date=on)
     return dict(counts)
 

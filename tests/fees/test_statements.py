@@ -162,6 +162,30 @@ def test_the_renewal_run_respects_the_preference(db):
     ]
 
 
+def test_a_renewal_run_stopped_before_its_statements_is_completed_by_the_next_run(db):
+    """Jobs catch up: the chunks ran (invoices issued, their per-site mails left out) but the run stopped before
+    the statements; the next run issues the statement once."""
+    from lifecycle.services.renewal import renew_chunk
+    from tests.lifecycle.conftest import at
+    from tests.lifecycle.factories import NOTICE_ON, fee_schedules, member, season
+
+    fee_schedules()
+    the_season = season()
+    _user, m1 = member()
+    grouped = m1.establishment.organisation
+    _u, m2 = member(grouped)
+    services.set_billing_preference(grouped, mode=BillingPreference.Mode.STATEMENT, by=None)
+    with at(NOTICE_ON):
+        renew_chunk(the_season, [m1.pk, m2.pk], on=NOTICE_ON)  # the run is killed here
+        assert not Statement.objects.exists()
+        counts = lifecycle_services.run_renewal(on=NOTICE_ON)
+        again = lifecycle_services.run_renewal(on=NOTICE_ON)
+    assert (counts["renewed"], counts["statements"], again["statements"]) == (0, 1, 0)
+    [st] = Statement.objects.filter(organisation=grouped)
+    assert set(st.items.values_list("invoice__membership_id", flat=True)) == {m1.pk, m2.pk}
+    assert OutboxMessage.objects.filter(kind="fees_statement_issued").count() == 1
+
+
 def test_a_transfer_of_the_statement_total_pays_all_three_invoices(yamada, three_sites):
     _user, org = yamada
     st = services.issue_statement(org)
