@@ -273,16 +273,17 @@ def _materialize(query: RosterQuery) -> bool:
     statistics and ordered indexes of their own: the planner chooses well there.
 
     A prefecture too: the page takes the first cap + 1 matches in member order, and for a prefecture with
-    fewer than that (most of them) the walk in member order reads the whole roster (9,261 buffers, 4.6 ms at
-    10,000 lines, against 237 buffers and 0.7 ms for the bitmap OR of the two prefecture indexes and a sort).
-    A major JSIC letter alone (E: every manufacturing line) is the exception: nearly every line matches, so
-    walking in member order stops after about cap + 1 lines, where finding them all first sorted all of them
-    (14 ms at 10,000 lines)."""
+    fewer than that the walk in member order reads the whole roster (9,261 buffers, 4.6 ms at 10,000 lines,
+    against 237 buffers and 0.7 ms for the bitmap OR of the two prefecture indexes and a sort).
+    A JSIC filter alone depends on how broad it is (EXPLAIN ANALYZE at 100,000 establishments, bench/NOTES.md):
+    a major letter (E: every manufacturing line; 183 ms found first, 6 ms walked) or a middle classification
+    ("25": 26 ms found first, 5 ms walked) matches so many lines that the walk stops early; a minor or detailed
+    one ("259", "2592": 9 and 5 ms found first, 18 and 52 ms walked) is rare enough to be found first."""
     if connection.vendor != "postgresql":
         return False
     if query.corporate_number or query.member_number:
         return False
-    return bool(query.name or query.prefecture or (query.jsic and not query.jsic.isalpha()))
+    return bool(query.name or query.prefecture or len(query.jsic) >= 3)
 
 
 class ResultPage:
