@@ -37,7 +37,7 @@ KEEP_PER_FORMAT = 5
 STORAGE_DIR = "roster/exports"
 FORMATS = (RosterExport.Format.CSV, RosterExport.Format.XLSX, RosterExport.Format.PDF)
 DEFAULT_MIN_AGE = {"csv": 0, "xlsx": 0, "pdf": 6 * 3600}
-PDF_CHUNK = 1000  # lines per WeasyPrint document; the chunks are joined with pypdf (bounded memory)
+PDF_CHUNK = 2000  # lines per WeasyPrint document; the chunks are joined with pikepdf (bounded memory)
 
 
 def _columns() -> list[str]:
@@ -126,42 +126,86 @@ def write_xlsx(as_of: dt.date, out, *, made_at) -> int:
     )
 
 
-def write_pdf(as_of: dt.date, out, *, made_at) -> int:
-    """A4 landscape table, rendered by WeasyPrint in chunks of PDF_CHUNK lines and joined with pypdf; pages
-    are numbered through and each page header names its first and last member number."""
-    from pypdf import PdfReader, PdfWriter
+def _pdf_workers() -> int:
+    return max(1, int(getattr(settings, "JAIM_ROSTER_PDF_WORKERS", 2)))
 
+
+def _render_chunk(context: dict) -> bytes:
+    """One chunk of the list as its own WeasyPrint document (run in a worker process)."""
     from roster import pdf
 
-    total = selectors.lines_on(as_of).count()
-    writer = PdfWriter()
-    count, page = 0, 1
+    with translation.override("ja"):
+        return pdf.render_html("roster/pdf/roster.html", context)
+
+
+def _chunks(as_of: dt.date, context: dict):
     lines = _lines(as_of)
     first = True
     while True:
         chunk = list(itertools.islice(lines, PDF_CHUNK))
-        if not chunk and not first:
-            break
-        content = pdf.render_html(
-            "roster/pdf/roster.html",
-            {
-                "lines": chunk,
-                "count": total,
-                "first_chunk": first,
-                "first_page": page,
-                "as_of": japanese_date(as_of),
-                "made_at": timezone.localtime(made_at),
-            },
-        )
-        reader = PdfReader(io.BytesIO(content))
-        writer.append(reader)
-        page += len(reader.pages)
-        count += len(chunk)
+        if chunk or first:
+            yield {**context, "lines": chunk, "first_chunk": first}
         first = False
         if len(chunk) < PDF_CHUNK:
-            break
-    writer.add_metadata({"/Title": _("JAIM 賛助会員名簿（%(date)s時点）") % {"date": japanese_date(as_of)}})
-    writer.write(out)
+            return
+
+
+def write_pdf(as_of: dt.date, out, *, made_at) -> int:
+    """A4 landscape table. The list is rendered in chunks of PDF_CHUNK lines, each its own WeasyPrint
+    document, by up to JAIM_ROSTER_PDF_WORKERS processes at once (WeasyPrint's layout is single-threaded and
+    its memory grows with the document); the chunks are joined in order with pikepdf and the pages numbered
+    through after joining (roster.pdf.number_pages), since a chunk cannot know its first page before the
+    chunks ahead of it are laid out. Each page header names its first and last member number."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    import pikepdf
+
+    from roster import pdf
+
+    total = selectors.lines_on(as_of).count()
+    context = {
+        "font_face_css": pdf.font_face_css("body"),
+        "count": total,
+        "as_of": japanese_date(as_of),
+        "made_at": timezone.localtime(made_at),
+    }
+    joined = pikepdf.new()
+    parts: list = []  # the chunks' documents stay open until the joined file is written
+    count = 0
+
+    def add(content: bytes, lines: int) -> None:
+        nonlocal count
+        part = pikepdf.open(io.BytesIO(content))
+        parts.append(part)
+        joined.pages.extend(part.pages)
+        count += lines
+
+    workers = _pdf_workers()
+    if workers == 1:
+        for ctx in _chunks(as_of, context):
+            add(_render_chunk(ctx), len(ctx["lines"]))
+    else:
+        # fork: the workers inherit the configured Django and never touch the database (the parent reads
+        # the lines and hands each chunk over); at most 2 × workers chunks are in flight (bounded memory).
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending: deque = deque()
+            for ctx in _chunks(as_of, context):
+                pending.append((pool.submit(_render_chunk, ctx), len(ctx["lines"])))
+                if len(pending) >= 2 * workers:
+                    future, lines = pending.popleft()
+                    add(future.result(), lines)
+            while pending:
+                future, lines = pending.popleft()
+                add(future.result(), lines)
+    pdf.number_pages(joined)
+    with joined.open_metadata(set_pikepdf_as_editor=False) as meta:
+        meta["dc:title"] = _("JAIM 賛助会員名簿（%(date)s時点）") % {"date": japanese_date(as_of)}
+    joined.docinfo["/Title"] = _("JAIM 賛助会員名簿（%(date)s時点）") % {"date": japanese_date(as_of)}
+    joined.save(out)
+    for part in parts:
+        part.close()
     return count
 
 

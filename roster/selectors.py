@@ -270,10 +270,20 @@ def _materialize(query: RosterQuery) -> bool:
     with a LIMIT on top it then prefers walking the member-number index in order, filtering every line of the
     roster on the way: 80 ms for a name that matches four lines, against 0.1 ms through the trigram index
     (measured in bench/RESULTS.md). Exact criteria (法人番号, member number) and a prefecture alone have real
-    statistics and ordered indexes of their own: the planner chooses well there."""
+    statistics and ordered indexes of their own: the planner chooses well there.
+
+    A prefecture too: the page takes the first cap + 1 matches in member order, and for a prefecture with
+    fewer than that the walk in member order reads the whole roster (9,261 buffers, 4.6 ms at 10,000 lines,
+    against 237 buffers and 0.7 ms for the bitmap OR of the two prefecture indexes and a sort).
+    A JSIC filter alone depends on how broad it is (EXPLAIN ANALYZE at 100,000 establishments, bench/NOTES.md):
+    a major letter (E: every manufacturing line; 183 ms found first, 6 ms walked) or a middle classification
+    ("25": 26 ms found first, 5 ms walked) matches so many lines that the walk stops early; a minor or detailed
+    one ("259", "2592": 9 and 5 ms found first, 18 and 52 ms walked) is rare enough to be found first."""
     if connection.vendor != "postgresql":
         return False
-    return bool(query.name or query.jsic) and not (query.corporate_number or query.member_number)
+    if query.corporate_number or query.member_number:
+        return False
+    return bool(query.name or query.prefecture or len(query.jsic) >= 3)
 
 
 class ResultPage:

@@ -136,6 +136,7 @@ class Planner(Money):
         earliest application (set by new_application)."""
         rng = self.rng
         sole = (rng.random() < 0.05) if sole is None else sole
+        sole = sole and not support  # a support organisation is a corporation (its title is a corporation's)
         name, kana, title, middles = self.names.company(sole_proprietor=sole)
         if support:
             (place, place_kana), (head, head_kana) = rng.choice(SUPPORT_PLACES), rng.choice(SUPPORT_WORDS)

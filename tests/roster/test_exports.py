@@ -200,3 +200,28 @@ def test_old_export_files_are_pruned(roster):
     for _ in range(exports.KEEP_PER_FORMAT + 2):
         services.build_exports(force=True)
     assert RosterExport.objects.filter(format="csv").count() == exports.KEEP_PER_FORMAT
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pdf_in_several_chunks_numbers_pages_through_lists_every_line_once_with_a_header_per_page(
+    monkeypatch, settings, workers
+):
+    settings.JAIM_ROSTER_PDF_WORKERS = workers  # 2: chunks rendered by worker processes, joined in order
+    monkeypatch.setattr(exports, "PDF_CHUNK", 45)  # a page holds about 32 lines: chunks of two pages, one
+    numbers = [listed(org_name=f"株式会社テスト{i:03d}", on=D(2026, 4, 1)).member_number for i in range(100)]
+    services.build_exports(force=True, formats=["pdf"])
+    raw = read(RosterExport.objects.get(format="pdf"))
+    pages = subprocess.run(
+        ["pdftotext", "-", "-"], input=raw, capture_output=True, check=True
+    ).stdout.decode()
+    pages = pages.split("\f")[:-1]
+    assert len(pages) == 5  # chunks of 45, 45 and 10 lines: two pages, two, one
+    seen = []
+    for n, text in enumerate(pages, start=1):
+        lines = text.split("\n")
+        assert "JAIM 賛助会員名簿" in lines[0] and "2026年11月2日時点" in text  # the page header
+        assert "会員番号" in text and "産業分類" in text  # the table's header row
+        assert str(n) in [line.strip() for line in lines]  # its page number, continuous over the joins
+        seen += [number for number in numbers if number in text.split()]
+    assert sorted(seen) == sorted(numbers)  # every line exactly once
+    assert "100件" in pages[0] and all("100件" not in text for text in pages[1:])

@@ -89,3 +89,41 @@ def test_a_prefecture_search_can_use_an_index_for_both_the_prefecture_and_a_pend
     explained = plan(qs)
     # (prefecture = X OR new_prefecture = X): a bitmap OR of the two indexes, not a filter over every line.
     assert "rosterline_prefecture" in explained and "rosterline_new_prefecture" in explained
+
+
+def _page_plan(query: RosterQuery, number: int = 1) -> str:
+    """EXPLAIN of the page query (the first one on the roster's lines), without sequential scans: test tables are
+    small."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        selectors.ResultPage(query, number, per_page=20, cap=1000)
+    sql = next(q["sql"] for q in queries.captured_queries if "roster_rosterline" in q["sql"])
+    return explain(sql, disable=("seqscan",))
+
+
+def test_a_prefecture_page_is_found_through_the_prefecture_indexes_not_by_walking_the_roster():
+    """A prefecture with fewer than cap + 1 lines made the member-order walk read every line of the roster
+    (9,261 buffers at 10,000 lines against 237 through the bitmap OR): its matches are found first."""
+    _many_lines()
+    for number in (1, 3):  # the first page and a deeper one (OFFSET inside the first cap + 1 matches)
+        explained = _page_plan(RosterQuery(as_of=dt.date(2026, 11, 2), prefecture="21"), number)
+        assert "rosterline_prefecture" in explained and "rosterline_new_prefecture" in explained
+        assert (
+            "rosterline_member_number" not in explained and "Seq Scan on roster_rosterline" not in explained
+        )
+        assert "CTE Scan" in explained  # found first, ordered after: the planner cannot choose the walk
+
+
+def test_a_narrow_jsic_page_uses_the_trigram_index_and_a_broad_one_walks_in_member_order():
+    """A minor or detailed JSIC code is rare (the jsic_codes trigram index); a major letter (E: all
+    manufacturing) or a middle classification matches so many lines that the walk in member order stops after
+    about cap + 1 lines instead of finding and sorting them all."""
+    _many_lines()
+    code = _page_plan(RosterQuery(as_of=dt.date(2026, 11, 2), jsic="259"))
+    assert "rosterline_jsic_codes_trgm" in code and "Seq Scan on roster_rosterline" not in code
+    walk = _page_plan(RosterQuery(as_of=dt.date(2026, 11, 2), jsic="E"), 2)
+    assert "rosterline_member_number" in walk and "Seq Scan on roster_rosterline" not in walk
+    assert "CTE" not in walk
+    # a middle classification: not found first, so the planner may walk (here, where it is rare, it does not)
+    assert "CTE" not in _page_plan(RosterQuery(as_of=dt.date(2026, 11, 2), jsic="25"))
