@@ -1,9 +1,38 @@
 """django-axes' lockout list, re-registered so that its one action declares the permission it needs (every admin
-action does: tests/security/test_role_matrix.py)."""
+action does: tests/security/test_role_matrix.py); and the staff groups' admin, re-registered so that permissions
+read in Japanese (django.contrib.auth stores their names in English: 「Can add application」)."""
 
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt
+from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+
+from jaim.roles import GROUP_LABELS
+from jaim.third_party_labels import model_label, permission_label
+
+
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        model = obj.content_type.model_class()
+        if model is None:
+            return obj.name
+        return f"{model._meta.app_config.verbose_name} | {model_label(model)} | {permission_label(obj)}"
+
+
+class GroupAdmin(BaseGroupAdmin):
+    list_display = ["label"]
+
+    @admin.display(description=_("役割"))
+    def label(self, obj):
+        return GROUP_LABELS.get(obj.name, obj.name)
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name == "permissions":
+            kwargs["form_class"] = PermissionChoiceField
+        return super().formfield_for_manytomany(db_field, request=request, **kwargs)
 
 
 class AccessAttemptAdmin(AxesAccessAttemptAdmin):
@@ -17,3 +46,7 @@ class AccessAttemptAdmin(AxesAccessAttemptAdmin):
 if admin.site.is_registered(AccessAttempt):
     admin.site.unregister(AccessAttempt)
 admin.site.register(AccessAttempt, AccessAttemptAdmin)
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, GroupAdmin)
