@@ -1,6 +1,7 @@
 """The audit log in Japanese: its action codes (「document_uploaded」, 「status:PAID」) and state values as the
 admin shows them. The rows keep their codes; only their display is translated."""
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
 # What the audit log's action codes mean; a state move 「{field}:{to}」 is read from the model's choices.
@@ -74,7 +75,7 @@ def _state_field(event):
     name = event.action.partition(":")[0] if ":" in event.action else "status"
     try:
         return model._meta.get_field(name) if model is not None else None
-    except Exception:  # FieldDoesNotExist: an action of a model without that field
+    except FieldDoesNotExist:  # an action of a model without that field
         return None
 
 
