@@ -3,6 +3,7 @@ action does: tests/security/test_role_matrix.py); and the staff groups' admin, r
 read in Japanese (django.contrib.auth stores their names in English: 「Can add application」)."""
 
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.conf import settings as axes_settings
 from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin
@@ -36,11 +37,18 @@ class GroupAdmin(BaseGroupAdmin):
 
 
 class AccessAttemptAdmin(AxesAccessAttemptAdmin):
-    @admin.action(
-        description=AxesAccessAttemptAdmin.cleanup_expired_attempts.short_description, permissions=["delete"]
-    )
+    @admin.action(description=_("期限切れの記録を削除"), permissions=["delete"])
     def cleanup_expired_attempts(self, request, queryset):
-        return super().cleanup_expired_attempts(request, queryset)
+        count = self.handler.clean_expired_user_attempts(request=request)
+        self.message_user(request, _("期限切れの記録を%(n)d件削除しました。") % {"n": count})
+
+    @admin.display(description=_("状態"))
+    def status(self, obj):
+        """django-axes writes 「2 Attempt Remaining」 / 「Locked Out」."""
+        limit = axes_settings.AXES_FAILURE_LIMIT
+        if obj.failures_since_start < limit:
+            return _("あと%(n)d回") % {"n": limit - obj.failures_since_start}
+        return _("ロック中")
 
 
 if admin.site.is_registered(AccessAttempt):

@@ -42,3 +42,19 @@ def test_an_audit_row_reads_its_state_move_and_action_in_japanese():
     assert audit_action_label(upload) == "書類を提出"
     unknown = AuditEvent(content_type=app_type, action="something_new")
     assert audit_action_label(unknown) == "something_new"  # an unknown code is shown as it is, not hidden
+
+
+def test_the_lockout_list_shows_each_attempts_state_in_japanese(client, settings):
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.create(
+        username="x@example.jp",
+        ip_address="192.0.2.1",
+        user_agent="b",
+        failures_since_start=99,
+        path_info="/",
+    )
+    verified_login(client, UserFactory(is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
+    assert "ロック中" in page and "期限切れの記録を削除" in page
+    assert "Locked Out" not in page and "Clean up" not in page
