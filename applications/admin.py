@@ -22,6 +22,7 @@ from applications.models import (
     Application,
     Document,
     DocumentType,
+    Kind,
     PledgeAcceptance,
     PledgeText,
     Requirement,
@@ -493,7 +494,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             if e is not None:
                 if e.addon:
                     extra.append(e.get_addon_display())
-                extra.append(_("様式 %(t)s") % {"t": e.evidence_template})
+                extra.append(_("様式：%(t)s") % {"t": e.get_evidence_template_display()})
             rows.append((c.code, c.name_ja, "・".join(str(x) for x in extra)))
         return format_html_join("", "<div>{} {} <small>{}</small></div>", rows) or "—"
 
@@ -795,10 +796,16 @@ class ApplicationAdmin(admin.ModelAdmin):
         return self._decision(request, app, form, _("却下する"), _("却下する"), danger=True)
 
 
+def kinds_label(kinds: str) -> str:
+    """「入会申請・産業分類の追加」 for the stored 「NEW,ADD_CLASSIFICATION」."""
+    labels = dict(Kind.choices)
+    return "・".join(str(labels.get(k, k)) for k in kinds.split(",") if k)
+
+
 @admin.register(DocumentType)
 class DocumentTypeAdmin(admin.ModelAdmin):
+    # the code is internal (the services look types up by it): on the change form only, labelled so
     list_display = [
-        "code",
         "name",
         "step",
         "requires_valid_until",
@@ -818,7 +825,7 @@ class DocumentTypeAdmin(admin.ModelAdmin):
 class RequirementAdmin(admin.ModelAdmin):
     list_display = [
         "label",
-        "kinds",
+        "kinds_label",
         "stage",
         "addon",
         "jsic",
@@ -832,6 +839,10 @@ class RequirementAdmin(admin.ModelAdmin):
     filter_horizontal = ["document_types"]
     autocomplete_fields = ["jsic"]
 
+    @admin.display(description=gettext_lazy("対象の申請"))
+    def kinds_label(self, obj):
+        return kinds_label(obj.kinds)
+
     @admin.display(description=gettext_lazy("認められる書類"))
     def document_type_names(self, obj):
         return "、".join(t.name for t in obj.document_types.all())
@@ -842,7 +853,7 @@ class RequirementAdmin(admin.ModelAdmin):
 
 @admin.register(AddonAssociation)
 class AddonAssociationAdmin(admin.ModelAdmin):
-    list_display = ["addon", "association", "note"]
+    list_display = ["addon", "association"]  # the note cites its source in English: on the change form only
     list_filter = ["addon"]
     autocomplete_fields = ["association"]
     list_select_related = ["association"]
@@ -850,9 +861,13 @@ class AddonAssociationAdmin(admin.ModelAdmin):
 
 @admin.register(PledgeText)
 class PledgeTextAdmin(admin.ModelAdmin):
-    list_display = ["title", "code", "version", "kinds", "is_active", "order", "created_at"]
-    list_filter = ["code", "is_active"]
+    list_display = ["title", "version", "kinds_label", "is_active", "order", "created_at"]
+    list_filter = ["is_active"]
     search_fields = ["title", "body"]
+
+    @admin.display(description=gettext_lazy("対象の申請"))
+    def kinds_label(self, obj):
+        return kinds_label(obj.kinds)
 
     def get_readonly_fields(self, request, obj=None):
         # A version someone accepted is frozen: change the text by adding a new version.

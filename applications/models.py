@@ -77,7 +77,7 @@ class DocumentType(models.Model):
         ASSOCIATION = "association", _("所属団体")
         CHANGE = "change", _("変更内容")
 
-    code = models.SlugField(_("コード"), max_length=50, unique=True)
+    code = models.SlugField(_("コード（内部用）"), max_length=50, unique=True)
     name = models.CharField(_("名称"), max_length=200)
     help_text = models.TextField(_("説明"), blank=True)
     step = models.CharField(_("入力する画面"), max_length=16, choices=Step.choices, default=Step.ADDON)
@@ -184,7 +184,7 @@ class AddonAssociation(models.Model):
 class PledgeText(models.Model):
     """A versioned pledge (行動規範の遵守など, R6). A new version is a new row; acceptances keep their version."""
 
-    code = models.SlugField(_("コード"), max_length=50)
+    code = models.SlugField(_("コード（内部用）"), max_length=50)
     version = models.PositiveSmallIntegerField(_("版"))
     title = models.CharField(_("表題"), max_length=200)
     body = models.TextField(_("本文"))

@@ -73,7 +73,9 @@ class FirstYearRate(models.Model):
     as an exact fraction numerator/denominator (10/12 = ten months of twelve; 1/2 = half). Data per fiscal
     year. The amount is rounded down to whole yen (services.first_year_amount)."""
 
-    schedule = models.ForeignKey(FeeSchedule, on_delete=models.CASCADE, related_name="first_year_rates")
+    schedule = models.ForeignKey(
+        FeeSchedule, on_delete=models.CASCADE, related_name="first_year_rates", verbose_name=_("会費表")
+    )
     month = models.PositiveSmallIntegerField(
         _("入会月"), choices=MONTHS, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
@@ -311,7 +313,9 @@ class InvoiceLine(models.Model):
         GROUP_DISCOUNT = "GROUP_DISCOUNT", _("正会員団体割引")
         FIRST_YEAR = "FIRST_YEAR", _("初年度調整（入会月による）")
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="lines", verbose_name=_("請求書")
+    )
     position = models.PositiveSmallIntegerField(_("行"))
     kind = models.CharField(_("種類"), max_length=16, choices=Kind.choices)
     description = models.CharField(_("摘要"), max_length=200)
@@ -341,7 +345,9 @@ class CreditNote(models.Model):
     """A credit note (赤伝) refers to one invoice and reduces what is due on it (F13). Never a refund."""
 
     number = models.CharField(_("番号"), max_length=20, unique=True)
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("請求書")
+    )
     issue_date = models.DateField(_("発行日"))
     amount_yen = models.PositiveIntegerField(_("金額（円）"), validators=[MinValueValidator(1)])
     reason = models.CharField(_("理由"), max_length=300)
@@ -409,8 +415,12 @@ class Payment(models.Model):
 class PaymentAllocation(models.Model):
     """How much of a payment settles which invoice (one transfer may settle several invoices of a company)."""
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("入金")
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("請求書")
+    )
     amount_yen = models.PositiveIntegerField(_("充当額（円）"))
 
     class Meta:
@@ -666,9 +676,15 @@ class DebitItem(models.Model):
         STOPPED_BY_US = "8", _("委託者の都合による振替停止")
         OTHER = "9", _("その他")
 
-    run = models.ForeignKey(DebitRun, on_delete=models.PROTECT, related_name="items")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="debit_items")
-    mandate = models.ForeignKey(DebitMandate, on_delete=models.PROTECT, related_name="items")
+    run = models.ForeignKey(
+        DebitRun, on_delete=models.PROTECT, related_name="items", verbose_name=_("口座振替データ")
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="debit_items", verbose_name=_("請求書")
+    )
+    mandate = models.ForeignKey(
+        DebitMandate, on_delete=models.PROTECT, related_name="items", verbose_name=_("口座振替依頼")
+    )
     customer_number = models.CharField(_("顧客番号"), max_length=20)
     amount_yen = models.PositiveIntegerField(_("金額（円）"))
     new_code = models.CharField(_("新規コード"), max_length=1)
@@ -693,7 +709,9 @@ class Receipt(models.Model):
     """領収書, issued when the member asks for it on My Page once the invoice is paid (F11). One per invoice."""
 
     number = models.CharField(_("領収書番号"), max_length=20, unique=True)
-    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="receipt")
+    invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, related_name="receipt", verbose_name=_("請求書")
+    )
     issue_date = models.DateField(_("発行日"))
     amount_yen = models.PositiveIntegerField(_("金額（円）"))
     addressee = models.CharField(_("宛名"), max_length=200)

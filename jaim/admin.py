@@ -5,6 +5,7 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from jaim.audit_labels import audit_action_label, state_label
 from jaim.errors import DomainError
 from jaim.models import (
     AuditEvent,
@@ -16,6 +17,7 @@ from jaim.models import (
     Sequence,
     VirusDetection,
 )
+from jaim.third_party_labels import model_label, permission_label
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -76,13 +78,88 @@ def run_each(modeladmin, request, queryset, fn, done_message: str) -> int:
     return done
 
 
+AUDIT_FIELDS = (
+    "created_at",
+    "subject_type",
+    "object_id",
+    "action_label",
+    "from_label",
+    "to_label",
+    "actor",
+    "note_view",
+)
+
+
+class AuditSubjectTypeFilter(admin.SimpleListFilter):
+    """The kinds of object the log holds, by their Japanese name (not every content type, history tables included)."""
+
+    title = _("対象の種類")
+    parameter_name = "content_type"
+
+    def lookups(self, request, model_admin):
+        from django.contrib.contenttypes.models import ContentType
+
+        ids = AuditEvent.objects.values_list("content_type", flat=True).distinct()
+        types = ContentType.objects.filter(pk__in=ids)
+        labels = [(ct.pk, model_label(ct.model_class()) if ct.model_class() else ct.model) for ct in types]
+        return sorted(labels, key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(content_type=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "content_type", "object_id", "action", "from_status", "to_status", "actor"]
-    list_filter = ["content_type", "action"]
+    list_display = [
+        "created_at",
+        "subject_type",
+        "object_id",
+        "action_label",
+        "from_label",
+        "to_label",
+        "actor",
+    ]
+    list_filter = [AuditSubjectTypeFilter]
+    fields = AUDIT_FIELDS
+    readonly_fields = AUDIT_FIELDS
     search_fields = ["object_id", "note", "actor__email"]
     list_select_related = ["content_type", "actor"]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("対象の種類"))
+    def subject_type(self, obj):
+        model = obj.content_type.model_class()
+        return model_label(model) if model is not None else obj.content_type.model
+
+    @admin.display(description=_("操作"), ordering="action")
+    def action_label(self, obj):
+        return audit_action_label(obj)
+
+    @admin.display(description=_("変更前"))
+    def from_label(self, obj):
+        return state_label(obj, obj.from_status) if obj.from_status else ""
+
+    @admin.display(description=_("変更後"))
+    def to_label(self, obj):
+        return state_label(obj, obj.to_status) if obj.to_status else ""
+
+    @admin.display(description=_("備考"))
+    def note_view(self, obj):
+        """Role and permission changes name their items by code (「auth.view_group」, 「reviewer」): in Japanese."""
+        if obj.action.startswith(("permissions_", "user_permissions_")) and obj.note:
+            from django.contrib.auth.models import Permission
+
+            wanted = [item.strip().partition(".") for item in obj.note.split(",")]
+            perms = Permission.objects.select_related("content_type").filter(
+                codename__in=[code for _app, _dot, code in wanted]
+            )
+            by_key = {(p.content_type.app_label, p.codename): permission_label(p) for p in perms}
+            return "、".join(by_key.get((app, code), f"{app}.{code}") for app, _dot, code in wanted)
+        if obj.action.startswith("groups_") and obj.note:
+            from jaim.roles import GROUP_LABELS
+
+            return "、".join(str(GROUP_LABELS.get(n.strip(), n.strip())) for n in obj.note.split(","))
+        return obj.note
 
 
 @admin.register(JobRun)
@@ -201,7 +278,24 @@ class VirusDetectionAdmin(ReadOnlyAdmin):
 
 @admin.register(Sequence)
 class SequenceAdmin(ReadOnlyAdmin):
-    list_display = ["prefix", "last_value"]
+    list_display = ["prefix_label", "last_value"]
+
+    # what each counter numbers (the prefix is the counter's internal key: 「member」, 「invoice-2026」)
+    PREFIX_LABELS = {
+        "member": _("会員番号"),
+        "invoice": _("請求書番号"),
+        "credit": _("赤伝番号"),
+        "receipt": _("領収書番号"),
+        "application": _("申請の受付番号"),
+    }
+
+    @admin.display(description=_("採番の区分"), ordering="prefix")
+    def prefix_label(self, obj):
+        kind, _sep, year = obj.prefix.partition("-")
+        label = self.PREFIX_LABELS.get(kind)
+        if label is None:
+            return obj.prefix
+        return _("%(label)s（%(year)s年度）") % {"label": label, "year": year} if year.isdigit() else label
 
 
 # --- retention (security) -----------------------------------------------------------------------------------

@@ -11,14 +11,19 @@ from simple_history.models import HistoricalRecords
 class AuditEvent(models.Model):
     """One state move or notable action on a domain object (who, from, to, when, note)."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
-    object_id = models.CharField(max_length=64)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("対象の種類"))
+    object_id = models.CharField(_("対象のID"), max_length=64)
     subject = GenericForeignKey("content_type", "object_id")
     action = models.CharField(_("操作"), max_length=64)
     from_status = models.CharField(_("変更前"), max_length=32, blank=True)
     to_status = models.CharField(_("変更後"), max_length=32, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作者"),
     )
     note = models.TextField(_("備考"), blank=True)
     created_at = models.DateTimeField(_("日時"), auto_now_add=True, db_index=True)
@@ -30,14 +35,16 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.from_status}→{self.to_status}"
+        from jaim.audit_labels import audit_action_label
+
+        return audit_action_label(self)
 
 
 class Sequence(models.Model):
     """A gapless counter per prefix (member numbers, invoice numbers). Advanced only under a row lock."""
 
-    prefix = models.CharField(max_length=32, primary_key=True)
-    last_value = models.PositiveBigIntegerField(default=0)
+    prefix = models.CharField(_("採番の区分"), max_length=32, primary_key=True)
+    last_value = models.PositiveBigIntegerField(_("最後の番号"), default=0)
 
     class Meta:
         verbose_name = _("採番")

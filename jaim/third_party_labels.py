@@ -81,6 +81,8 @@ FIELDSET_TITLES = {
     "State": _("状態"),
     "Throttling": _("連続失敗の制限"),
     "Timestamps": _("日時"),
+    "Form Data": _("送信内容"),  # django-axes
+    "Meta Data": _("接続情報"),  # django-axes
 }
 
 
@@ -100,6 +102,11 @@ def _translated_help_texts(get_form, help_texts):
         for name, field in form.base_fields.items():
             if help_texts.get(name):
                 field.help_text = help_texts[name]
+        # a read-only field (created_at…) is not in base_fields: the admin reads its help text from Meta
+        form._meta.help_texts = {
+            **(form._meta.help_texts or {}),
+            **{k: v for k, v in help_texts.items() if v},
+        }
         return form
 
     return wrapper
@@ -115,6 +122,56 @@ def _boolean_icon(field_val):
         field_val
     ]
     return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{name}.svg"), alt)
+
+
+def _access_log_str(self) -> str:
+    """django-axes writes 「Access Log for {username} @ {time}」 as the record's name (page title, breadcrumbs)."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    when = date_format(timezone.localtime(self.attempt_time), "DATETIME_FORMAT") if self.attempt_time else ""
+    return str(_("%(username)s のログイン（%(time)s）") % {"username": self.username, "time": when})
+
+
+def _apply_axes() -> None:
+    from axes import admin as axes_admin
+    from axes.models import AccessLog
+
+    AccessLog.__str__ = _access_log_str
+    axes_admin.IsLockedOutFilter.title = _("ロック中")
+    for admin_class in (
+        axes_admin.AccessAttemptAdmin,
+        axes_admin.AccessLogAdmin,
+        axes_admin.AccessFailureLogAdmin,
+    ):
+        admin_class.get_fieldsets = _translated_fieldsets(admin_class.get_fieldsets)
+
+
+def model_label(model) -> str:
+    """A model's Japanese name; a history table (django-simple-history) is 「{model}の履歴」."""
+    base = getattr(model, "instance_type", None)
+    if base is not None:
+        return str(_("%(model)sの履歴") % {"model": base._meta.verbose_name})
+    return str(model._meta.verbose_name)
+
+
+def permission_label(permission) -> str:
+    """「{model}の{追加/変更/削除/閲覧}」 for Django's four default permissions; a custom permission's own name (the
+    project names them in Japanese)."""
+    from jaim.roles import LEVEL_LABELS
+
+    model = permission.content_type.model_class()
+    level, _sep, model_name = permission.codename.partition("_")
+    if model is None or level not in LEVEL_LABELS or model_name != model._meta.model_name:
+        return permission.name
+    return f"{model_label(model)}の{LEVEL_LABELS[level]}"
+
+
+def _group_str(self) -> str:
+    """A staff group by its role's Japanese name (the stored name stays 「reviewer」…, jaim.roles)."""
+    from jaim.roles import GROUP_LABELS
+
+    return str(GROUP_LABELS.get(self.name, self.name))
 
 
 def apply() -> None:
@@ -137,6 +194,11 @@ def apply() -> None:
             for field in model._meta.get_fields():
                 if field.name in fields and hasattr(field, "verbose_name"):
                     field.verbose_name = fields[field.name][0]
+    if "axes" in apps.app_configs:
+        _apply_axes()
+    from django.contrib.auth.models import Group
+
+    Group.__str__ = _group_str  # type: ignore[method-assign]
     if "otp_totp" in apps.app_configs and "otp_static" in apps.app_configs:
         from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
         from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin

@@ -213,9 +213,14 @@ class LapseAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class WageEvidenceInline(admin.TabularInline):
     model = WageEvidence
     extra = 0
-    fields = ["download", "for_additional", "content_type", "size_bytes", "uploaded_by", "uploaded_at"]
+    fields = ["download", "for_additional", "file_type", "size_bytes", "uploaded_by", "uploaded_at"]
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("ファイルの形式"))
+    def file_type(self, obj):
+        """「PDF」 for the stored media type 「application/pdf」 (「image/jpeg」: 「JPEG」)."""
+        return obj.content_type.rpartition("/")[2].upper()
 
     def has_add_permission(self, request, obj=None):
         return False

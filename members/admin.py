@@ -261,7 +261,8 @@ class JsicCodeAdmin(admin.ModelAdmin):
 
 @admin.register(FieldEligibility)
 class FieldEligibilityAdmin(HistoryAdmin):
-    list_display = ["jsic", "eligible", "addon", "evidence_template", "source", "note"]
+    # source and note quote the eligibility data file in English: on the change form only
+    list_display = ["jsic", "eligible", "addon", "evidence_template"]
     list_filter = ["eligible", "addon", "evidence_template"]
     search_fields = ["jsic__code", "jsic__name_ja"]
     autocomplete_fields = ["jsic"]

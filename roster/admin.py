@@ -42,9 +42,21 @@ class NameVersionInline(ReadOnlyInline):
         "change_kind",
         "new_organisation_name",
         "new_establishment_name",
-        "reason",
+        "reason_label",
     ]
     readonly_fields = fields
+
+    # the stored reason is a code: a listing reason in lower case (「activated」) or the name change that caused it
+    REASON_LABELS = {
+        "change_accepted": _("名称変更・移転の受付"),
+        "change_effective": _("名称変更・移転の効力発生"),
+        "updated": _("事業所情報の更新"),
+    }
+
+    @admin.display(description=_("理由"))
+    def reason_label(self, obj):
+        listed = dict(ListingPeriod.ListedReason.choices)
+        return self.REASON_LABELS.get(obj.reason) or listed.get(obj.reason.upper(), obj.reason)
 
 
 class RosterLineInline(ReadOnlyInline):
