@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -11,6 +12,7 @@ from jaim.models import (
     AuditEvent,
     IssuerProfile,
     JobRun,
+    MailTemplate,
     OutboxAttempt,
     OutboxMessage,
     RetentionPolicy,
@@ -414,3 +416,255 @@ class IssuerProfileAdmin(admin.ModelAdmin):
             saved.pk,
             saved.created_at,
         )  # the admin's message names the version registered
+
+
+# --- mail wording as data ------------------------------------------------------------------------------------------
+
+
+class MailTemplateForm(forms.ModelForm):
+    """A new version of a mail's wording: checked in the sandbox before it is saved (jaim.mailtemplates.check)."""
+
+    subject_ja = forms.CharField(label=_("件名"), max_length=255)
+    body_ja = forms.CharField(label=_("本文"), widget=forms.Textarea(attrs={"rows": 24, "cols": 100}))
+    subject_en = forms.CharField(label=_("件名（英語）"), max_length=255, required=False)
+    body_en = forms.CharField(label=_("本文（英語）"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    note = forms.CharField(label=_("変更の理由"), max_length=200, required=False)
+
+    class Meta:
+        model = MailTemplate
+        fields: list[str] = []
+
+    def clean(self):
+        from jaim.mailtemplates import check
+
+        data = super().clean()
+        if "subject_ja" in data and "body_ja" in data:
+            for name, error in check(self.instance.kind, data["subject_ja"], data["body_ja"]).items():
+                self.add_error(name, error)
+        return data
+
+
+@admin.register(MailTemplate)
+class MailTemplateAdmin(admin.ModelAdmin):
+    """Every kind of mail by its name; a kind's page: its wording (a save is a new version), the variables it may
+    use, the versions with what changed, a preview on a real member and a test send to oneself."""
+
+    form = MailTemplateForm
+    actions = None
+    list_display = ["label", "editable_flag", "current_version"]
+    fieldsets = [
+        (None, {"fields": ["label", "variables"]}),
+        (_("新しい版"), {"fields": ["subject_ja", "body_ja", "subject_en", "body_en", "note"]}),
+        (_("版の履歴"), {"fields": ["history"]}),
+    ]
+    readonly_fields = ["label", "variables", "history"]
+    change_form_template = "admin/jaim/mailtemplate/change_form.html"
+
+    @admin.display(description=_("メールの種類"))
+    def label(self, obj):
+        from jaim.mail import kind_label
+
+        return kind_label(obj.kind)
+
+    @admin.display(boolean=True, description=_("文面の編集"))
+    def editable_flag(self, obj):
+        from jaim.mailtemplates import editable
+
+        return editable(obj.kind)
+
+    @admin.display(description=_("使っている版"))
+    def current_version(self, obj):
+        number = max((v.number for v in obj.versions.all()), default=0)
+        return _("第%(n)d版") % {"n": number} if number else _("組み込みの文面")
+
+    @admin.display(description=_("使える変数"))
+    def variables(self, obj):
+        from django.utils.html import format_html, format_html_join
+
+        from jaim.mailtemplates import KINDS
+
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("書き方"),
+            _("内容"),
+            _("例"),
+            format_html_join(
+                "",
+                "<tr><td><code>{{{{ {} }}}}</code></td><td>{}</td><td>{}</td></tr>",
+                ((v.name, v.description, getattr(v, "example", "")) for v in KINDS.get(obj.kind, ())),
+            ),
+        )
+
+    @admin.display(description=_("版の履歴"))
+    def history(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html_join
+
+        rows = obj.versions.select_related("created_by").order_by("-number")
+        return format_html_join(
+            "",
+            '<p>{}　{}　{}　{}　<a href="{}">{}</a></p>',
+            (
+                (
+                    _("第%(n)d版") % {"n": v.number},
+                    timezone.localtime(v.created_at).strftime("%Y年%-m月%-d日 %H:%M"),
+                    v.created_by.email if v.created_by else "",
+                    v.note,
+                    reverse("admin:jaim_mailtemplate_diff", args=[obj.pk, v.number]),
+                    _("変更点"),
+                )
+                for v in rows
+            ),
+        )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("versions")
+
+    def has_add_permission(self, request):
+        return False  # every kind is listed (changelist_view)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        from jaim.mailtemplates import editable
+
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or editable(obj.kind))
+
+    def changelist_view(self, request, extra_context=None):
+        from jaim.mail import KIND_LABELS
+
+        if not MailTemplate.objects.exists() or MailTemplate.objects.count() < len(KIND_LABELS):
+            MailTemplate.objects.bulk_create(
+                [MailTemplate(kind=k) for k in KIND_LABELS], ignore_conflicts=True
+            )  # every kind is listed from the first look
+        return super().changelist_view(request, extra_context)
+
+    def get_changeform_initial_data(self, request):
+        return {}
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        from jaim.mailtemplates import starter_text
+
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            last = obj.versions.order_by("-number").first()
+            subject, body = (last.subject_ja, last.body_ja) if last else starter_text(obj.kind)
+            form.base_fields["subject_ja"].initial = subject
+            form.base_fields["body_ja"].initial = body
+            form.base_fields["subject_en"].initial = last.subject_en if last else ""
+            form.base_fields["body_en"].initial = last.body_en if last else ""
+        return form
+
+    def save_model(self, request, obj, form, change):
+        from jaim.mailtemplates import register_version
+
+        data = form.cleaned_data
+        register_version(
+            obj.kind, subject=data["subject_ja"], body=data["body_ja"], subject_en=data["subject_en"],
+            body_en=data["body_en"], note=data["note"], by=request.user,
+        )  # fmt: skip
+
+    def get_urls(self):
+        from django.urls import path
+
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/diff/<int:number>/", view(self.diff_view), name="jaim_mailtemplate_diff"),
+            path("<int:pk>/preview/", view(self.preview_view), name="jaim_mailtemplate_preview"),
+            path("<int:pk>/test-send/", view(self.test_send_view), name="jaim_mailtemplate_test_send"),
+            *super().get_urls(),
+        ]
+
+    def _template(self, request, pk):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        from django.shortcuts import get_object_or_404
+
+        return get_object_or_404(MailTemplate, pk=pk)
+
+    def _page(self, request, obj, title, **context):
+        from django.template.response import TemplateResponse
+
+        return TemplateResponse(
+            request,
+            "admin/jaim/mailtemplate/page.html",
+            {**self.admin_site.each_context(request), "title": title, "obj": obj, "opts": self.opts, **context},
+        )
+
+    def diff_view(self, request, pk, number):
+        from django.shortcuts import get_object_or_404
+        from django.utils.safestring import mark_safe
+
+        from jaim.mailtemplates import diff_html
+
+        obj = self._template(request, pk)
+        newer = get_object_or_404(obj.versions, number=number)
+        older = obj.versions.filter(number__lt=number).order_by("-number").first()
+        return self._page(
+            request, obj, _("変更点（第%(n)d版）") % {"n": number}, diff=mark_safe(diff_html(older, newer))  # nosec B703 B308 - difflib escapes the texts
+        )
+
+    def _rendered(self, request, obj):
+        """(subject, body, message) of the kind's current wording for the chosen member, or for the examples."""
+        from jaim.mail import _render
+        from jaim.mailtemplates import active_versions, examples, load_previews
+
+        version = active_versions([obj.kind]).get(obj.kind)
+        number = (request.POST.get("member_number") or request.GET.get("member_number") or "").strip()
+        context = None
+        note = _("例の値で表示しています。")
+        if number:
+            builder = load_previews().get(obj.kind)
+            context = builder(number) if builder else None
+            if context is None:
+                note = _("この会員番号では実際の内容を組み立てられないため、例の値で表示しています。")
+            else:
+                note = _("会員番号 %(number)s の実際の内容で表示しています。") % {"number": number}
+        if context is not None:
+            subject, body = _render(obj.kind, context, version)
+        elif version is not None:
+            from jaim.mailtemplates import render_source
+
+            subject = render_source(version.subject_ja, examples(obj.kind))
+            body = render_source(version.body_ja, examples(obj.kind))
+        else:
+            subject, body = _starter_render(obj.kind)
+        return subject, body, note
+
+    def preview_view(self, request, pk):
+        obj = self._template(request, pk)
+        try:
+            subject, body, note = self._rendered(request, obj)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            subject, body, note = "", "", ""
+        return self._page(request, obj, _("プレビュー"), subject=subject, body=body, note=note, preview=True)
+
+    def test_send_view(self, request, pk):
+        from django.shortcuts import redirect
+
+        from jaim.mail import queue_text
+
+        obj = self._template(request, pk)
+        if request.method != "POST":
+            return redirect("admin:jaim_mailtemplate_change", obj.pk)
+        subject, body, _note = self._rendered(request, obj)
+        queue_text(to=request.user.email, subject=subject, body=body, kind="mail_template_test")
+        messages.success(request, _("%(to)s にテスト送信しました。") % {"to": request.user.email})
+        return redirect("admin:jaim_mailtemplate_change", obj.pk)
+
+
+def _starter(kind):
+    from jaim.mailtemplates import starter_text
+
+    subject, body = starter_text(kind)
+    return {"subject_ja": subject, "body_ja": body}
+
+
+def _starter_render(kind):
+    from jaim.mailtemplates import examples, render_source
+
+    texts = _starter(kind)
+    return render_source(texts["subject_ja"], examples(kind)), render_source(texts["body_ja"], examples(kind))

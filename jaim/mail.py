@@ -33,17 +33,30 @@ class Mail:
     dedupe_key: str | None = None
 
 
-def _render(template: str, context: dict) -> tuple[str, str]:
-    """(subject, body) of a mail template: the first line is the subject. Rendered in Japanese."""
+def _render(template: str, context: dict, version=None) -> tuple[str, str]:
+    """(subject, body) of a mail template: the first line is the subject. Rendered in Japanese. `version`: the
+    administrators' wording of the kind (jaim.mailtemplates), rendered in the sandbox from plain values instead."""
     ctx = {"site_url": absolute_url(), **context}
+    if version is not None:
+        from jaim.mailtemplates import render_version
+
+        return render_version(template, version, ctx)
     with translation.override("ja"):
         text = get_template(f"mail/{template}.txt").render(ctx).strip()
     subject, _, body = text.partition("\n")
     return subject.strip()[:255], body.strip() + "\n"
 
 
-def _row(mail: Mail) -> OutboxMessage:
-    subject, body = _render(mail.template, mail.context)
+def _versions(mails: list[Mail]) -> dict:
+    """The administrators' newest wording of each of these templates (one query; none for a kind not editable)."""
+    from jaim.mailtemplates import active_versions, editable
+
+    templates = {m.template for m in mails if editable(m.template)}
+    return active_versions(templates) if templates else {}
+
+
+def _row(mail: Mail, versions: dict) -> OutboxMessage:
+    subject, body = _render(mail.template, mail.context, versions.get(mail.template))
     return OutboxMessage(dedupe_key=mail.dedupe_key, kind=mail.kind, to=mail.to, subject=subject, body=body)
 
 
@@ -53,7 +66,8 @@ def queue_mail(*, to: str, template: str, context: dict, kind: str, dedupe_key: 
     With a dedupe_key the message exists at most once (one reminder per subject, rule and reference date):
     a second call returns None and sends nothing.
     """
-    row = _row(Mail(to=to, template=template, context=context, kind=kind, dedupe_key=dedupe_key))
+    mail = Mail(to=to, template=template, context=context, kind=kind, dedupe_key=dedupe_key)
+    row = _row(mail, _versions([mail]))
     try:
         with transaction.atomic():
             row.save(force_insert=True)
@@ -62,6 +76,13 @@ def queue_mail(*, to: str, template: str, context: dict, kind: str, dedupe_key: 
         if dedupe_key and OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
+    enqueue("jaim.tasks.send_outbox_message", msg.pk)  # by path: jaim.tasks imports this module
+    return msg
+
+
+def queue_text(*, to: str, subject: str, body: str, kind: str) -> OutboxMessage:
+    """One outbox row of an already rendered text (the administrators' test send of a mail's wording)."""
+    msg = OutboxMessage.objects.create(kind=kind, to=to, subject=subject[:255], body=body)
     enqueue("jaim.tasks.send_outbox_message", msg.pk)  # by path: jaim.tasks imports this module
     return msg
 
@@ -90,7 +111,8 @@ def queue_mails(mails: Iterable[Mail]) -> list[OutboxMessage]:
         kept.append(mail)
     if not kept:
         return []
-    rows = [_row(mail) for mail in kept]
+    versions = _versions(kept)
+    rows = [_row(mail, versions) for mail in kept]
     try:
         with transaction.atomic():
             OutboxMessage.objects.bulk_create(rows, batch_size=BULK_BATCH)
@@ -234,6 +256,7 @@ KIND_LABELS = {
     "lifecycle_withdrawal_cancelled": _("退会の申出の取消し"),
     "lifecycle_withdrawal_confirmed": _("退会の確認"),
     "lifecycle_withdrawal_requested": _("退会の申出の受付"),
+    "mail_template_test": _("メール文面のテスト送信"),
     "password_reset": _("パスワードの再設定"),
     "signup_existing": _("登録済みアドレスへの案内"),
     "verify_email": _("メールアドレスの確認"),

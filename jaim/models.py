@@ -258,3 +258,52 @@ class IssuerProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.created_at:%Y-%m-%d %H:%M}〜）" if self.created_at else self.name
+
+
+class MailTemplate(models.Model):
+    """The wording of one kind of mail, as data the administrators edit (jaim.mailtemplates). Without a version
+    the built-in text (templates/mail/<kind>.txt) is sent."""
+
+    kind = models.CharField(_("メールの種類"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("メールの文面")
+        verbose_name_plural = _("メールの文面")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        from jaim.mail import kind_label
+
+        return kind_label(self.kind)
+
+
+class MailTemplateVersion(models.Model):
+    """One version of a mail's wording. Never edited nor deleted: a change is a new version, the newest is sent."""
+
+    template = models.ForeignKey(MailTemplate, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("版"))
+    subject_ja = models.CharField(_("件名"), max_length=255)
+    body_ja = models.TextField(_("本文"))
+    subject_en = models.CharField(_("件名（英語）"), max_length=255, blank=True)
+    body_en = models.TextField(_("本文（英語）"), blank=True)
+    note = models.CharField(_("変更の理由"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("登録した人"),
+    )
+
+    class Meta:
+        verbose_name = _("メールの文面の版")
+        verbose_name_plural = _("メールの文面の版")
+        ordering = ["template", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "number"], name="mail_template_version_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template}（第{self.number}版）"

@@ -333,6 +333,12 @@ AREAS: tuple[Area, ...] = (
         administrator=(VIEW, ADD),
     ),
     _area(
+        S_OFFICE,
+        _("メールの文面（変更は新しい版として登録・版の履歴・プレビュー・自分宛てのテスト送信）"),
+        ["jaim.mailtemplate", "jaim.mailtemplateversion"],
+        administrator=(VIEW, CHANGE),
+    ),
+    _area(
         S_SYSTEM,
         _("ウイルス検出の記録"),
         ["jaim.virusdetection"],
@@ -360,6 +366,9 @@ STAFF_PAGES: dict[str, str | None] = {
     "admin:auth_user_password_change": "members.change_user",  # nosec B105 - a permission name, not a password
     "admin:otp_totp_totpdevice_config": NOBODY,
     "admin:otp_totp_totpdevice_qrcode": NOBODY,
+    "admin:jaim_mailtemplate_diff": "jaim.change_mailtemplate",
+    "admin:jaim_mailtemplate_preview": "jaim.change_mailtemplate",
+    "admin:jaim_mailtemplate_test_send": "jaim.change_mailtemplate",
     "admin:fees_invoice_pdf": "fees.view_invoice",
     "admin:fees_invoice_payment": "fees.add_payment",
     "admin:fees_invoice_credit": "fees.add_creditnote",
@@ -466,6 +475,7 @@ def _declare_actions():
         "jaim.auditevent",
         "jaim.issuerprofile",
         "jaim.jobrun",
+        "jaim.mailtemplate",
         "jaim.outboxmessage",
         "jaim.retentionpolicy",
         "jaim.sequence",

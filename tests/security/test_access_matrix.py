@@ -43,6 +43,12 @@ def staff_only(**kwargs):
     return ("staff", kwargs)
 
 
+def _mail_template():
+    from jaim.models import MailTemplate
+
+    return MailTemplate.objects.get_or_create(kind="lifecycle_renewal_notice")[0]
+
+
 URL_TABLE = {
     "home": public("the landing page"),
     "healthz": public("health check, no data"),
@@ -157,6 +163,9 @@ URL_TABLE = {
     "admin:otp_totp_totpdevice_config": staff_only(pk=lambda w: 1),
     "admin:otp_totp_totpdevice_qrcode": staff_only(pk=lambda w: 1),
     "admin:auth_user_password_change": staff_only(id=lambda w: w.owner.pk),
+    "admin:jaim_mailtemplate_diff": staff_only(pk=lambda w: _mail_template().pk, number=lambda w: 1),
+    "admin:jaim_mailtemplate_preview": staff_only(pk=lambda w: _mail_template().pk),
+    "admin:jaim_mailtemplate_test_send": staff_only(pk=lambda w: _mail_template().pk),
     "admin:fees_invoice_pdf": staff_only(pk=lambda w: w.invoice.pk, kind=lambda w: "invoice"),
     "admin:fees_invoice_payment": staff_only(pk=lambda w: w.invoice.pk),
     "admin:fees_invoice_credit": staff_only(pk=lambda w: w.invoice.pk),

@@ -1,0 +1,465 @@
+"""Mail wording as data: the administrators' versions of a mail's text, rendered in jinja2's sandbox.
+
+An editable template never sees the model instances the mail's caller passes (jaim.mail.Mail.context): each kind
+declares the variables it offers (KINDS: name, description, example, and the dotted path it is read from in the
+caller's context), and `plain_context` builds a dict of str/int/date values from those paths with getattr on
+attributes only (no calls, nothing starting with "_"). The sandbox has no loader (include/import/extends fail), no
+`range`, a few filters (yen, date, datetime, comma), StrictUndefined, and a cap on the output's size. `check`
+refuses, before a version is saved, anything but the declared variables, tags other than if/for, loops over
+anything but a declared list, function calls and arithmetic; then renders the text against the examples.
+
+A kind without a version sends its built-in text (templates/mail/<kind>.txt); `starter_text` turns that text into
+the first version's form. Higher apps offer a preview on a real member by a `mail_previews` module (PREVIEWS)."""
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.template.loader import get_template
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
+
+from jaim.dates import japanese_date
+from jaim.errors import DomainError
+from jaim.formats import yen
+from jaim.models import MailTemplate, MailTemplateVersion
+
+MAX_OUTPUT = 20_000  # characters of one rendered mail (subject and body)
+MAX_SOURCE = 20_000
+
+
+@dataclass(frozen=True)
+class Var:
+    """One variable a kind's template may use: `name` as written in the template ("invoice.number"), read from
+    `path` in the caller's context (default: the name). `display`: the label of a field's choice."""
+
+    name: str
+    description: str
+    example: object
+    path: str = ""
+    display: bool = False
+
+    @property
+    def source(self) -> str:
+        return self.path or self.name
+
+
+@dataclass(frozen=True)
+class ListVar:
+    """A list the template may loop over: {% for line in lines %}{{ line.name }}{% endfor %}."""
+
+    name: str
+    description: str
+    fields: tuple[Var, ...] = field(default_factory=tuple)
+    path: str = ""
+
+
+SITE_URL = Var("site_url", _("サイトのURL"), "https://jaim.example.jp")
+_ORG = Var("establishment.organisation.name", _("法人名"), "株式会社見本製作所")
+_EST = Var("establishment.name", _("事業所名"), "本社工場")
+_URL = Var("url", _("マイページの該当ページのURL"), "https://jaim.example.jp/mypage/")
+_APP = (
+    Var("application.receipt_number", _("受付番号"), "A-2026-000123"),
+    Var("application.kind", _("申請の種類"), "入会申請", display=True),
+    Var("application.submitted_at", _("受付日時"), dt.datetime(2026, 12, 2, 10, 30)),
+    Var("application.decided_on", _("決定日"), dt.date(2026, 12, 2)),
+    Var("application.is_new", _("入会申請か（はい・いいえ）"), True),
+    Var("application.is_add_classification", _("産業分類の追加の申請か"), False),
+    Var("application.is_name_change", _("名称変更の申請か"), False),
+    Var("application.is_relocation", _("移転の申請か"), False),
+)
+
+# kind → the variables its template may use. A kind missing here keeps its built-in text only.
+KINDS: dict[str, tuple[Var | ListVar, ...]] = {
+    "lifecycle_renewal_notice": (
+        _ORG,
+        _EST,
+        Var("membership.member_number", _("会員番号"), "J-000123"),
+        Var("season.fiscal_year", _("継続する年度"), 2027),
+        Var("season.answer_deadline", _("回答期限"), dt.date(2027, 2, 28)),
+        Var("invoice.number", _("請求書番号"), "INV-2027-000123"),
+        Var("invoice.total_yen", _("年会費（円）"), 120000),
+        Var("invoice.due_date", _("口座振替日"), dt.date(2027, 4, 27)),
+        Var("year_end", _("今年度末の日"), dt.date(2027, 3, 31)),
+        _URL,
+        SITE_URL,
+    ),
+    "fees_invoice_issued": (
+        Var("invoice.number", _("請求書番号"), "INV-2027-000123"),
+        Var("invoice.fiscal_year", _("対象年度"), 2027),
+        Var("invoice.buyer_name", _("宛名"), "株式会社見本製作所"),
+        Var("invoice.buyer_department", _("部署名"), "総務部"),
+        Var("invoice.buyer_person", _("担当者名"), "見本 太郎"),
+        Var("invoice.member_number", _("会員番号"), "J-000123"),
+        Var("invoice.establishment_name", _("対象事業所"), "本社工場"),
+        Var("invoice.total_yen", _("請求金額（円）"), 120000),
+        Var("invoice.due_date", _("支払期限（振替日）"), dt.date(2027, 4, 27)),
+        Var("invoice.is_transfer", _("銀行振込か（いいえなら口座振替）"), False),
+        Var("pdf_link", _("請求書PDFを開くリンク（ない場合は空）"), "https://jaim.example.jp/i/abc"),
+        Var("pdf_link_days", _("リンクの有効日数"), 30),
+        SITE_URL,
+    ),
+    "application_received": (
+        _ORG,
+        _EST,
+        *_APP,
+        Var("resubmission", _("修正した申請の再提出か"), False),
+        _URL,
+        SITE_URL,
+    ),
+    "application_approved": (_ORG, _EST, *_APP, _URL, SITE_URL),
+}
+
+# mail kind → function(member number) → the caller's context for a real member, or None (higher apps register
+# theirs in a `mail_previews` module: jaim.mailtemplates.preview("kind")).
+PREVIEWS: dict = {}
+
+
+def preview(kind: str):
+    def register(fn):
+        PREVIEWS[kind] = fn
+        return fn
+
+    return register
+
+
+def load_previews() -> dict:
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("mail_previews")
+    return PREVIEWS
+
+
+def editable(kind: str) -> bool:
+    return kind in KINDS
+
+
+def examples(kind: str) -> dict:
+    """The declared examples as the template sees them."""
+    out: dict = {}
+    for var in KINDS.get(kind, ()):
+        if isinstance(var, ListVar):
+            out[var.name] = [{f.name: f.example for f in var.fields}]
+        else:
+            _put(out, var.name, var.example)
+    return out
+
+
+def _put(out: dict, dotted: str, value) -> None:
+    *heads, last = dotted.split(".")
+    for head in heads:
+        out = out.setdefault(head, {})
+    out[last] = value
+
+
+def _plain(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | str | dt.date):  # dt.datetime is a dt.date
+        return value
+    raise TypeError(f"not a plain value: {type(value).__name__}")
+
+
+def _read(context: dict, path: str, *, display: bool = False):
+    """The value at a dotted path: a key of the context, then attributes only (never called, never private)."""
+    head, *rest = path.split(".")
+    if head not in context:
+        return ""
+    obj = context[head]
+    for i, attr in enumerate(rest):
+        if attr.startswith("_"):
+            raise SecurityError(attr)
+        if obj is None:
+            return ""
+        if display and i == len(rest) - 1:
+            field_ = obj._meta.get_field(attr)
+            value = getattr(obj, attr)
+            return str(dict(field_.flatchoices).get(value, value))
+        obj = obj.get(attr, "") if isinstance(obj, dict) else getattr(obj, attr)
+        if callable(obj):
+            raise SecurityError(attr)
+    if isinstance(obj, dt.datetime):
+        obj = timezone.localtime(obj) if timezone.is_aware(obj) else obj
+    return _plain(obj)
+
+
+def plain_context(kind: str, context: dict, used: set[str] | None = None) -> dict:
+    """The variables of `kind` read from the caller's context (model instances) as plain values. `used`: only
+    these names (those the template uses: nothing else is read, so no query is made for them)."""
+    out: dict = {}
+    for var in KINDS.get(kind, ()):
+        if used is not None and var.name not in used:
+            continue
+        if isinstance(var, ListVar):
+            items = context.get(var.path or var.name) or []
+            out[var.name] = [
+                {f.name: _read({"item": item}, f"item.{f.source}", display=f.display) for f in var.fields}
+                for item in items
+            ]
+        else:
+            _put(out, var.name, _read(context, var.source, display=var.display))
+    return out
+
+
+# --- the sandbox ----------------------------------------------------------------------------------------------
+
+
+def _date(value) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return japanese_date(value) if isinstance(value, dt.date) else str(value)
+
+
+def _datetime(value) -> str:
+    if isinstance(value, dt.datetime):
+        return f"{japanese_date(value.date())} {value:%H:%M}"
+    return _date(value)
+
+
+def _comma(value) -> str:
+    return f"{int(value):,}" if value not in (None, "") else ""
+
+
+SAFE_FILTERS = {
+    "yen": yen,
+    "date": _date,
+    "datetime": _datetime,
+    "comma": _comma,
+}
+_BUILTIN_FILTERS = ("default", "upper", "lower", "trim", "replace", "length", "first", "last", "join", "indent")
+
+
+class _Env(SandboxedEnvironment):
+    def is_safe_attribute(self, obj, attr, value):
+        return not attr.startswith("_") and isinstance(obj, dict) and super().is_safe_attribute(obj, attr, value)
+
+
+def environment() -> SandboxedEnvironment:
+    env = _Env(autoescape=False, undefined=StrictUndefined, loader=None, keep_trailing_newline=True)
+    env.globals.clear()  # no range, dict, lipsum, cycler, joiner, namespace
+    env.filters = {**{k: env.filters[k] for k in _BUILTIN_FILTERS}, **SAFE_FILTERS}
+    env.tests = {k: env.tests[k] for k in ("defined", "undefined", "none", "true", "false", "eq", "ne")}
+    return env
+
+
+ENV = environment()
+_ALLOWED_STATEMENTS = (nodes.Output, nodes.If, nodes.For, nodes.TemplateData)
+_REFUSED_EXPRESSIONS = (nodes.Call, nodes.Pow, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Slice)
+
+
+def _dotted(node) -> str | None:
+    """'invoice.number' for {{ invoice.number }} / invoice['number']; None for anything not rooted in a name."""
+    parts = []
+    while isinstance(node, nodes.Getattr | nodes.Getitem):
+        if isinstance(node, nodes.Getattr):
+            parts.append(node.attr)
+        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            parts.append(node.arg.value)
+        else:
+            return None
+        node = node.node
+    if not isinstance(node, nodes.Name):
+        return None
+    parts.append(node.name)
+    return ".".join(reversed(parts))
+
+
+def _names(kind: str) -> tuple[set[str], dict[str, set[str]]]:
+    """(the declared dotted names and every prefix of them, list name → its item's field names)"""
+    names: set[str] = set()
+    lists: dict[str, set[str]] = {}
+    for var in KINDS.get(kind, ()):
+        if isinstance(var, ListVar):
+            lists[var.name] = {f.name for f in var.fields}
+            names.add(var.name)
+            continue
+        parts = var.name.split(".")
+        names |= {".".join(parts[: i + 1]) for i in range(len(parts))}
+    return names, lists
+
+
+def _refuse(message) -> None:
+    raise DomainError(message, code="mail_template")
+
+
+def _walk(node, kind: str, names: set[str], lists: dict, loop_vars: dict[str, set[str]], used: set[str]):
+    if isinstance(node, nodes.Template):
+        for child in node.body:
+            _walk(child, kind, names, lists, loop_vars, used)
+        return
+    if isinstance(node, nodes.Stmt) and not isinstance(node, _ALLOWED_STATEMENTS):
+        _refuse(_("この文面では使えない命令があります（使えるのは if と for だけです）。"))
+    if isinstance(node, _REFUSED_EXPRESSIONS):
+        _refuse(_("関数の呼出しや計算は使えません。"))
+    if isinstance(node, nodes.Filter) and node.name not in ENV.filters:
+        _refuse(_("使えないフィルタです：%(name)s") % {"name": node.name})
+    if isinstance(node, nodes.For):
+        iterable = _dotted(node.iter)
+        if iterable not in lists or not isinstance(node.target, nodes.Name) or node.recursive:
+            _refuse(_("繰返し（for）は、一覧の変数に対してだけ使えます。"))
+        if node.test is not None:
+            _refuse(_("繰返し（for）の条件は使えません。"))
+        inner = {**loop_vars, node.target.name: lists[iterable]}
+        used.add(iterable)
+        for child in (*node.body, *node.else_):
+            _walk(child, kind, names, lists, inner, used)
+        return
+    if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name):
+        dotted = _dotted(node)
+        if dotted is None:
+            _refuse(_("使えない書き方があります（変数は一覧にある名前で書いてください）。"))
+        head, _dot, rest = dotted.partition(".")
+        if head in loop_vars:
+            if rest not in loop_vars[head]:
+                _refuse(_("使えない変数です：%(name)s") % {"name": dotted})
+        elif dotted not in names or (dotted in lists and not isinstance(node, nodes.Name)):
+            _refuse(_("使えない変数です：%(name)s") % {"name": dotted})
+        else:
+            used.add(dotted)
+        return
+    for child in node.iter_child_nodes():
+        _walk(child, kind, names, lists, loop_vars, used)
+
+
+def _parse(source: str):
+    try:
+        return ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        _refuse(_("書き方に誤りがあります（%(line)d行目）：%(error)s") % {"line": exc.lineno, "error": exc.message})
+
+
+def used_names(kind: str, source: str) -> set[str]:
+    """Check a text of `kind` (raises DomainError with the reason in Japanese) and return the variables it uses."""
+    if len(source) > MAX_SOURCE:
+        _refuse(_("文面が長すぎます。"))
+    if kind not in KINDS:
+        _refuse(_("この種類のメールは文面を編集できません。"))
+    tree = _parse(source)
+    names, lists = _names(kind)
+    try:
+        found = meta.find_undeclared_variables(tree)
+    except TemplateSyntaxError as exc:  # an unknown filter or test
+        _refuse(_("書き方に誤りがあります（%(line)d行目）：%(error)s") % {"line": exc.lineno, "error": exc.message})
+    unknown = found - {n.split(".")[0] for n in names}
+    if unknown:
+        _refuse(_("使えない変数です：%(name)s") % {"name": "、".join(sorted(unknown))})
+    used: set[str] = set()
+    _walk(tree, kind, names, lists, {}, used)
+    # the leaves under a used prefix ("invoice" used as a whole) are read too
+    leaves = {v.name for v in KINDS[kind] if any(v.name == u or v.name.startswith(u + ".") for u in used)}
+    return leaves
+
+
+def render_source(source: str, variables: dict) -> str:
+    """Render a checked text in the sandbox against plain variables, at most MAX_OUTPUT characters."""
+    out: list[str] = []
+    size = 0
+    try:
+        for chunk in ENV.from_string(source).generate(variables):
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                _refuse(_("差し込んだ結果が長すぎます。"))
+            out.append(chunk)
+    except (UndefinedError, SecurityError, TypeError, ValueError) as exc:
+        _refuse(_("差し込みに失敗しました：%(error)s") % {"error": str(exc)})
+    return "".join(out)
+
+
+def check(kind: str, subject: str, body: str) -> dict[str, str]:
+    """The errors of a new version, field by field ({} when it may be saved): each text is parsed and walked,
+    then rendered against the declared examples."""
+    errors = {}
+    for name, source in (("subject_ja", subject), ("body_ja", body)):
+        try:
+            used_names(kind, source)
+            rendered = render_source(source, examples(kind))
+            if name == "subject_ja" and "\n" in rendered.strip():
+                _refuse(_("件名は1行にしてください。"))
+        except DomainError as exc:
+            errors[name] = str(exc.message)
+    return errors
+
+
+# --- versions -------------------------------------------------------------------------------------------------
+
+
+def active_versions(kinds) -> dict[str, MailTemplateVersion]:
+    """The newest version of each kind (one query whatever the number of kinds)."""
+    kinds = sorted(set(kinds) & set(KINDS))
+    if not kinds:
+        return {}
+    rows = (
+        MailTemplateVersion.objects.filter(template__kind__in=kinds)
+        .order_by("template__kind", "-number")
+        .distinct("template__kind")
+        .values_list("template__kind", "pk", "subject_ja", "body_ja")
+    )
+    return {kind: MailTemplateVersion(pk=pk, subject_ja=s, body_ja=b) for kind, pk, s, b in rows}
+
+
+_COMPILED: dict[int, tuple] = {}
+
+
+def render_version(kind: str, version: MailTemplateVersion, context: dict) -> tuple[str, str]:
+    """(subject, body) of a saved version for the caller's context (model instances → plain values first)."""
+    if version.pk not in _COMPILED:
+        used = used_names(kind, version.subject_ja) | used_names(kind, version.body_ja)
+        _COMPILED[version.pk] = (used,)
+    (used,) = _COMPILED[version.pk]
+    variables = plain_context(kind, context, used)
+    subject = render_source(version.subject_ja, variables)
+    body = render_source(version.body_ja, variables)
+    return " ".join(subject.split())[:255], body.strip() + "\n"
+
+
+@transaction.atomic
+def register_version(kind: str, *, subject: str, body: str, subject_en="", body_en="", note="", by=None):
+    """A new version of a kind's wording (checked; never an edit of an earlier one)."""
+    errors = check(kind, subject, body)
+    if errors:
+        raise DomainError(next(iter(errors.values())), code="mail_template")
+    template, _created = MailTemplate.objects.get_or_create(kind=kind)
+    template = MailTemplate.objects.select_for_update().get(pk=template.pk)
+    last = template.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    return MailTemplateVersion.objects.create(
+        template=template, number=last + 1, subject_ja=subject, body_ja=body, subject_en=subject_en,
+        body_en=body_en, note=note, created_by=by,
+    )  # fmt: skip
+
+
+def diff_html(older: MailTemplateVersion | None, newer: MailTemplateVersion) -> str:
+    """A side-by-side table of what changed (the built-in text when there is no earlier version)."""
+    before = f"{older.subject_ja}\n{older.body_ja}" if older else "\n".join(starter_text(newer.template.kind))
+    after = f"{newer.subject_ja}\n{newer.body_ja}"
+    return difflib.HtmlDiff(wrapcolumn=60).make_table(
+        before.splitlines(),
+        after.splitlines(),
+        str(_("第%(n)d版") % {"n": older.number}) if older else str(_("組み込みの文面")),
+        str(_("第%(n)d版") % {"n": newer.number}),
+        context=True,
+    )
+
+
+# --- the built-in text as the first version --------------------------------------------------------------------
+
+_REWRITES = (
+    (re.compile(r"\{%\s*(load [^%]*|autoescape \w+|endautoescape)\s*%\}"), ""),
+    (re.compile(r"\|date:\"Y年n月j日 H:i\""), "|datetime"),
+    (re.compile(r"\|date:\"[^\"]*\""), "|date"),
+    (re.compile(r"\|intcomma"), "|comma"),
+    (re.compile(r"\.get_(\w+)_display"), r".\1"),
+)
+
+
+def starter_text(kind: str) -> tuple[str, str]:
+    """(subject, body) of the built-in text written for the sandbox: the form of a kind's first version."""
+    source = get_template(f"mail/{kind}.txt").template.source
+    for pattern, replacement in _REWRITES:
+        source = pattern.sub(replacement, source)
+    subject, _nl, body = source.strip().partition("\n")
+    return subject.strip(), body.strip() + "\n"

@@ -1,0 +1,150 @@
+"""Mail wording as data (jaim.mailtemplates): an administrator's version is what the next mail sends, the built-in
+text without one, versions kept with their author and a diff, previews on a real member, a test send to oneself,
+hostile texts refused before they are saved, and the pages closed to the other roles."""
+
+import pytest
+from django.urls import reverse
+from django.utils.html import escape
+
+from jaim.errors import DomainError
+from jaim.mailtemplates import check, register_version, starter_text
+from jaim.models import MailTemplate, MailTemplateVersion, OutboxMessage
+from lifecycle import services
+from tests.lifecycle.conftest import at
+from tests.lifecycle.factories import NOTICE_ON, fee_schedules, member, season
+
+pytestmark = pytest.mark.django_db
+KIND = "lifecycle_renewal_notice"
+
+
+def _renewal_mails():
+    return OutboxMessage.objects.filter(kind=KIND)
+
+
+def _edit(client, subject, body, note=""):
+    client.get(reverse("admin:jaim_mailtemplate_changelist"))
+    tpl = MailTemplate.objects.get(kind=KIND)
+    data = {"subject_ja": subject, "body_ja": body, "subject_en": "", "body_en": "", "note": note}
+    return tpl, client.post(reverse("admin:jaim_mailtemplate_change", args=[tpl.pk]), data)
+
+
+def test_the_administrators_wording_is_what_the_next_renewal_run_sends(staff_client):
+    fee_schedules()
+    season()
+    _user, m = member()
+    tpl, response = _edit(
+        staff_client,
+        "【JAIM】{{ season.fiscal_year }}年度も御継続ください",
+        "{{ establishment.organisation.name }} 様\n年会費 {{ invoice.total_yen|yen }}、振替日 {{ invoice.due_date|date }}\n",
+        note="文面を短く",
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with at(NOTICE_ON):
+        services.run_renewal(on=NOTICE_ON)
+    mail = _renewal_mails().get()
+    assert mail.subject == "【JAIM】2027年度も御継続ください"
+    assert mail.body.startswith(f"{m.establishment.organisation.name} 様\n年会費 ¥")
+    assert "振替日 2027年" in mail.body
+    version = tpl.versions.get()
+    assert (version.number, version.created_by, version.note) == (1, staff_client.user, "文面を短く")
+
+
+def test_without_a_version_the_built_in_text_is_sent():
+    fee_schedules()
+    season()
+    member()
+    with at(NOTICE_ON):
+        services.run_renewal(on=NOTICE_ON)
+    mail = _renewal_mails().get()
+    assert mail.subject.startswith("【JAIM】2027年度の会員継続の確認（回答期限 2027年2月19日）")
+    assert "マイページで「継続する」" in mail.body
+
+
+def test_the_first_form_shows_the_built_in_text_and_it_is_a_valid_version():
+    for kind in ("lifecycle_renewal_notice", "fees_invoice_issued", "application_received", "application_approved"):
+        subject, body = starter_text(kind)
+        assert "{% load" not in body and check(kind, subject, body) == {}
+
+
+def test_versions_are_kept_with_their_author_and_a_diff(staff_client):
+    tpl, _r = _edit(staff_client, "件名一", "本文{{ invoice.number }}\n共通の行\n", note="一")
+    tpl, _r = _edit(staff_client, "件名二", "本文{{ invoice.number }}を変更\n共通の行\n", note="二")
+    numbers = list(tpl.versions.order_by("number").values_list("number", "subject_ja", "created_by"))
+    assert numbers == [(1, "件名一", staff_client.user.pk), (2, "件名二", staff_client.user.pk)]
+    page = staff_client.get(reverse("admin:jaim_mailtemplate_change", args=[tpl.pk])).content.decode()
+    assert "第2版" in page and "第1版" in page and staff_client.user.email in page
+    assert 'value="件名二"' in page  # the form starts from the newest version
+    diff = staff_client.get(reverse("admin:jaim_mailtemplate_diff", args=[tpl.pk, 2])).content.decode()
+    assert "件名一" in diff and "件名二" in diff and "diff_add" in diff
+
+
+def test_preview_on_a_real_member_shows_the_members_name(staff_client):
+    fee_schedules()
+    season()
+    _user, m = member()
+    with at(NOTICE_ON):
+        services.run_renewal(on=NOTICE_ON)
+    staff_client.get(reverse("admin:jaim_mailtemplate_changelist"))
+    tpl = MailTemplate.objects.get(kind=KIND)
+    url = reverse("admin:jaim_mailtemplate_preview", args=[tpl.pk])
+    page = staff_client.get(url, {"member_number": m.member_number}).content.decode()
+    assert m.establishment.organisation.name in page and m.member_number in page
+    example = staff_client.get(url).content.decode()
+    assert "株式会社見本製作所" in example and m.establishment.organisation.name not in example
+
+
+def test_test_send_queues_the_mail_to_oneself(staff_client):
+    staff_client.get(reverse("admin:jaim_mailtemplate_changelist"))
+    tpl = MailTemplate.objects.get(kind=KIND)
+    response = staff_client.post(reverse("admin:jaim_mailtemplate_test_send", args=[tpl.pk]))
+    assert response.status_code == 302
+    mail = OutboxMessage.objects.get(kind="mail_template_test")
+    assert mail.to == staff_client.user.email
+    assert mail.subject.startswith("【JAIM】2027年度の会員継続の確認")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ settings.SECRET_KEY }}",
+        "{{ invoice.__class__ }}",
+        "{{ ''.__class__.__mro__ }}",
+        "{% for i in range(10**9) %}x{% endfor %}",
+        "{% for a in invoice %}{% for b in a %}{{ b }}{% endfor %}{% endfor %}",
+        "{% include 'x' %}",
+        "{% extends 'x' %}",
+        "{% import 'x' as y %}",
+        "{% macro m() %}{% endmacro %}",
+        "{% set x = invoice %}",
+        "{{ invoice.delete() }}",
+        "{{ invoice.number * 100000000 }}",
+        "{{ invoice.number|attr('x') }}",
+        "{% if %}",
+        "{{ invoice.nonexistent }}",
+    ],
+)
+def test_hostile_or_broken_texts_are_refused_with_a_japanese_message(source, staff_client):
+    errors = check(KIND, "件名", source)
+    assert set(errors) == {"body_ja"}
+    assert all(ord(ch) > 0x3000 for ch in errors["body_ja"][:2])  # Japanese, not jinja's English
+    with pytest.raises(DomainError):
+        register_version(KIND, subject="件名", body=source)
+    tpl, response = _edit(staff_client, "件名", source)
+    assert response.status_code == 200 and escape(errors["body_ja"]) in response.content.decode()
+    assert not MailTemplateVersion.objects.exists()
+
+
+@pytest.mark.parametrize("group", ["reviewer", "finance"])
+def test_other_roles_cannot_reach_the_pages(client, group):
+    from tests.security.helpers import staff_user, verified_login
+
+    tpl = MailTemplate.objects.create(kind=KIND)
+    verified_login(client, staff_user(group=group))
+    for url in (
+        reverse("admin:jaim_mailtemplate_changelist"),
+        reverse("admin:jaim_mailtemplate_change", args=[tpl.pk]),
+        reverse("admin:jaim_mailtemplate_preview", args=[tpl.pk]),
+    ):
+        assert client.get(url).status_code == 403, url
+    assert client.post(reverse("admin:jaim_mailtemplate_test_send", args=[tpl.pk])).status_code == 403
+    assert not OutboxMessage.objects.exists()
