@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('jaim', '0007_issuer_profile'),
+        ('jaim', '0008_mail_templates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
