@@ -352,6 +352,21 @@ class StatementAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["number", "organisation__name", "organisation__name_kana"]
     list_select_related = ["organisation"]
     inlines = [StatementItemInline]
+    actions = ["revoke_pdf_links"]
+
+    def has_revoke_links_permission(self, request):
+        return request.user.has_perm("fees.change_invoice")
+
+    @admin.action(
+        description=gettext_lazy("選択した請求明細書のPDFリンク（メール記載）を無効にする"),
+        permissions=["revoke_links"],
+    )
+    def revoke_pdf_links(self, request, queryset):
+        n = services.revoke_pdf_links(list(queryset), by=request.user)
+        self.message_user(
+            request,
+            _("%(n)s件の請求明細書について、これまでにメールで送ったPDFリンクを無効にしました。") % {"n": n},
+        )
 
 
 @admin.register(CreditNote)

@@ -524,6 +524,7 @@ ADMIN_ACTIONS.update(
         "fees.invoice.rerender_pdfs": "fees.change_invoice",
         "fees.invoice.revoke_pdf_links": "fees.change_invoice",
         "fees.invoice.issue_statements": "fees.add_statement",
+        "fees.statement.revoke_pdf_links": "fees.change_invoice",
         "jaim.outboxmessage.resend": "jaim.change_outboxmessage",
         "lifecycle.lapse.reinstate": "lifecycle.change_lapse",
         "lifecycle.withdrawalrequest.confirm": "lifecycle.change_withdrawalrequest",

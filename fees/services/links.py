@@ -91,10 +91,15 @@ def _document_for_link(token: str, model: type[Invoice] | type[Statement]) -> In
 
 
 @transaction.atomic
-def revoke_pdf_links(invoices, *, by: "User | None") -> int:
-    """Refuse every link to these invoices' PDFs sent so far (a mail forwarded to the wrong person, say)."""
-    ids = [inv.pk for inv in invoices]
-    Invoice.objects.filter(pk__in=ids).update(pdf_link_version=F("pdf_link_version") + 1)
-    for invoice in Invoice.objects.filter(pk__in=ids):
-        audit(invoice, "pdf_links_revoked", actor=by, note=str(invoice.pdf_link_version))
+def revoke_pdf_links(documents, *, by: "User | None") -> int:
+    """Refuse every link to these invoices' or statements' PDFs sent so far (a mail forwarded to the wrong person,
+    say). `documents` are all invoices or all statements; a new mail of the same document carries a working link."""
+    documents = list(documents)
+    if not documents:
+        return 0
+    model = type(documents[0])
+    ids = [doc.pk for doc in documents]
+    model.objects.filter(pk__in=ids).update(pdf_link_version=F("pdf_link_version") + 1)
+    for document in model.objects.filter(pk__in=ids):
+        audit(document, "pdf_links_revoked", actor=by, note=str(document.pdf_link_version))
     return len(ids)

@@ -344,3 +344,48 @@ def test_finance_issues_statements_from_the_invoice_admin(client, yamada, three_
     assert "1法人に請求明細書を発行し" in r.content.decode()
     [st] = Statement.objects.filter(organisation=org)
     assert st.items.count() == 3 and st.issued_by == finance
+
+
+def test_finance_revokes_a_statement_link_and_a_reviewer_may_not(client, yamada, three_sites):
+    """Issue 21 item 4: the statement mail's link is revocable, like the invoice's."""
+    from jaim.models import AuditEvent
+    from tests.security.helpers import staff_user, verified_login
+
+    _user, org = yamada
+    st = services.issue_statement(org)
+    [mail] = OutboxMessage.objects.filter(kind="fees_statement_issued")
+    old = LINK.search(mail.body).group(1)
+    invoice_links = [
+        services.invoice_pdf_link(inv).removeprefix("http://127.0.0.1:8000") for inv in three_sites
+    ]
+
+    reviewer = staff_user(group="reviewer")
+    verified_login(client, reviewer)
+    client.post(
+        reverse("admin:fees_statement_changelist"),
+        {"action": "revoke_pdf_links", "_selected_action": [st.pk]},
+    )
+    st.refresh_from_db()
+    assert st.pdf_link_version == 1
+    client.logout()
+
+    finance = staff_user(group="finance")
+    verified_login(client, finance)
+    r = client.post(
+        reverse("admin:fees_statement_changelist"),
+        {"action": "revoke_pdf_links", "_selected_action": [st.pk]},
+        follow=True,
+    )
+    assert "1件の請求明細書について" in r.content.decode()
+    assert AuditEvent.objects.filter(action="pdf_links_revoked", object_id=str(st.pk), actor=finance).exists()
+    client.logout()
+    refused = client.get(old)
+    assert (
+        refused.status_code == 410
+        and "このリンクは事務局により無効にされています。" in refused.content.decode()
+    )
+    for link in invoice_links:  # the invoices' own links are untouched
+        assert client.get(link).status_code == 200
+    st.refresh_from_db()
+    fresh = services.statement_pdf_link(st).removeprefix("http://127.0.0.1:8000")
+    assert client.get(fresh).status_code == 200
