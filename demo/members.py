@@ -136,7 +136,7 @@ def seed() -> dict:
             association=assoc,
             defaults={"applied_on": dt.date(2024, 4, 1), "complete_on": dt.date(2024, 5, 1)},
         )
-    from demo.fees import seed_issuer
+    from demo.issuer import seed_issuer
 
     seed_issuer(admin)  # before the first invoice: every demo document prints the issuer's block
     return {
