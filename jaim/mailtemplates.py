@@ -393,12 +393,12 @@ def active_versions(kinds) -> dict[str, MailTemplateVersion]:
     kinds = sorted(set(kinds) & set(KINDS))
     if not kinds:
         return {}
-    rows = (
-        MailTemplateVersion.objects.filter(template__kind__in=kinds)
-        .order_by("template__kind", "-number")
-        .distinct("template__kind")
-        .values_list("template__kind", "pk", "subject_ja", "body_ja")
-    )
+    from django.db.models import OuterRef, Subquery
+
+    newest = MailTemplateVersion.objects.filter(template=OuterRef("template")).order_by("-number").values("pk")[:1]
+    rows = MailTemplateVersion.objects.filter(template__kind__in=kinds, pk=Subquery(newest)).values_list(
+        "template__kind", "pk", "subject_ja", "body_ja"
+    )  # newest per kind, on PostgreSQL and on make run's SQLite (no DISTINCT ON there)
     return {kind: MailTemplateVersion(pk=pk, subject_ja=s, body_ja=b) for kind, pk, s, b in rows}
 
 

@@ -18,6 +18,22 @@ CREATE TRIGGER backoffice_staffnote_no_delete BEFORE DELETE ON backoffice_staffn
   FOR EACH ROW EXECUTE FUNCTION backoffice_staffnote_refuse_delete();
 """
 
+NO_DELETE_BACKWARD = """
+DROP TRIGGER IF EXISTS backoffice_staffnote_no_delete ON backoffice_staffnote;
+DROP FUNCTION IF EXISTS backoffice_staffnote_refuse_delete();
+"""
+
+
+def forward(apps, schema_editor):
+    # PostgreSQL only: `make run`'s SQLite has no plpgsql (the services never delete a note either way).
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(NO_DELETE)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(NO_DELETE_BACKWARD)
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -226,9 +242,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunSQL(
-            sql=NO_DELETE,
-            reverse_sql="DROP TRIGGER IF EXISTS backoffice_staffnote_no_delete ON backoffice_staffnote;"
-            " DROP FUNCTION IF EXISTS backoffice_staffnote_refuse_delete();",
-        ),
+        migrations.RunPython(forward, backward),
     ]
