@@ -432,9 +432,16 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(BankStatementImport)
 class BankStatementImportAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["uploaded_at", "file_name", "bank_format", "counts", "uploaded_by"]
-    readonly_fields = ["uploaded_at", "file_name", "bank_format", "sha256", "counts", "uploaded_by"]
+    list_display = ["uploaded_at", "file_name", "bank_format", "counts_view", "uploaded_by"]
+    readonly_fields = ("uploaded_at", "file_name", "bank_format", "sha256", "counts_view", "uploaded_by")
+    fields = readonly_fields
     change_list_template = "admin/fees/statement_changelist.html"
+
+    @admin.display(description=gettext_lazy("件数"))
+    def counts_view(self, obj):
+        from jaim.job_labels import counts_text
+
+        return counts_text(obj.counts)
 
     def get_urls(self):
         return [

@@ -8,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from jaim.audit_labels import audit_action_label, state_label
 from jaim.errors import DomainError
+from jaim.job_labels import counts_text, job_label
 from jaim.models import (
     AuditEvent,
     IssuerProfile,
@@ -164,11 +165,35 @@ class AuditEventAdmin(ReadOnlyAdmin):
         return obj.note
 
 
+class JobNameFilter(admin.SimpleListFilter):
+    """The jobs by their names (the codes stay in the query string only)."""
+
+    title = _("ジョブ")
+    parameter_name = "job"
+
+    def lookups(self, request, model_admin):
+        jobs = JobRun.objects.order_by("job").values_list("job", flat=True).distinct()
+        return [(job, job_label(job)) for job in jobs]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(job=self.value()) if self.value() else queryset
+
+
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyAdmin):
-    list_display = ["job", "reference_date", "started_at", "finished_at", "counts", "succeeded_flag"]
-    list_filter = ["job"]
+    list_display = ["job_name", "reference_date", "started_at", "finished_at", "counts_view", "succeeded_flag"]
+    list_filter = [JobNameFilter]
     search_fields = ["job", "error"]
+    readonly_fields = ("job_name", "reference_date", "started_at", "finished_at", "counts_view", "error")
+    fields = readonly_fields
+
+    @admin.display(description=_("ジョブ"), ordering="job")
+    def job_name(self, obj):
+        return job_label(obj.job)
+
+    @admin.display(description=_("件数"))
+    def counts_view(self, obj):
+        return counts_text(obj.counts)
 
     @admin.display(boolean=True, description="成功")
     def succeeded_flag(self, obj):

@@ -219,5 +219,3 @@ def pending_message_ids(limit: int = 500) -> list[int]:
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-
-

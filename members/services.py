@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jaim.dates import today
+from jaim.dates import japanese_date, today
 from jaim.errors import DomainError
 from jaim.links import absolute_url
 from jaim.mail import queue_mail
@@ -223,7 +223,7 @@ def update_organisation(organisation: Organisation, *, by: User | None, data: di
                 org,
                 "representative_changed",
                 actor=by,
-                note=f"{before} → {org.representative_display}（{since.isoformat()}）",
+                note=f"{before} → {org.representative_display}（{japanese_date(since)}から）",
             )
         for est in org.establishments.all():
             establishment_updated.send(sender=Establishment, establishment=est)
@@ -621,7 +621,12 @@ def complete_identity_change(
     if org.name != ch.new_organisation_name:
         org.name = ch.new_organisation_name
         org.save(update_fields=["name", "updated_at"])
-    audit(ch, "effective", actor=by, note=f"{effective_on.isoformat()} follow_up_due_on={due.isoformat()}")
+    audit(
+        ch,
+        "effective",
+        actor=by,
+        note=f"{japanese_date(effective_on)}から・追加書類の期限 {japanese_date(due)}",
+    )
     identity_changed.send(sender=IdentityChange, change=ch)
     # The outbox row commits with the change (sent after commit): the member is asked for the documents at once.
     url = absolute_url("members:establishment_detail", est.pk) + "#identity-change"
@@ -928,6 +933,6 @@ def sync_association_memberships(entries, *, by: User | None = None, note: str =
             am,
             "association_list_imported",
             actor=by,
-            note=f"{note} complete_on={am.complete_on} ended_on={am.ended_on}".strip(),
+            note=f"{note} 加入完了日 {japanese_date(am.complete_on) or '—'}・終了日 {japanese_date(am.ended_on) or '—'}".strip(),
         )
     return result

@@ -15,6 +15,7 @@ from fees.services.contacts import _manager_emails, _recipient
 from fees.services.links import pdf_link_context
 from jaim.dates import fiscal_year_of, today
 from jaim.errors import DomainError
+from jaim.formats import yen
 from jaim.mail import queue_mail
 from jaim.sequences import next_value
 from jaim.states import audit
@@ -142,7 +143,7 @@ def issue_statement(
             for n, (inv, amount) in enumerate(rows, start=1)
         ]
     )
-    audit(statement, "issued", actor=by, note=f"{statement.total_yen} ({len(rows)})")
+    audit(statement, "issued", actor=by, note=f"{yen(statement.total_yen)}（請求書 {len(rows)}件）")
     if mail:
         for email in recipient.emails:
             queue_mail(

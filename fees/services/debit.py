@@ -15,6 +15,8 @@ from fees.selectors import debit_due_invoices, outstanding_map
 from fees.services.contacts import _mail_billing
 from fees.services.payments import record_payment
 from jaim.errors import DomainError
+from jaim.formats import yen
+from jaim.job_labels import counts_text
 from jaim.states import audit, move
 from members.models import Establishment, Organisation
 
@@ -183,7 +185,7 @@ def export_debit_requests(collection_date: dt.date, *, by: "User | None" = None)
     run.total_yen = sum(i.amount_yen for i in items)
     run.request_file.save(f"request-{collection_date:%Y%m%d}-{run.pk}.txt", ContentFile(data), save=False)
     run.save(update_fields=["total_count", "total_yen", "request_file"])
-    audit(run, "exported", actor=by, note=f"{run.total_count} {run.total_yen}")
+    audit(run, "exported", actor=by, note=f"{run.total_count:,}件 {yen(run.total_yen)}")
     return run
 
 
@@ -271,7 +273,13 @@ def import_debit_results(run: DebitRun, data: bytes, *, by: "User | None" = None
                 dedupe=f"fees-debit-failed:{r.pk}:{inv.number}",
                 extra={"reason": item.get_result_code_display(), "collection_date": r.collection_date},
             )
-    move(r, DebitRun.Status.RESULT_IMPORTED, transitions=DebitRun.TRANSITIONS, actor=by, note=str(counts))
+    move(
+        r,
+        DebitRun.Status.RESULT_IMPORTED,
+        transitions=DebitRun.TRANSITIONS,
+        actor=by,
+        note=counts_text(counts),
+    )
     r.result_imported_at = timezone.now()
     r.result_file.save(f"result-{r.collection_date:%Y%m%d}-{r.pk}.txt", ContentFile(data), save=False)
     r.save(update_fields=["status", "result_imported_at", "result_file"])

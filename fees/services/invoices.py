@@ -20,6 +20,7 @@ from fees.services.quotes import compute_quote, get_schedule, group_discount_app
 from jaim import sequences
 from jaim.dates import fiscal_year_of, today
 from jaim.errors import DomainError
+from jaim.formats import yen
 from jaim.mail import Mail, queue_mails
 from jaim.models import AuditEvent
 from jaim.queue import enqueue
@@ -170,7 +171,7 @@ def issue_invoice(
     except IntegrityError as exc:
         raise DomainError(_("この年度の請求書は既に発行されています。"), code="duplicate_invoice") from exc
     InvoiceLine.objects.bulk_create(_lines(invoice, quote))
-    audit(invoice, "issued", actor=by, to_status=invoice.status, note=f"{invoice.total_yen}")
+    audit(invoice, "issued", actor=by, to_status=invoice.status, note=yen(invoice.total_yen))
     _after_issue([invoice.pk])
     return invoice
 
@@ -323,7 +324,7 @@ def _issue_renewal_chunk(schedule, rates, ids, *, issue_date, by: "User | None",
                 action="issued",
                 actor=actor,
                 to_status=inv.status,
-                note=str(inv.total_yen),
+                note=yen(inv.total_yen),
             )
             for inv in invoices
         ]
@@ -364,7 +365,7 @@ def issue_credit_note(
     )
     note.full_clean()
     note.save(force_insert=True)
-    audit(inv, "credit_note", actor=by, note=f"{note.number} {amount_yen}")
+    audit(inv, "credit_note", actor=by, note=f"{note.number} {yen(amount_yen)}")
     if amount_yen == due:
         if paid_yen(inv):
             last = inv.allocations.order_by("-payment__received_on").first()

@@ -15,7 +15,10 @@ from fees import kana, statements
 from fees.models import BankStatementImport, BankStatementLine, Invoice, Payment, PaymentAllocation, Statement
 from fees.selectors import outstanding_map, outstanding_yen
 from fees.services.contacts import _mail_billing
+from jaim.dates import japanese_date
 from jaim.errors import DomainError
+from jaim.formats import yen
+from jaim.job_labels import counts_text
 from jaim.states import audit, move
 from members import services as member_services
 from members.models import Membership
@@ -96,7 +99,12 @@ def record_payment(
             continue
         PaymentAllocation.objects.create(payment=payment, invoice=inv, amount_yen=part)
         left -= part
-        audit(inv, "payment", actor=by, note=f"{part} ({payment.get_method_display()} {received_on})")
+        audit(
+            inv,
+            "payment",
+            actor=by,
+            note=f"{yen(part)}（{payment.get_method_display()}、{japanese_date(received_on)}）",
+        )
         if part == due[inv.pk]:
             _mark_paid(inv, on=received_on, by=by)
     if statement_line is not None:
@@ -173,7 +181,7 @@ def import_bank_statement(
         "unmatched": sum(1 for r in lines if r.direction == "in") - matched,
     }
     stmt.save(update_fields=["counts"])
-    audit(stmt, "imported", actor=by, note=str(stmt.counts))
+    audit(stmt, "imported", actor=by, note=counts_text(stmt.counts))
     return stmt
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fees.models import Invoice
-from jaim.dates import today
+from jaim.dates import japanese_date, today
 from jaim.errors import DomainError
 from jaim.jobs import job_run
 from jaim.states import audit
@@ -120,7 +120,7 @@ def reinstate_membership(lapse: Lapse, *, by: "User | None", on: dt.date | None 
     lp.reinstated_on, lp.reinstated_by = on, by
     lp.full_clean()
     lp.save(update_fields=["reinstated_on", "reinstated_by"])
-    audit(lp, "reinstated", actor=by, note=str(on))
+    audit(lp, "reinstated", actor=by, note=japanese_date(on))
     mail_each(
         selectors.contacts_by_establishment([m.establishment_id]).get(m.establishment_id, ()),
         template="lifecycle_reinstated",

@@ -182,7 +182,7 @@ def _submit(
         report,
         "submitted" if created else "corrected",
         actor=by,
-        note=f"{report.increase_pct}% / {target}%{' below' if report.below_target else ''}",
+        note=f"{report.increase_pct}%（目標 {target}%{'・目標未達' if report.below_target else ''}）",
     )
     if report.below_target and not was_below:
         mail_each(

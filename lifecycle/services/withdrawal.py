@@ -176,7 +176,7 @@ def request_withdrawal(
         request.credited_invoice = _credit_next_year(m, season, by=by)
         if request.credited_invoice:
             request.save(update_fields=["credited_invoice"])
-    audit(request, "requested", actor=by, to_status=request.status, note=str(effective_on))
+    audit(request, "requested", actor=by, to_status=request.status, note=japanese_date(effective_on))
     _mail(request, "lifecycle_withdrawal_requested")
     return request
 

@@ -88,7 +88,7 @@ def test_finishing_a_relocation_moves_name_and_address_and_the_roster_turns_on_t
     assert change.completed_by == staff and change.completed_at is not None
     assert change.follow_up_due_on == D(2026, 10, 1)  # 30 days after the new site operates
     event = AuditEvent.objects.get(object_id=str(change.pk), action="effective")
-    assert event.actor == staff and "2026-09-01" in event.note
+    assert event.actor == staff and event.note.startswith("2026年9月1日から・追加書類の期限 ")
 
 
 def test_finishing_a_merger_renames_the_company_on_every_site_from_that_day_R13(merger):

@@ -168,7 +168,7 @@ def test_a_new_representative_is_recorded_with_the_date_in_the_organisations_his
         dt.date(2026, 6, 27),
     )
     event = AuditEvent.objects.get(object_id=str(org.pk), action="representative_changed")
-    assert "代表取締役 代表 太郎 → 代表執行役 新任 次郎（2026-06-27）" in event.note
+    assert "代表取締役 代表 太郎 → 代表執行役 新任 次郎（2026年6月27日から）" in event.note
 
 
 def test_a_new_representative_without_a_date_is_dated_today():
