@@ -9,6 +9,7 @@ job also runs every 30 minutes); the PDF (drawn with ReportLab, roster.listpdf: 
 100,000 establishments) at most every few hours. A format that fails keeps its previous file."""
 
 import datetime as dt
+import functools
 import logging
 import tempfile
 
@@ -181,7 +182,7 @@ def due_formats(on: dt.date) -> list[str]:
     """Formats whose file for `on` is missing, or older than the last roster change and its minimum age."""
     changed_at = RosterEntry.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
     now = timezone.now()
-    due = []
+    due: list[str] = []
     for fmt in FORMATS:
         latest = RosterExport.objects.filter(as_of=on, format=fmt).order_by("-created_at").first()
         if latest is None:
@@ -259,7 +260,7 @@ def _prune() -> None:
         for export in old:
             with transaction.atomic():
                 export.delete()
-                transaction.on_commit(lambda name=export.file_name: default_storage.delete(name))
+                transaction.on_commit(functools.partial(default_storage.delete, export.file_name))
 
 
 def open_export(export: RosterExport):

@@ -229,15 +229,14 @@ class _Writer:
         self.head_laid = self._layout(self.head_cells)
         self.right = _("作成 %(made)s") % {"made": header.made_at.strftime("%Y-%m-%d %H:%M")}
         self.page = 0
-        self.pages_first: str | None = None
-        self.pages_last: str | None = None
         self._start_page()
 
     # the parts of a page
 
     def _start_page(self) -> None:
         self.page += 1
-        self.first = self.last = None
+        self.first: str | None = None
+        self.last: str | None = None
         self.rules: list[float] = []
         self.text = self.canvas.beginText()
         self.y = PAGE_HEIGHT - MARGIN_Y
