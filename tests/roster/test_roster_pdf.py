@@ -217,7 +217,7 @@ def test_an_empty_roster_is_one_page_saying_so():
     assert "掲載されている事業所はありません。" in text and "0件" in text and "会員番号" not in text
 
 
-def test_document_title_language_and_one_embedded_font_subset_set(changes):
+def test_document_title_language_page_size_and_the_font_embedded_once(changes):
     import pikepdf
 
     raw = render()
