@@ -13,7 +13,7 @@ Nothing in a name is interpreted: the texts are drawn as strings (no markup, no 
 
 import datetime as dt
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -357,8 +357,3 @@ def write(out, lines: Iterable[dict], header: Header, *, font_path: str, doc_tit
     if not count:
         writer.empty()
     return count, writer.close()
-
-
-def page_columns() -> Sequence[float]:
-    """The columns' left edges (points), for tests that check where a text lies."""
-    return COLUMN_X
