@@ -5,12 +5,11 @@ rendered per request.
 Each format is due on its own: when today's file is missing, or when the roster changed since the file was
 made and the file is older than the format's minimum age (settings.JAIM_ROSTER_EXPORT_MIN_AGE, seconds).
 CSV and Excel follow every change (a build is queued a few minutes after a change, `schedule_rebuild`, and the
-job also runs every 30 minutes); the PDF — minutes of WeasyPrint work at
-100,000 establishments — at most every few hours. A format that fails keeps its previous file."""
+job also runs every 30 minutes); the PDF (drawn with ReportLab, roster.listpdf: about a minute and a half at
+100,000 establishments) at most every few hours. A format that fails keeps its previous file."""
 
 import datetime as dt
-import io
-import itertools
+import functools
 import logging
 import tempfile
 
@@ -27,6 +26,7 @@ from jaim.dates import japanese_date, today
 from jaim.jobs import job_run
 from jaim.links import absolute_url
 from jaim.queue import enqueue_in
+from jaim.validators import PREFECTURE_NAMES
 from roster import selectors
 from roster.models import RosterEntry, RosterExport, RosterLine
 
@@ -37,7 +37,7 @@ KEEP_PER_FORMAT = 5
 STORAGE_DIR = "roster/exports"
 FORMATS = (RosterExport.Format.CSV, RosterExport.Format.XLSX, RosterExport.Format.PDF)
 DEFAULT_MIN_AGE = {"csv": 0, "xlsx": 0, "pdf": 6 * 3600}
-PDF_CHUNK = 2000  # lines per WeasyPrint document; the chunks are joined with pikepdf (bounded memory)
+PDF_CHUNK = 2000  # lines read from the database at a time for the PDF (bounded memory)
 
 
 def _columns() -> list[str]:
@@ -126,86 +126,48 @@ def write_xlsx(as_of: dt.date, out, *, made_at) -> int:
     )
 
 
-def _pdf_workers() -> int:
-    return max(1, int(getattr(settings, "JAIM_ROSTER_PDF_WORKERS", 2)))
-
-
-def _render_chunk(context: dict) -> bytes:
-    """One chunk of the list as its own WeasyPrint document (run in a worker process)."""
-    from roster import pdf
-
-    with translation.override("ja"):
-        return pdf.render_html("roster/pdf/roster.html", context)
-
-
-def _chunks(as_of: dt.date, context: dict):
-    lines = _lines(as_of)
-    first = True
-    while True:
-        chunk = list(itertools.islice(lines, PDF_CHUNK))
-        if chunk or first:
-            yield {**context, "lines": chunk, "first_chunk": first}
-        first = False
-        if len(chunk) < PDF_CHUNK:
-            return
+PDF_FIELDS = (
+    "member_number",
+    "corporate_number",
+    "organisation_name",
+    "establishment_name",
+    "prefecture",
+    "city",
+    "change_kind",
+    "new_organisation_name",
+    "new_establishment_name",
+    "new_prefecture",
+    "new_city",
+    "jsic",
+    "listed_since",
+)
 
 
 def write_pdf(as_of: dt.date, out, *, made_at) -> int:
-    """A4 landscape table. The list is rendered in chunks of PDF_CHUNK lines, each its own WeasyPrint
-    document, by up to JAIM_ROSTER_PDF_WORKERS processes at once (WeasyPrint's layout is single-threaded and
-    its memory grows with the document); the chunks are joined in order with pikepdf and the pages numbered
-    through after joining (roster.pdf.number_pages), since a chunk cannot know its first page before the
-    chunks ahead of it are laid out. Each page header names its first and last member number."""
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
+    """A4 landscape table, drawn in one pass with ReportLab (roster.listpdf): the lines are read from the
+    database PDF_CHUNK at a time and each page is written out when it is full, so memory does not grow with
+    the roster beyond the finished pages' compressed drawing. Each page header names its first and last
+    member number; the table's header row is on every page and no line is split across pages."""
+    from roster import listpdf, pdf
 
-    import pikepdf
-
-    from roster import pdf
-
-    total = selectors.lines_on(as_of).count()
-    context = {
-        "font_face_css": pdf.font_face_css("body"),
-        "count": total,
-        "as_of": japanese_date(as_of),
-        "made_at": timezone.localtime(made_at),
-    }
-    joined = pikepdf.new()
-    parts: list = []  # the chunks' documents stay open until the joined file is written
-    count = 0
-
-    def add(content: bytes, lines: int) -> None:
-        nonlocal count
-        part = pikepdf.open(io.BytesIO(content))
-        parts.append(part)
-        joined.pages.extend(part.pages)
-        count += lines
-
-    workers = _pdf_workers()
-    if workers == 1:
-        for ctx in _chunks(as_of, context):
-            add(_render_chunk(ctx), len(ctx["lines"]))
-    else:
-        # fork: the workers inherit the configured Django and never touch the database (the parent reads
-        # the lines and hands each chunk over); at most 2 × workers chunks are in flight (bounded memory).
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            pending: deque = deque()
-            for ctx in _chunks(as_of, context):
-                pending.append((pool.submit(_render_chunk, ctx), len(ctx["lines"])))
-                if len(pending) >= 2 * workers:
-                    future, lines = pending.popleft()
-                    add(future.result(), lines)
-            while pending:
-                future, lines = pending.popleft()
-                add(future.result(), lines)
-    pdf.number_pages(joined)
-    with joined.open_metadata(set_pikepdf_as_editor=False) as meta:
-        meta["dc:title"] = _("JAIM 賛助会員名簿（%(date)s時点）") % {"date": japanese_date(as_of)}
-    joined.docinfo["/Title"] = _("JAIM 賛助会員名簿（%(date)s時点）") % {"date": japanese_date(as_of)}
-    joined.save(out)
-    for part in parts:
-        part.close()
+    title = _("JAIM 賛助会員名簿（%(date)s時点）") % {"date": japanese_date(as_of)}
+    lines = (
+        selectors.lines_on(as_of).order_by("member_number").values(*PDF_FIELDS).iterator(chunk_size=PDF_CHUNK)
+    )
+    header = listpdf.Header(
+        title=_("JAIM 賛助会員名簿"),
+        as_of=japanese_date(as_of),
+        made_at=timezone.localtime(made_at),
+        count=selectors.lines_on(as_of).count(),
+    )
+    count, _pages = listpdf.write(
+        out,
+        lines,
+        header,
+        font_path=str(pdf.font_path()),
+        doc_title=title,
+        prefectures=PREFECTURE_NAMES,
+    )
     return count
 
 
@@ -220,7 +182,7 @@ def due_formats(on: dt.date) -> list[str]:
     """Formats whose file for `on` is missing, or older than the last roster change and its minimum age."""
     changed_at = RosterEntry.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
     now = timezone.now()
-    due = []
+    due: list[str] = []
     for fmt in FORMATS:
         latest = RosterExport.objects.filter(as_of=on, format=fmt).order_by("-created_at").first()
         if latest is None:
@@ -298,7 +260,7 @@ def _prune() -> None:
         for export in old:
             with transaction.atomic():
                 export.delete()
-                transaction.on_commit(lambda name=export.file_name: default_storage.delete(name))
+                transaction.on_commit(functools.partial(default_storage.delete, export.file_name))
 
 
 def open_export(export: RosterExport):

@@ -1,4 +1,5 @@
-"""PDFs of the roster with WeasyPrint: the membership confirmation and the whole-roster export.
+"""PDFs of the roster with WeasyPrint: the membership confirmation. (The whole-roster export is drawn with
+ReportLab in roster.listpdf, with the same font file.)
 
 The Japanese font is pinned: IPAex Gothic, a TrueType font (settings.JAIM_PDF_FONT, default: IPAex Gothic), declared in @font-face
 and used for everything, so fontconfig never picks a slow CFF collection. The URL fetcher only opens the
@@ -51,50 +52,12 @@ class StaticOnlyFetcher(URLFetcher):
 
 
 def font_face_css(selector: str = "html,body,*") -> str:
-    """The pinned font for `selector` (the long roster list: "body", inherited — a rule matching every
-    element costs style time on 100,000 rows)."""
+    """The pinned font for `selector`."""
     uri = font_path().resolve().as_uri()
     return (
         f"@font-face{{font-family:'JAIM IPAex Gothic';src:url('{uri}') format('truetype');}}"
         f"{selector}{{font-family:'JAIM IPAex Gothic';}}"
     )
-
-
-# The page number after the chunks of the roster are joined: Helvetica (a standard font, nothing embedded;
-# digits only), 8 pt, #444, centred in the bottom margin where the confirmation's footer sits.
-_DIGIT_WIDTH = 0.556  # Helvetica's digits are 556/1000 em wide
-_PAGE_NO_SIZE = 8.0
-
-
-def number_pages(document) -> None:
-    """Put 1, 2, 3 … at the bottom centre of every page of a pikepdf document."""
-    import pikepdf
-
-    font = document.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.Font,
-            Subtype=pikepdf.Name.Type1,
-            BaseFont=pikepdf.Name.Helvetica,
-            Encoding=pikepdf.Name.WinAnsiEncoding,
-        )
-    )
-    for number, page in enumerate(document.pages, start=1):
-        x0, y0, x1, _y1 = (float(v) for v in page.mediabox)
-        text = str(number)
-        x = (x0 + x1) / 2 - len(text) * _DIGIT_WIDTH * _PAGE_NO_SIZE / 2
-        y = y0 + 7 * 72 / 25.4 - _PAGE_NO_SIZE * 0.35  # the middle of the 14 mm bottom margin
-        if "/Resources" not in page.obj:
-            page.obj.Resources = pikepdf.Dictionary()
-        resources = page.obj.Resources
-        if "/Font" not in resources:
-            resources.Font = pikepdf.Dictionary()
-        resources.Font.JaimPageNo = font
-        # the page's own drawing in q … Q, so its transformation and colour do not reach the number
-        page.contents_add(pikepdf.Stream(document, b"q\n"), prepend=True)
-        stream = (
-            f"\nQ q BT 0.267 g /JaimPageNo {_PAGE_NO_SIZE:g} Tf {x:.2f} {y:.2f} Td ({text}) Tj ET Q".encode()
-        )
-        page.contents_add(pikepdf.Stream(document, stream), prepend=False)
 
 
 def qr_svg(url: str) -> str:

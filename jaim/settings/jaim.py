@@ -59,6 +59,3 @@ BACKOFFICE_EXPORT_SYNC_LIMIT = env.int("JAIM_EXPORT_SYNC_LIMIT", default=1000)
 # A roster change queues a rebuild of today's CSV and Excel this many seconds later (one build per burst of
 # changes; roster.exports.schedule_rebuild). 0 switches it off (the half-hourly run still rebuilds).
 JAIM_ROSTER_EXPORT_DEBOUNCE = env.int("JAIM_ROSTER_EXPORT_DEBOUNCE", default=120)
-# The whole-roster PDF is rendered in chunks by this many worker processes at once (roster.exports.write_pdf;
-# 1 renders in the job's own process). About 250 MiB per worker at 2,000 lines a chunk.
-JAIM_ROSTER_PDF_WORKERS = env.int("JAIM_ROSTER_PDF_WORKERS", default=2)

@@ -1,5 +1,6 @@
 """Exports of the whole roster as of today: CSV (UTF-8 with BOM), Excel, PDF — made by the job into storage,
-served from there, the page saying when they were made."""
+served from there, the page saying when they were made. (The PDF's pages read back word by word:
+tests/roster/test_roster_pdf.py.)"""
 
 import csv
 import datetime as dt
@@ -150,20 +151,6 @@ def test_pdf_follows_changes_at_most_every_six_hours_csv_and_excel_at_once(roste
     assert services.build_exports() == []
 
 
-def test_pdf_is_rendered_in_chunks_with_pages_numbered_through(roster, monkeypatch):
-    monkeypatch.setattr(exports, "PDF_CHUNK", 1)
-    listed(org_name="株式会社みっつめ", on=D(2026, 4, 1))
-    services.build_exports(force=True, formats=["pdf"])
-    raw = read(RosterExport.objects.get(format="pdf"))
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(raw))
-    assert len(reader.pages) == 3  # three entries, one per chunk, joined
-    texts = [page.extract_text() for page in reader.pages]
-    assert "3件" in texts[0] and "3件" not in texts[1]  # the title once
-    assert all(str(n) in texts[n - 1] for n in (1, 2, 3))
-
-
 def test_download_serves_the_stored_file_never_rendering_it(client, roster, monkeypatch):
     services.build_exports()
     for name in ("write_csv", "write_xlsx", "write_pdf"):
@@ -200,28 +187,3 @@ def test_old_export_files_are_pruned(roster):
     for _ in range(exports.KEEP_PER_FORMAT + 2):
         services.build_exports(force=True)
     assert RosterExport.objects.filter(format="csv").count() == exports.KEEP_PER_FORMAT
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-def test_pdf_in_several_chunks_numbers_pages_through_lists_every_line_once_with_a_header_per_page(
-    monkeypatch, settings, workers
-):
-    settings.JAIM_ROSTER_PDF_WORKERS = workers  # 2: chunks rendered by worker processes, joined in order
-    monkeypatch.setattr(exports, "PDF_CHUNK", 45)  # a page holds about 32 lines: chunks of two pages, one
-    numbers = [listed(org_name=f"株式会社テスト{i:03d}", on=D(2026, 4, 1)).member_number for i in range(100)]
-    services.build_exports(force=True, formats=["pdf"])
-    raw = read(RosterExport.objects.get(format="pdf"))
-    pages = subprocess.run(
-        ["pdftotext", "-", "-"], input=raw, capture_output=True, check=True
-    ).stdout.decode()
-    pages = pages.split("\f")[:-1]
-    assert len(pages) == 5  # chunks of 45, 45 and 10 lines: two pages, two, one
-    seen = []
-    for n, text in enumerate(pages, start=1):
-        lines = text.split("\n")
-        assert "JAIM 賛助会員名簿" in lines[0] and "2026年11月2日時点" in text  # the page header
-        assert "会員番号" in text and "産業分類" in text  # the table's header row
-        assert str(n) in [line.strip() for line in lines]  # its page number, continuous over the joins
-        seen += [number for number in numbers if number in text.split()]
-    assert sorted(seen) == sorted(numbers)  # every line exactly once
-    assert "100件" in pages[0] and all("100件" not in text for text in pages[1:])
