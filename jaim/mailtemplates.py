@@ -782,10 +782,17 @@ def register_version(kind: str, *, subject: str, body: str, subject_en="", body_
     )  # fmt: skip
 
 
+def _diff_text(version: MailTemplateVersion) -> str:
+    text = f"{version.subject_ja}\n{version.body_ja}"
+    if version.subject_en or version.body_en:
+        text += f"\n[{_('英語の文面')}]\n{version.subject_en}\n{version.body_en}"
+    return text
+
+
 def diff_html(older: MailTemplateVersion | None, newer: MailTemplateVersion) -> str:
     """A side-by-side table of what changed (the built-in text when there is no earlier version)."""
-    before = f"{older.subject_ja}\n{older.body_ja}" if older else "\n".join(starter_text(newer.template.kind))
-    after = f"{newer.subject_ja}\n{newer.body_ja}"
+    before = _diff_text(older) if older else "\n".join(starter_text(newer.template.kind))
+    after = _diff_text(newer)
     return difflib.HtmlDiff(wrapcolumn=60).make_table(
         before.splitlines(),
         after.splitlines(),
