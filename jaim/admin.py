@@ -645,7 +645,7 @@ class MailTemplateAdmin(admin.ModelAdmin):
         version = active_versions([obj.kind]).get(obj.kind)
         number = (request.POST.get("member_number") or request.GET.get("member_number") or "").strip()
         context = None
-        note = _("例の値で表示しています。")
+        note: object = _("例の値で表示しています。")
         if number:
             builder = load_previews().get(obj.kind)
             context = builder(number) if builder else None

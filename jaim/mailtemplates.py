@@ -16,13 +16,15 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NoReturn
 
 from django.db import transaction
 from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
-from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from jaim.dates import japanese_date
@@ -40,7 +42,7 @@ class Var:
     `path` in the caller's context (default: the name). `display`: the label of a field's choice."""
 
     name: str
-    description: str
+    description: str | Promise
     example: object
     path: str = ""
     display: bool = False
@@ -56,7 +58,7 @@ class ListVar:
     """A list the template may loop over: {% for line in lines %}{{ line.name }}{% endfor %}."""
 
     name: str
-    description: str
+    description: str | Promise
     fields: tuple[Var, ...] = field(default_factory=tuple)
     path: str = ""
 
@@ -523,13 +525,11 @@ _BUILTIN_FILTERS = (
     "upper",
     "lower",
     "trim",
-    "replace",
     "length",
     "first",
     "last",
     "join",
-    "indent",
-)
+)  # not indent(width) nor replace: each multiplies the text (a width of 10**9 is a gigabyte of spaces)
 
 
 class _Env(SandboxedEnvironment):
@@ -583,7 +583,7 @@ def _names(kind: str) -> tuple[set[str], dict[str, set[str]]]:
     return names, lists
 
 
-def _refuse(message) -> None:
+def _refuse(message) -> NoReturn:
     raise DomainError(message, code="mail_template")
 
 
@@ -598,9 +598,18 @@ def _walk(node, kind: str, names: set[str], lists: dict, loop_vars: dict[str, se
         _refuse(_("関数の呼出しや計算は使えません。"))
     if isinstance(node, nodes.Filter) and node.name not in ENV.filters:
         _refuse(_("使えないフィルタです：%(name)s") % {"name": node.name})
+    if isinstance(node, nodes.Test) and node.name not in ENV.tests:
+        _refuse(_("使えない判定です：%(name)s") % {"name": node.name})
     if isinstance(node, nodes.For):
+        if loop_vars:  # a loop in a loop over the same list: n**depth steps, nothing printed to stop them
+            _refuse(_("繰返し（for）の中に繰返しは書けません。"))
         iterable = _dotted(node.iter)
-        if iterable not in lists or not isinstance(node.target, nodes.Name) or node.recursive:
+        if (
+            iterable is None
+            or iterable not in lists
+            or not isinstance(node.target, nodes.Name)
+            or node.recursive
+        ):
             _refuse(_("繰返し（for）は、一覧の変数に対してだけ使えます。"))
         if node.test is not None:
             _refuse(_("繰返し（for）の条件は使えません。"))
@@ -638,6 +647,13 @@ def _parse(source: str):
 
 def used_names(kind: str, source: str) -> set[str]:
     """Check a text of `kind` (raises DomainError with the reason in Japanese) and return the variables it uses."""
+    try:
+        return _used_names(kind, source)
+    except RecursionError:  # thousands of nested brackets or ifs: the parser gives up
+        _refuse(_("入れ子が深すぎます。"))
+
+
+def _used_names(kind: str, source: str) -> set[str]:
     if len(source) > MAX_SOURCE:
         _refuse(_("文面が長すぎます。"))
     if kind not in KINDS:
@@ -663,10 +679,11 @@ def used_names(kind: str, source: str) -> set[str]:
 
 def printed(source: str) -> set[str]:
     """The variables a (checked) text prints ({{ url }}), not those it only tests ({% if url %})."""
-    found = set()
+    found: set[str] = set()
     for output in ENV.parse(source).find_all(nodes.Output):
         for node in output.find_all((nodes.Name, nodes.Getattr)):
-            found.add(_dotted(node))
+            if dotted := _dotted(node):
+                found.add(dotted)
     return found
 
 
@@ -680,7 +697,7 @@ def render_source(source: str, variables: dict) -> str:
             if size > MAX_OUTPUT:
                 _refuse(_("差し込んだ結果が長すぎます。"))
             out.append(chunk)
-    except (UndefinedError, SecurityError, TypeError, ValueError) as exc:
+    except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:  # UndefinedError, SecurityError …
         _refuse(_("差し込みに失敗しました：%(error)s") % {"error": str(exc)})
     return "".join(out)
 
@@ -815,7 +832,7 @@ _REWRITES = (
 
 def starter_text(kind: str) -> tuple[str, str]:
     """(subject, body) of the built-in text written for the sandbox: the form of a kind's first version."""
-    source = get_template(f"mail/{kind}.txt").template.source
+    source = get_template(f"mail/{kind}.txt").template.source  # type: ignore[attr-defined]  # the Django backend's
     for pattern, replacement in _REWRITES:
         source = pattern.sub(replacement, source)
     subject, _nl, body = source.strip().partition("\n")

@@ -140,7 +140,7 @@ def _report(member_number: str) -> dict | None:
         if m
         else None
     )
-    if report is None:
+    if m is None or report is None:
         return None
     url = establishment_url(m.establishment_id, "wage-report")
     return {**_base(m), "report": report, "period": report.period, "url": url}

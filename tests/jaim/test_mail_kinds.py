@@ -120,3 +120,50 @@ def test_the_english_texts_are_checked_like_the_japanese_ones():
         register_version(kind, subject=subject, body=body, subject_en=ok_en[0], body_en="{{ user.password }}")
     version = register_version(kind, subject=subject, body=body, subject_en=ok_en[0], body_en=ok_en[1])
     assert (version.subject_en, version.number) == (ok_en[0], 1)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # a list inside itself: n**depth steps with nothing printed that would reach the output's cap
+        "{% for a in items %}{% for b in items %}{% for c in items %}{% endfor %}{% endfor %}{% endfor %}",
+        "{% for a in items recursive %}{{ loop(a) }}{% endfor %}",
+        "{% for a in items %}{{ loop.cycle('x', 'y') }}{% endfor %}",
+        "{% for a in items if a.amount_yen %}x{% endfor %}",
+        "{% for a in items %}{{ a.invoice.pdf.path }}{% endfor %}",
+        "{% for a in items %}{{ a.invoice.membership.establishment.organisation.corporate_number }}{% endfor %}",
+        "{% for a in statement %}{% endfor %}",
+    ],
+)
+def test_loops_are_flat_over_a_declared_list_with_declared_fields_only(source):
+    assert set(check("fees_statement_issued", "件名", source)) == {"body_ja"}
+
+
+def test_a_loop_over_a_declared_list_with_its_fields_is_accepted():
+    source = "{% for a in items %}{{ a.invoice.number }} {{ a.amount_yen|yen }}\n{% else %}なし{% endfor %}"
+    assert check("fees_statement_issued", "件名", source) == {}
+
+
+def test_what_renders_is_only_the_declared_plain_values():
+    """Even a variable that names a whole object ({{ invoice }}) prints its declared fields, never a model."""
+    subject, _body = starter_text("fees_invoice_issued")
+    body = "{{ invoice }}{{ site_url }}\n"
+    assert check("fees_invoice_issued", subject, body) == {}
+    out = _finish(subject, body, examples("fees_invoice_issued"))[1]
+    assert "INV-2027-000123" in out and "<" not in out and "object at" not in out
+
+
+@pytest.mark.django_db
+def test_a_saved_version_that_cannot_render_falls_back_to_the_built_in_text():
+    """A version rows written around the check (an old one, a later change of the sandbox's rules) never stops a
+    mail: the built-in text goes out."""
+    from jaim.mail import queue_mail
+    from jaim.models import MailTemplate
+
+    tpl = MailTemplate.objects.create(kind="verify_email")
+    tpl.versions.create(number=1, subject_ja="件名", body_ja="{{ user.password }}{% include 'x' %}")
+    user = SimpleNamespace(full_name="見本 太郎")
+    msg = queue_mail(
+        to="a@example.jp", template="verify_email", context={"user": user, "url": "U"}, kind="verify_email"
+    )
+    assert msg.subject == "【JAIM】メールアドレスの確認" and "見本 太郎 様" in msg.body and "U" in msg.body

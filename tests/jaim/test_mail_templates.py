@@ -61,7 +61,12 @@ def test_without_a_version_the_built_in_text_is_sent():
 
 
 def test_the_first_form_shows_the_built_in_text_and_it_is_a_valid_version():
-    for kind in ("lifecycle_renewal_notice", "fees_invoice_issued", "application_received", "application_approved"):
+    for kind in (
+        "lifecycle_renewal_notice",
+        "fees_invoice_issued",
+        "application_received",
+        "application_approved",
+    ):
         subject, body = starter_text(kind)
         assert "{% load" not in body and check(kind, subject, body) == {}
 
@@ -121,6 +126,37 @@ def test_test_send_queues_the_mail_to_oneself(staff_client):
         "{{ invoice.number|attr('x') }}",
         "{% if %}",
         "{{ invoice.nonexistent }}",
+        "{{ self }}",
+        "{{ self._TemplateReference__context }}",
+        "{{ cycler('a', 'b') }}",
+        "{{ joiner() }}",
+        "{{ namespace(a=1) }}",
+        "{{ lipsum(1000000) }}",
+        "{{ range }}",
+        "{{ config }}",
+        "{{ request.environ }}",
+        "{{ invoice.number|indent(1000000000) }}",
+        "{{ invoice.number|replace('', 'xxxxxxxxxx') }}",
+        "{{ invoice.number|map('upper') }}",
+        "{{ invoice.number|format(1) }}",
+        "{{ invoice.number.upper() }}",
+        "{{ invoice.number['__class__'] }}",
+        "{{ invoice['number'].__len__ }}",
+        "{% for c in invoice.number %}{{ c }}{% endfor %}",
+        "{% for a in [1, 2, 3] %}{{ a }}{% endfor %}",
+        "{% filter upper %}x{% endfilter %}",
+        "{% with a = invoice %}{{ a }}{% endwith %}",
+        "{% call invoice() %}{% endcall %}",
+        "{% set x %}y{% endset %}",
+        "{% block b %}{% endblock %}",
+        "{% import 'mail/password_reset.txt' as t %}",
+        "{% from 'x' import y %}",
+        "{% include '/etc/passwd' %}",
+        "{{ " + "(" * 4000 + "invoice.number" + ")" * 4000 + " }}",
+        "{% if invoice.number is divisibleby 3 %}x{% endif %}",
+        "{{ invoice.number if invoice.number is callable }}",
+        "{{ '%s' % invoice.number }}",
+        "x" * 20_001,
     ],
 )
 def test_hostile_or_broken_texts_are_refused_with_a_japanese_message(source, staff_client):
