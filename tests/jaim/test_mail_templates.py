@@ -184,3 +184,31 @@ def test_other_roles_cannot_reach_the_pages(client, group):
         assert client.get(url).status_code == 403, url
     assert client.post(reverse("admin:jaim_mailtemplate_test_send", args=[tpl.pk])).status_code == 403
     assert not OutboxMessage.objects.exists()
+
+
+def test_english_texts_are_checked_saved_and_previewed_next_to_the_japanese(staff_client):
+    """No recipient has a language yet (every mail goes out in Japanese): the English texts are checked like the
+    Japanese ones, kept in the version and shown in the preview, and the form says when they will be used."""
+    staff_client.get(reverse("admin:jaim_mailtemplate_changelist"))
+    tpl = MailTemplate.objects.get(kind=KIND)
+    url = reverse("admin:jaim_mailtemplate_change", args=[tpl.pk])
+    assert "受信者の言語が英語のときに使います" in staff_client.get(url).content.decode()
+    subject, body = starter_text(KIND)
+    data = {"subject_ja": subject, "body_ja": body, "note": "英語を追加"}
+    bad = staff_client.post(url, {**data, "subject_en": "[JAIM] Renewal", "body_en": "{{ settings.DEBUG }}"})
+    assert bad.status_code == 200 and not MailTemplateVersion.objects.exists()
+    assert bad.context["adminform"].form.errors.keys() == {"body_en"}
+    en_body = "Dear {{ establishment.organisation.name }},\nAnnual fee {{ invoice.total_yen|yen }}.\n"
+    ok = staff_client.post(
+        url, {**data, "subject_en": "[JAIM] Renewal {{ season.fiscal_year }}", "body_en": en_body}
+    )
+    assert ok.status_code == 302
+    version = tpl.versions.get()
+    assert (version.subject_en, version.body_en) == (
+        "[JAIM] Renewal {{ season.fiscal_year }}",
+        en_body.strip(),
+    )
+    page = staff_client.get(reverse("admin:jaim_mailtemplate_preview", args=[tpl.pk])).content.decode()
+    assert "[JAIM] Renewal 2027" in page and "Annual fee ¥120,000." in page and "会員継続の確認" in page
+    diff = staff_client.get(reverse("admin:jaim_mailtemplate_diff", args=[tpl.pk, 1])).content.decode()
+    assert "Annual&nbsp;fee" in diff and "英語を追加" in diff  # HtmlDiff keeps the spaces as &nbsp;
