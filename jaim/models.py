@@ -272,7 +272,7 @@ class MailTemplate(models.Model):
         ordering = ["kind"]
 
     def __str__(self) -> str:
-        from jaim.mail import kind_label
+        from jaim.mail_kinds import kind_label
 
         return kind_label(self.kind)
 
