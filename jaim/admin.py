@@ -543,7 +543,10 @@ class MailTemplateAdmin(admin.ModelAdmin):
         )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("versions")
+        from jaim.mailtemplates import KINDS
+
+        # the kinds with a text of their own (not the outbox's names of other rows: announcement, test sends)
+        return super().get_queryset(request).filter(kind__in=KINDS).prefetch_related("versions")
 
     def has_add_permission(self, request):
         return False  # every kind is listed (changelist_view)
@@ -558,11 +561,11 @@ class MailTemplateAdmin(admin.ModelAdmin):
         return allowed and (obj is None or editable(obj.kind))
 
     def changelist_view(self, request, extra_context=None):
-        from jaim.mail import KIND_LABELS
+        from jaim.mailtemplates import KINDS
 
-        if not MailTemplate.objects.exists() or MailTemplate.objects.count() < len(KIND_LABELS):
+        if MailTemplate.objects.filter(kind__in=KINDS).count() < len(KINDS):
             MailTemplate.objects.bulk_create(
-                [MailTemplate(kind=k) for k in KIND_LABELS], ignore_conflicts=True
+                [MailTemplate(kind=k) for k in KINDS], ignore_conflicts=True
             )  # every kind is listed from the first look
         return super().changelist_view(request, extra_context)
 

@@ -212,3 +212,17 @@ def test_english_texts_are_checked_saved_and_previewed_next_to_the_japanese(staf
     assert "[JAIM] Renewal 2027" in page and "Annual fee ¥120,000." in page and "会員継続の確認" in page
     diff = staff_client.get(reverse("admin:jaim_mailtemplate_diff", args=[tpl.pk, 1])).content.decode()
     assert "Annual&nbsp;fee" in diff and "英語を追加" in diff  # HtmlDiff keeps the spaces as &nbsp;
+
+
+def test_every_kind_is_listed_once_with_its_variables_and_required_links(staff_client):
+    from jaim.mailtemplates import KINDS
+
+    page = staff_client.get(reverse("admin:jaim_mailtemplate_changelist")).content.decode()
+    assert set(MailTemplate.objects.values_list("kind", flat=True)) == set(KINDS)
+    assert page.count("お知らせの配信") == 1 and "メール文面のテスト送信" not in page
+    reset = MailTemplate.objects.get(kind="password_reset")
+    form = staff_client.get(reverse("admin:jaim_mailtemplate_change", args=[reset.pk])).content.decode()
+    assert "{{ url }}" in form and "（必須）" in form
+    statement = MailTemplate.objects.get(kind="fees_statement_issued")
+    form = staff_client.get(reverse("admin:jaim_mailtemplate_change", args=[statement.pk])).content.decode()
+    assert "{% for item in items %}" in form and "{{ item.invoice.number }}" in form
