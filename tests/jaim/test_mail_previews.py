@@ -61,12 +61,7 @@ def test_demo_edits_the_renewal_notice_in_two_versions_with_previews_on_real_mem
     assert set(builders) == set(load_previews()) and len(builders) == 31
     assert NOT_FROM_A_MEMBER.isdisjoint(builders)
     for kind, (number, ctx) in shown.items():
-        subject, body = starter_text(kind)
-        sandbox = render_version(
-            kind, MailTemplateVersion(subject_ja=subject, body_ja=body), {"site_url": absolute_url(), **ctx}
-        )
-        builtin = _render(kind, ctx)
-        assert (_flat(sandbox[0]), _flat(sandbox[1])) == (_flat(builtin[0]), _flat(builtin[1])), kind
+        _same_as_built_in(kind, ctx)
         if kind == KIND:
             continue
         page = client.get(
@@ -80,3 +75,35 @@ def test_demo_edits_the_renewal_notice_in_two_versions_with_previews_on_real_mem
     call_command("seed_demo")
     assert list(MailTemplateVersion.objects.values_list("pk", "number", "body_ja")) == before
     assert OutboxMessage.objects.count() == mails
+
+
+def _same_as_built_in(kind: str, ctx: dict) -> None:
+    subject, body = starter_text(kind)
+    version = MailTemplateVersion(subject_ja=subject, body_ja=body)
+    sandbox = render_version(kind, version, {"site_url": absolute_url(), **ctx})
+    builtin = _render(kind, ctx)
+    assert (_flat(sandbox[0]), _flat(sandbox[1])) == (_flat(builtin[0]), _flat(builtin[1]))
+
+
+def test_the_previews_the_demo_has_no_data_for_work_on_a_real_member():
+    """The credit note and the expiring certificate, on a member made for the purpose."""
+    import datetime as dt
+
+    from fees import services as fee_services
+    from tests.lifecycle.factories import fee_schedules, member, textile_certificate
+
+    fee_schedules()
+    user, m = member()
+    textile_certificate(m.establishment, user, valid_until=dt.date(2027, 6, 30))
+    inv = fee_services.bill_new_membership(
+        m, notice_date=dt.date(2026, 6, 10), application_date=dt.date(2026, 4, 20)
+    )
+    fee_services.issue_credit_note(inv, amount_yen=20_000, reason="団体割引の適用漏れ", by=None)
+    builders = load_previews()
+    expiry = builders["lifecycle_reminder_document_expiry"](m.member_number)
+    note = builders["fees_credit_note_issued"](m.member_number)
+    assert expiry["anchor"] == dt.date(2027, 6, 30) and note["note"].reason == "団体割引の適用漏れ"
+    assert note["cancelled"] is False and note["remaining"] == inv.total_yen - 20_000
+    _same_as_built_in("lifecycle_reminder_document_expiry", expiry)
+    _same_as_built_in("fees_credit_note_issued", note)
+    assert builders["fees_credit_note_issued"]("J-NO-SUCH") is None
