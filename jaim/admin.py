@@ -702,7 +702,11 @@ class MailTemplateAdmin(admin.ModelAdmin):
         obj = self._template(request, pk)
         if request.method != "POST":
             return redirect("admin:jaim_mailtemplate_change", obj.pk)
-        subject, body, _note = self._rendered(request, obj)
+        try:
+            subject, body, _note = self._rendered(request, obj)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("admin:jaim_mailtemplate_change", obj.pk)
         queue_text(to=request.user.email, subject=subject, body=body, kind="mail_template_test")
         messages.success(request, _("%(to)s にテスト送信しました。") % {"to": request.user.email})
         return redirect("admin:jaim_mailtemplate_change", obj.pk)

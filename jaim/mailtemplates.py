@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NoReturn
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.template.loader import get_template
 from django.utils import timezone
@@ -769,13 +770,18 @@ def render_version(
         (version.subject_en, version.body_en) if english else (version.subject_ja, version.body_ja)
     )
     key = (version.pk or 0, english)
-    if not version.pk or key not in _COMPILED:
+    if version.pk and key in _COMPILED:
+        (used,) = _COMPILED[key]
+    else:
         used = used_names(kind, subject_src) | used_names(kind, body_src)
-        if not version.pk:
-            return _finish(subject_src, body_src, plain_context(kind, context, used))
-        _COMPILED[key] = (used,)
-    (used,) = _COMPILED[key]
-    return _finish(subject_src, body_src, plain_context(kind, context, used))
+        if version.pk:
+            _COMPILED[key] = (used,)
+    try:
+        variables = plain_context(kind, context, used)
+    except (AttributeError, LookupError, TypeError, SecurityError, FieldDoesNotExist) as exc:
+        # a declared path the caller's objects do not have (any more): the caller sends the built-in text
+        _refuse(_("差し込みに失敗しました：%(error)s") % {"error": str(exc)})
+    return _finish(subject_src, body_src, variables)
 
 
 def _finish(subject_src: str, body_src: str, variables: dict) -> tuple[str, str]:

@@ -167,3 +167,21 @@ def test_a_saved_version_that_cannot_render_falls_back_to_the_built_in_text():
         to="a@example.jp", template="verify_email", context={"user": user, "url": "U"}, kind="verify_email"
     )
     assert msg.subject == "【JAIM】メールアドレスの確認" and "見本 太郎 様" in msg.body and "U" in msg.body
+
+
+@pytest.mark.django_db
+def test_a_caller_context_without_a_declared_field_falls_back_to_the_built_in_text():
+    from jaim.mail import queue_mail
+    from jaim.models import MailTemplate
+
+    tpl = MailTemplate.objects.create(kind="verify_email")
+    tpl.versions.create(
+        number=1, subject_ja="確認 {{ user.full_name }}", body_ja="{{ user.full_name }}\n{{ url }}\n"
+    )
+    msg = queue_mail(
+        to="a@example.jp",
+        template="verify_email",
+        context={"user": object(), "url": "U"},
+        kind="verify_email",
+    )
+    assert msg.subject == "【JAIM】メールアドレスの確認"  # the built-in text, not a crash of the sender
