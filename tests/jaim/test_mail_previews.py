@@ -60,6 +60,11 @@ def test_demo_edits_the_renewal_notice_in_two_versions_with_previews_on_real_mem
     )  # no demo data
     assert set(builders) == set(load_previews()) and len(builders) == 31
     assert NOT_FROM_A_MEMBER.isdisjoint(builders)
+    number, ctx = shown[KIND]
+    _subject, body = render_version(
+        KIND, v2, {"site_url": absolute_url(), **ctx}
+    )  # what the next run would send
+    assert DEBIT_NOTE in body and CONTACT in body and ctx["establishment"].organisation.name in body
     for kind, (number, ctx) in shown.items():
         _same_as_built_in(kind, ctx)
         if kind == KIND:
