@@ -181,7 +181,14 @@ class JobNameFilter(admin.SimpleListFilter):
 
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyAdmin):
-    list_display = ["job_name", "reference_date", "started_at", "finished_at", "counts_view", "succeeded_flag"]
+    list_display = [
+        "job_name",
+        "reference_date",
+        "started_at",
+        "finished_at",
+        "counts_view",
+        "succeeded_flag",
+    ]
     list_filter = [JobNameFilter]
     search_fields = ["job", "error"]
     readonly_fields = ("job_name", "reference_date", "started_at", "finished_at", "counts_view", "error")
@@ -452,7 +459,9 @@ class MailTemplateForm(forms.ModelForm):
     subject_ja = forms.CharField(label=_("件名"), max_length=255)
     body_ja = forms.CharField(label=_("本文"), widget=forms.Textarea(attrs={"rows": 24, "cols": 100}))
     subject_en = forms.CharField(label=_("件名（英語）"), max_length=255, required=False)
-    body_en = forms.CharField(label=_("本文（英語）"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    body_en = forms.CharField(
+        label=_("本文（英語）"), widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )
     note = forms.CharField(label=_("変更の理由"), max_length=200, required=False)
 
     class Meta:
@@ -464,7 +473,10 @@ class MailTemplateForm(forms.ModelForm):
 
         data = super().clean()
         if "subject_ja" in data and "body_ja" in data:
-            for name, error in check(self.instance.kind, data["subject_ja"], data["body_ja"]).items():
+            english = (data.get("subject_en") or "", data.get("body_en") or "")
+            for name, error in check(
+                self.instance.kind, data["subject_ja"], data["body_ja"], *english
+            ).items():
                 self.add_error(name, error)
         return data
 
@@ -479,7 +491,18 @@ class MailTemplateAdmin(admin.ModelAdmin):
     list_display = ["label", "editable_flag", "current_version"]
     fieldsets = [
         (None, {"fields": ["label", "variables"]}),
-        (_("新しい版"), {"fields": ["subject_ja", "body_ja", "subject_en", "body_en", "note"]}),
+        (_("新しい版"), {"fields": ["subject_ja", "body_ja", "note"]}),
+        (
+            _("英語の文面（任意）"),
+            {
+                "fields": ["subject_en", "body_en"],
+                "description": _(
+                    "英語の件名と本文は、受信者の言語が英語のときに使います。いまは受信者の言語を記録していないため、"
+                    "メールはすべて日本語で送ります。英語の文面も保存の前に日本語と同じように検査し、プレビューで"
+                    "確認できます。"
+                ),
+            },
+        ),
         (_("版の履歴"), {"fields": ["history"]}),
     ]
     readonly_fields = ["label", "variables", "history"]
@@ -506,17 +529,26 @@ class MailTemplateAdmin(admin.ModelAdmin):
     def variables(self, obj):
         from django.utils.html import format_html, format_html_join
 
-        from jaim.mailtemplates import KINDS
+        from jaim.mailtemplates import KINDS, ListVar
 
+        rows = []
+        for v in KINDS.get(obj.kind, ()):
+            if isinstance(v, ListVar):
+                rows.append((f"{{% for item in {v.name} %}}…{{% endfor %}}", v.description, ""))
+                rows += [(f"{{{{ item.{f.name} }}}}", f.description, f.example) for f in v.fields]
+            else:
+                mark = _("（必須）") if v.required else ""
+                rows.append((f"{{{{ {v.name} }}}}", f"{v.description}{mark}", v.example))
         return format_html(
-            "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            '<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table><p class="help">{}</p>',
             _("書き方"),
             _("内容"),
             _("例"),
-            format_html_join(
-                "",
-                "<tr><td><code>{{{{ {} }}}}</code></td><td>{}</td><td>{}</td></tr>",
-                ((v.name, v.description, getattr(v, "example", "")) for v in KINDS.get(obj.kind, ())),
+            format_html_join("", "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", rows),
+            _(
+                "使える命令は {% if 条件 %}…{% elif %}…{% else %}…{% endif %} と、一覧に対する {% for %} だけです。"
+                "フィルタ：yen（¥120,000）、comma（120,000）、date（2027年4月27日）、datetime、default など。"
+                "（必須）の変数を本文から除くと保存できません。"
             ),
         )
 
@@ -543,7 +575,10 @@ class MailTemplateAdmin(admin.ModelAdmin):
         )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("versions")
+        from jaim.mailtemplates import KINDS
+
+        # the kinds with a text of their own (not the outbox's names of other rows: announcement, test sends)
+        return super().get_queryset(request).filter(kind__in=KINDS).prefetch_related("versions")
 
     def has_add_permission(self, request):
         return False  # every kind is listed (changelist_view)
@@ -558,11 +593,11 @@ class MailTemplateAdmin(admin.ModelAdmin):
         return allowed and (obj is None or editable(obj.kind))
 
     def changelist_view(self, request, extra_context=None):
-        from jaim.mail import KIND_LABELS
+        from jaim.mailtemplates import KINDS
 
-        if not MailTemplate.objects.exists() or MailTemplate.objects.count() < len(KIND_LABELS):
+        if MailTemplate.objects.filter(kind__in=KINDS).count() < len(KINDS):
             MailTemplate.objects.bulk_create(
-                [MailTemplate(kind=k) for k in KIND_LABELS], ignore_conflicts=True
+                [MailTemplate(kind=k) for k in KINDS], ignore_conflicts=True
             )  # every kind is listed from the first look
         return super().changelist_view(request, extra_context)
 
@@ -615,7 +650,13 @@ class MailTemplateAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request,
             "admin/jaim/mailtemplate/page.html",
-            {**self.admin_site.each_context(request), "title": title, "obj": obj, "opts": self.opts, **context},
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "obj": obj,
+                "opts": self.opts,
+                **context,
+            },
         )
 
     def diff_view(self, request, pk, number):
@@ -627,19 +668,19 @@ class MailTemplateAdmin(admin.ModelAdmin):
         obj = self._template(request, pk)
         newer = get_object_or_404(obj.versions, number=number)
         older = obj.versions.filter(number__lt=number).order_by("-number").first()
-        return self._page(
-            request, obj, _("変更点（第%(n)d版）") % {"n": number}, diff=mark_safe(diff_html(older, newer))  # nosec B703 B308 - difflib escapes the texts
-        )
+        diff = mark_safe(diff_html(older, newer))  # noqa: S308  # nosec B703 B308 - difflib escapes the texts
+        return self._page(request, obj, _("変更点（第%(n)d版）") % {"n": number}, version=newer, diff=diff)
 
-    def _rendered(self, request, obj):
-        """(subject, body, message) of the kind's current wording for the chosen member, or for the examples."""
+    def _rendered(self, request, obj, *, english: bool = False):
+        """(subject, body, message) of the kind's current wording for the chosen member, or for the examples.
+        `english`: the current version's English texts (None, None, message when it has none)."""
         from jaim.mail import _render
         from jaim.mailtemplates import active_versions, examples, load_previews
 
         version = active_versions([obj.kind]).get(obj.kind)
         number = (request.POST.get("member_number") or request.GET.get("member_number") or "").strip()
         context = None
-        note = _("例の値で表示しています。")
+        note: object = _("例の値で表示しています。")
         if number:
             builder = load_previews().get(obj.kind)
             context = builder(number) if builder else None
@@ -647,6 +688,20 @@ class MailTemplateAdmin(admin.ModelAdmin):
                 note = _("この会員番号では実際の内容を組み立てられないため、例の値で表示しています。")
             else:
                 note = _("会員番号 %(number)s の実際の内容で表示しています。") % {"number": number}
+        if english:
+            from jaim.links import absolute_url
+            from jaim.mailtemplates import has_english, render_version
+
+            if version is None or not has_english(version):
+                return None, None, note
+            ctx = {"site_url": absolute_url(), **context} if context is not None else None
+            if ctx is None:
+                from jaim.mailtemplates import _finish
+
+                subject, body = _finish(version.subject_en, version.body_en, examples(obj.kind))
+            else:
+                subject, body = render_version(obj.kind, version, ctx, english=True)
+            return subject, body, note
         if context is not None:
             subject, body = _render(obj.kind, context, version)
         elif version is not None:
@@ -662,10 +717,14 @@ class MailTemplateAdmin(admin.ModelAdmin):
         obj = self._template(request, pk)
         try:
             subject, body, note = self._rendered(request, obj)
+            subject_en, body_en, _note = self._rendered(request, obj, english=True)
         except DomainError as exc:
             messages.error(request, exc.message)
-            subject, body, note = "", "", ""
-        return self._page(request, obj, _("プレビュー"), subject=subject, body=body, note=note, preview=True)
+            subject, body, note, subject_en, body_en = "", "", "", None, None
+        return self._page(
+            request, obj, _("プレビュー"), subject=subject, body=body, note=note, preview=True,
+            subject_en=subject_en, body_en=body_en,
+        )  # fmt: skip
 
     def test_send_view(self, request, pk):
         from django.shortcuts import redirect
@@ -675,7 +734,11 @@ class MailTemplateAdmin(admin.ModelAdmin):
         obj = self._template(request, pk)
         if request.method != "POST":
             return redirect("admin:jaim_mailtemplate_change", obj.pk)
-        subject, body, _note = self._rendered(request, obj)
+        try:
+            subject, body, _note = self._rendered(request, obj)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("admin:jaim_mailtemplate_change", obj.pk)
         queue_text(to=request.user.email, subject=subject, body=body, kind="mail_template_test")
         messages.success(request, _("%(to)s にテスト送信しました。") % {"to": request.user.email})
         return redirect("admin:jaim_mailtemplate_change", obj.pk)

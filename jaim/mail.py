@@ -4,6 +4,7 @@ One message: `queue_mail`. Many (a batch job's chunk): `queue_mails`, the same r
 statements and one task after commit."""
 
 import datetime as dt
+import logging
 import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,10 +17,12 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from jaim.links import absolute_url
-from jaim.mail_kinds import KIND_LABELS, kind_label  # noqa: F401 - their home is jaim.mail_kinds
+from jaim.mail_kinds import KIND_LABELS, kind_label  # noqa: F401 - the outbox's and the admin's names of the kinds
 from jaim.models import OutboxAttempt, OutboxMessage
 from jaim.queue import enqueue
 from jaim.states import check_move
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,12 +38,19 @@ class Mail:
 
 def _render(template: str, context: dict, version=None) -> tuple[str, str]:
     """(subject, body) of a mail template: the first line is the subject. Rendered in Japanese. `version`: the
-    administrators' wording of the kind (jaim.mailtemplates), rendered in the sandbox from plain values instead."""
+    administrators' wording of the kind (jaim.mailtemplates), rendered in the sandbox from plain values instead; the
+    built-in text when that version cannot render this context (it was checked against the examples only)."""
     ctx = {"site_url": absolute_url(), **context}
     if version is not None:
+        from jaim.errors import DomainError
         from jaim.mailtemplates import render_version
 
-        return render_version(template, version, ctx)
+        try:
+            return render_version(template, version, ctx)
+        except DomainError:  # a version that cannot render this context: the built-in text goes out instead
+            log.exception(
+                "mail template %s version %s failed; sending the built-in text", template, version.pk
+            )
     with translation.override("ja"):
         text = get_template(f"mail/{template}.txt").render(ctx).strip()
     subject, _, body = text.partition("\n")

@@ -1,5 +1,5 @@
-"""The kinds of mail and their labels in the secretariat's words: a leaf module (no models), so the models and
-the admin can name a kind without importing the mail machinery."""
+"""The names of the kinds of mail (jaim.mail's outbox rows, jaim.models.MailTemplate): no import of the rest of
+jaim, so that a model can name its kind without importing the mail machinery."""
 
 from django.utils.translation import gettext_lazy as _
 

@@ -367,7 +367,9 @@ def _uploads_and_pdfs_live_in_the_private_bucket(deployment, *, email: str):
         celery_app.conf.task_default_queue = default_queue
     page = reverse("members:establishment_detail", args=[est.pk])
     token = browser.csrf_token(page)  # the confirmation is a POST from the establishment page
-    response, body = browser.post(reverse("roster:confirmation", args=[est.pk]), {"csrfmiddlewaretoken": token})
+    response, body = browser.post(
+        reverse("roster:confirmation", args=[est.pk]), {"csrfmiddlewaretoken": token}
+    )
     assert response.status == 200 and body.startswith(b"%PDF"), body[:500]
     status = signing.validate(body, trust_roots=[load_cert_from_pemder(str(deployment["signing_cert"]))])
     assert status.intact and status.valid and status.trusted

@@ -61,7 +61,12 @@ def test_without_a_version_the_built_in_text_is_sent():
 
 
 def test_the_first_form_shows_the_built_in_text_and_it_is_a_valid_version():
-    for kind in ("lifecycle_renewal_notice", "fees_invoice_issued", "application_received", "application_approved"):
+    for kind in (
+        "lifecycle_renewal_notice",
+        "fees_invoice_issued",
+        "application_received",
+        "application_approved",
+    ):
         subject, body = starter_text(kind)
         assert "{% load" not in body and check(kind, subject, body) == {}
 
@@ -121,6 +126,37 @@ def test_test_send_queues_the_mail_to_oneself(staff_client):
         "{{ invoice.number|attr('x') }}",
         "{% if %}",
         "{{ invoice.nonexistent }}",
+        "{{ self }}",
+        "{{ self._TemplateReference__context }}",
+        "{{ cycler('a', 'b') }}",
+        "{{ joiner() }}",
+        "{{ namespace(a=1) }}",
+        "{{ lipsum(1000000) }}",
+        "{{ range }}",
+        "{{ config }}",
+        "{{ request.environ }}",
+        "{{ invoice.number|indent(1000000000) }}",
+        "{{ invoice.number|replace('', 'xxxxxxxxxx') }}",
+        "{{ invoice.number|map('upper') }}",
+        "{{ invoice.number|format(1) }}",
+        "{{ invoice.number.upper() }}",
+        "{{ invoice.number['__class__'] }}",
+        "{{ invoice['number'].__len__ }}",
+        "{% for c in invoice.number %}{{ c }}{% endfor %}",
+        "{% for a in [1, 2, 3] %}{{ a }}{% endfor %}",
+        "{% filter upper %}x{% endfilter %}",
+        "{% with a = invoice %}{{ a }}{% endwith %}",
+        "{% call invoice() %}{% endcall %}",
+        "{% set x %}y{% endset %}",
+        "{% block b %}{% endblock %}",
+        "{% import 'mail/password_reset.txt' as t %}",
+        "{% from 'x' import y %}",
+        "{% include '/etc/passwd' %}",
+        "{{ " + "(" * 4000 + "invoice.number" + ")" * 4000 + " }}",
+        "{% if invoice.number is divisibleby 3 %}x{% endif %}",
+        "{{ invoice.number if invoice.number is callable }}",
+        "{{ '%s' % invoice.number }}",
+        "x" * 20_001,
     ],
 )
 def test_hostile_or_broken_texts_are_refused_with_a_japanese_message(source, staff_client):
@@ -148,3 +184,45 @@ def test_other_roles_cannot_reach_the_pages(client, group):
         assert client.get(url).status_code == 403, url
     assert client.post(reverse("admin:jaim_mailtemplate_test_send", args=[tpl.pk])).status_code == 403
     assert not OutboxMessage.objects.exists()
+
+
+def test_english_texts_are_checked_saved_and_previewed_next_to_the_japanese(staff_client):
+    """No recipient has a language yet (every mail goes out in Japanese): the English texts are checked like the
+    Japanese ones, kept in the version and shown in the preview, and the form says when they will be used."""
+    staff_client.get(reverse("admin:jaim_mailtemplate_changelist"))
+    tpl = MailTemplate.objects.get(kind=KIND)
+    url = reverse("admin:jaim_mailtemplate_change", args=[tpl.pk])
+    assert "受信者の言語が英語のときに使います" in staff_client.get(url).content.decode()
+    subject, body = starter_text(KIND)
+    data = {"subject_ja": subject, "body_ja": body, "note": "英語を追加"}
+    bad = staff_client.post(url, {**data, "subject_en": "[JAIM] Renewal", "body_en": "{{ settings.DEBUG }}"})
+    assert bad.status_code == 200 and not MailTemplateVersion.objects.exists()
+    assert bad.context["adminform"].form.errors.keys() == {"body_en"}
+    en_body = "Dear {{ establishment.organisation.name }},\nAnnual fee {{ invoice.total_yen|yen }}.\n"
+    ok = staff_client.post(
+        url, {**data, "subject_en": "[JAIM] Renewal {{ season.fiscal_year }}", "body_en": en_body}
+    )
+    assert ok.status_code == 302
+    version = tpl.versions.get()
+    assert (version.subject_en, version.body_en) == (
+        "[JAIM] Renewal {{ season.fiscal_year }}",
+        en_body.strip(),
+    )
+    page = staff_client.get(reverse("admin:jaim_mailtemplate_preview", args=[tpl.pk])).content.decode()
+    assert "[JAIM] Renewal 2027" in page and "Annual fee ¥120,000." in page and "会員継続の確認" in page
+    diff = staff_client.get(reverse("admin:jaim_mailtemplate_diff", args=[tpl.pk, 1])).content.decode()
+    assert "Annual&nbsp;fee" in diff and "英語を追加" in diff  # HtmlDiff keeps the spaces as &nbsp;
+
+
+def test_every_kind_is_listed_once_with_its_variables_and_required_links(staff_client):
+    from jaim.mailtemplates import KINDS
+
+    page = staff_client.get(reverse("admin:jaim_mailtemplate_changelist")).content.decode()
+    assert set(MailTemplate.objects.values_list("kind", flat=True)) == set(KINDS)
+    assert page.count("お知らせの配信") == 1 and "メール文面のテスト送信" not in page
+    reset = MailTemplate.objects.get(kind="password_reset")
+    form = staff_client.get(reverse("admin:jaim_mailtemplate_change", args=[reset.pk])).content.decode()
+    assert "{{ url }}" in form and "（必須）" in form
+    statement = MailTemplate.objects.get(kind="fees_statement_issued")
+    form = staff_client.get(reverse("admin:jaim_mailtemplate_change", args=[statement.pk])).content.decode()
+    assert "{% for item in items %}" in form and "{{ item.invoice.number }}" in form

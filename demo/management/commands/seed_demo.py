@@ -12,6 +12,7 @@ STEPS = [
     "demo.fees",
     "demo.roster",
     "demo.lifecycle",
+    "demo.mailtemplates",
     "demo.backoffice",
     "demo.timeline",
     "demo.finish",
