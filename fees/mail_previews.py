@@ -22,6 +22,39 @@ def newest_invoice(member_number: str, **filters) -> Invoice | None:
     )
 
 
+def renewal_invoice(member_number: str, fiscal_year: int) -> Invoice | None:
+    """The season's renewal invoice of the member; before the renewal run, the one it would issue (not saved:
+    the amount from the fee schedule's quote, the debit date, 「発行時に採番」 for its number)."""
+    from django.utils.translation import gettext as _
+
+    from fees.models import FeeSchedule
+    from fees.services.invoices import renewal_debit_date
+    from fees.services.quotes import compute_quote, group_discount_applies, is_sme
+
+    m = membership(member_number)
+    if m is None:
+        return None
+    issued = newest_invoice(member_number, fiscal_year=fiscal_year, kind=Invoice.Kind.ANNUAL)
+    schedule = FeeSchedule.objects.filter(fiscal_year=fiscal_year).first()
+    if issued is not None or schedule is None:
+        return issued
+    org = m.establishment.organisation
+    quote = compute_quote(
+        schedule,
+        {},
+        sme=is_sme(org),
+        group=group_discount_applies(
+            list(org.association_memberships.select_related("association")), fiscal_year=fiscal_year,
+            application_date=None,
+        ),
+        notice_date=None,
+    )  # fmt: skip
+    return Invoice(
+        membership=m, fiscal_year=fiscal_year, kind=Invoice.Kind.ANNUAL, method=Invoice.Method.DEBIT,
+        number=_("発行時に採番"), total_yen=quote.total_yen, due_date=renewal_debit_date(schedule),
+    )  # fmt: skip
+
+
 def _invoice_context(member_number: str, **filters) -> dict | None:
     inv = newest_invoice(member_number, **filters)
     return None if inv is None else {"invoice": inv, "establishment": inv.membership.establishment}

@@ -68,10 +68,10 @@ SITE_URL = Var("site_url", _("サイトのURL"), "https://jaim.example.jp")
 _ORG = Var("establishment.organisation.name", _("法人名"), "株式会社見本製作所")
 _EST = Var("establishment.name", _("事業所名"), "本社工場")
 _URL = Var("url", _("マイページの該当ページのURL"), "https://jaim.example.jp/mypage/")
-_MNO = Var("membership.member_number", _("会員番号"), "J-000123")
+_MNO = Var("membership.member_number", _("会員番号"), "J0000123")
 _SITE = (_ORG, _EST)
 _APP = (
-    Var("application.receipt_number", _("受付番号"), "A-2026-000123"),
+    Var("application.receipt_number", _("受付番号"), "A2026-000123"),
     Var("application.kind", _("申請の種類"), "入会申請", display=True),
     Var("application.submitted_at", _("受付日時"), dt.datetime(2026, 12, 2, 10, 30)),
     Var("application.decided_on", _("決定日"), dt.date(2026, 12, 2)),
@@ -83,12 +83,12 @@ _APP = (
 )
 _APP_URL = Var("url", _("申請の画面のURL"), "https://jaim.example.jp/applications/123/")
 _INV = (
-    Var("invoice.number", _("請求書番号"), "INV-2027-000123"),
+    Var("invoice.number", _("請求書番号"), "2027-000123"),
     Var("invoice.fiscal_year", _("対象年度"), 2027),
     Var("invoice.buyer_name", _("宛名"), "株式会社見本製作所"),
     Var("invoice.buyer_department", _("部署名"), "総務部"),
     Var("invoice.buyer_person", _("担当者名"), "見本 太郎"),
-    Var("invoice.member_number", _("会員番号"), "J-000123"),
+    Var("invoice.member_number", _("会員番号"), "J0000123"),
     Var("invoice.establishment_name", _("対象事業所"), "本社工場"),
     Var("invoice.total_yen", _("請求金額（円）"), 120000),
     Var("invoice.due_date", _("支払期限（口座振替日）"), dt.date(2027, 4, 27)),
@@ -141,7 +141,7 @@ _REQUEST = (
     Var(
         "request.credited_invoice.number",
         _("取り消した翌年度の請求書の番号（ない場合は空）"),
-        "INV-2027-000123",
+        "2027-000123",
     ),
 )
 _ANCHOR = {
@@ -219,7 +219,7 @@ KINDS: dict[str, tuple[Var | ListVar, ...]] = {
             "items",
             _("まとめた請求書（1件ずつ）"),
             (
-                Var("invoice.number", _("請求書番号"), "INV-2027-000123"),
+                Var("invoice.number", _("請求書番号"), "2027-000123"),
                 Var("invoice.membership.establishment.name", _("事業所名"), "本社工場"),
                 Var("amount_yen", _("金額（円）"), 120000),
                 Var("invoice.due_date", _("お支払期限"), dt.date(2027, 4, 30)),
@@ -276,7 +276,7 @@ KINDS: dict[str, tuple[Var | ListVar, ...]] = {
         *_SITE,
         _MNO,
         *_SEASON,
-        Var("invoice.number", _("請求書番号"), "INV-2027-000123"),
+        Var("invoice.number", _("請求書番号"), "2027-000123"),
         Var("invoice.total_yen", _("年会費（円）"), 120000),
         Var("invoice.due_date", _("口座振替日"), dt.date(2027, 4, 27)),
         Var("year_end", _("今年度末の日"), dt.date(2027, 3, 31)),

@@ -4,7 +4,7 @@ number's membership and its newest season, lapse, wage report or withdrawal requ
 
 from applications.mail_previews import application_context
 from applications.models import Document
-from fees.mail_previews import newest_invoice
+from fees.mail_previews import newest_invoice, renewal_invoice
 from jaim.dates import fiscal_year_end
 from jaim.mailtemplates import preview
 from lifecycle.models import Lapse, RenewalSeason, WageReport, WageReportPeriod, WithdrawalRequest
@@ -24,7 +24,8 @@ def _season() -> RenewalSeason | None:
 def renewal_notice(member_number: str) -> dict | None:
     m = membership(member_number)
     season = _season()
-    invoice = newest_invoice(member_number) if m else None
+    # before the run: the invoice it would issue (fees.mail_previews.renewal_invoice), so the preview is real
+    invoice = renewal_invoice(member_number, season.fiscal_year) if m and season else None
     if m is None or season is None or invoice is None:
         return None
     return {

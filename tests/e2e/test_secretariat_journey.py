@@ -63,3 +63,57 @@ def test_a_reviewer_sees_the_whole_history_and_the_phone_call_just_written(visit
     for path in ("/mypage/", f"/mypage/establishments/{site.pk}/"):
         me.goto(path)
         assert "佐藤様" not in me.text()
+
+
+ADDED_LINE = "口座振替は振替日の前営業日までに残高を御確認ください（事務局 03-1234-5678）。"
+
+
+def test_an_administrator_rewords_the_renewal_notice_previews_it_on_a_member_and_the_next_run_sends_it(
+    visitor,
+):
+    """Issue 21 item 2: the administrator's version is what the next renewal run sends."""
+    from jaim.models import MailTemplateVersion, OutboxMessage
+    from lifecycle import services as lifecycle_services
+    from tests.lifecycle.conftest import at
+    from tests.lifecycle.factories import NOTICE_ON, fee_schedules, member, season
+
+    fee_schedules()
+    season()
+    _user, m = member(name="株式会社三河精密")
+    admin_user = data.staff("administrator", email="kanri@jaim.example", name="管理 四郎")
+
+    adm = visitor("administrator")
+    page = adm.page
+    sign_in_with_second_factor(adm, admin_user, totp_device(admin_user))
+    adm.goto("/admin/jaim/mailtemplate/")
+    adm.follow("会員継続の確認", within="#result_list")
+    body = page.input_value("#id_body_ja")
+    assert "{{" in body and "マイページで「継続する」" in body  # the built-in text, as version 1 starts
+    page.fill("#id_body_ja", body.rstrip("\n") + "\n" + ADDED_LINE + "\n")
+    page.fill("#id_note", "口座振替の残高確認と問合せ先を追記")
+    adm.submit("保存", within="#content")
+    expect(page.locator(".messagelist")).to_be_visible()
+    version = MailTemplateVersion.objects.get(template__kind="lifecycle_renewal_notice")
+    assert (version.number, version.created_by, version.note) == (
+        1,
+        admin_user,
+        "口座振替の残高確認と問合せ先を追記",
+    )
+
+    adm.goto(f"/admin/jaim/mailtemplate/{version.template_id}/change/")
+    page.fill("#id_member_number", m.member_number)
+    with page.expect_navigation():
+        page.get_by_role("button", name="プレビュー").click()
+    preview = page.locator("pre.mail-body")
+    expect(preview).to_contain_text(ADDED_LINE)
+    expect(preview).to_contain_text("株式会社三河精密")
+    expect(page.locator("#content")).to_contain_text(
+        f"会員番号 {m.member_number} の実際の内容で表示しています。"
+    )
+    adm.check_page("mail-wording-preview", phone=False)
+    adm.assert_clean()
+
+    with at(NOTICE_ON):
+        lifecycle_services.run_renewal(on=NOTICE_ON)
+    mail = OutboxMessage.objects.get(kind="lifecycle_renewal_notice")
+    assert ADDED_LINE in mail.body and "株式会社三河精密" in mail.body

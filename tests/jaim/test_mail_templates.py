@@ -226,3 +226,22 @@ def test_every_kind_is_listed_once_with_its_variables_and_required_links(staff_c
     statement = MailTemplate.objects.get(kind="fees_statement_issued")
     form = staff_client.get(reverse("admin:jaim_mailtemplate_change", args=[statement.pk])).content.decode()
     assert "{% for item in items %}" in form and "{{ item.invoice.number }}" in form
+
+
+def test_before_the_run_the_renewal_preview_shows_the_invoice_the_run_then_issues():
+    """An administrator rewords the renewal notice before the season's run: the preview on a real member uses the
+    invoice that run would issue (amount from the fee schedule, debit date), not example values."""
+    from fees.models import Invoice
+    from lifecycle.mail_previews import renewal_notice
+
+    fee_schedules()
+    s = season()
+    _user, m = member()
+    ctx = renewal_notice(m.member_number)
+    assert ctx is not None and ctx["invoice"].pk is None and ctx["invoice"].number == "発行時に採番"
+    with at(NOTICE_ON):
+        services.run_renewal(on=NOTICE_ON)
+    issued = Invoice.objects.get(membership=m, fiscal_year=s.fiscal_year)
+    assert (ctx["invoice"].total_yen, ctx["invoice"].due_date) == (issued.total_yen, issued.due_date)
+    after = renewal_notice(m.member_number)
+    assert after["invoice"] == issued  # once issued, the real one
