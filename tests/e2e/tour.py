@@ -26,6 +26,8 @@ PICKS = [
     ("09-review-workspace.png", "staff_journey", "reviewer-in-review", 1400, 960),
     ("10-roster-bulk-check.png", "officer_bulk_check", "officer-bulk-check-results", 1100, 960),
     ("11-roster-search-reading.png", "officer_journey", "officer-roster-results-reading", 900, 960),
+    ("12-timeline-staff-note.png", "secretariat_journey", "reviewer-timeline-with-note", 960, 960),
+    ("13-mail-wording-preview.png", "secretariat_journey", "administrator-mail-wording-preview", 620, 960),
 ]
 
 
