@@ -15,7 +15,7 @@ import datetime as dt
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # nosec B406 - escapes text for ReportLab's markup; nothing is parsed
 
 from django.utils import formats
 from django.utils.translation import gettext as _
