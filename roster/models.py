@@ -223,6 +223,14 @@ class RosterLine(IdentityFields):
     # "|2592|2599|": a middle or minor code filter is a substring "|25" / "|259" (details start with it).
     jsic_codes = models.CharField(_("産業分類コード"), max_length=200, blank=True)
     search_key = models.TextField(_("検索キー"))
+    # The line's result card as the public search shows it, per language, rendered when the line is written
+    # (roster.cards.fill_cards), so that a search page reads it by index instead of building models and markup
+    # per request. card_format identifies the markup and translations it was rendered with
+    # (roster.cards.card_format): a line rendered otherwise is rendered again when shown, and rewritten by the
+    # next rebuild.
+    card_format = models.BigIntegerField(_("表示形式"), default=0)
+    card_ja = models.TextField(_("表示（日本語）"), blank=True, default="")
+    card_en = models.TextField(_("表示（英語）"), blank=True, default="")
 
     class Meta:
         verbose_name = _("名簿の行")

@@ -19,7 +19,7 @@ from jaim.dates import today
 from jaim.errors import DomainError
 from jaim.states import audit
 from members.models import Establishment, IdentityChange, Membership
-from roster import history, rebuild
+from roster import cards, history, rebuild
 from roster.lines import _line, line_signature, roster_changed, snapshot
 from roster.models import ListingPeriod, NameVersion, RosterEntry, RosterLine
 
@@ -41,6 +41,7 @@ def rederive_lines(entry: RosterEntry) -> bool:
     if [line_signature(x) for x in old] == [line_signature(x) for x in lines]:
         return False
     RosterLine.objects.filter(entry_id=entry.pk).delete()
+    cards.fill_cards(lines)
     RosterLine.objects.bulk_create(lines)
     RosterEntry.objects.filter(pk=entry.pk).update(updated_at=timezone.now())
     roster_changed()
