@@ -135,3 +135,14 @@ def test_the_short_path_is_only_for_a_visitors_get_of_the_search(client, django_
     client.force_login(user)
     signed_in = client.get(URL, {"q": "なにか工業"})
     assert hasattr(signed_in.wsgi_request, "session") and "ログアウト" in signed_in.content.decode()
+
+
+def test_search_forms_share_their_fields_but_not_their_errors_or_data():
+    from roster.forms import RosterSearchForm
+
+    broken, good = RosterSearchForm({"q": "サ", "prefecture": "99"}), RosterSearchForm({"q": "格納工業"})
+    assert broken.fields["q"] is good.fields["q"]  # no deep copy per form
+    assert not broken.is_valid() and good.is_valid() and not good.errors
+    assert good.cleaned_data["name_key"] and "prefecture" in broken.errors
+    assert 'value="格納工業"' in str(good["q"]) and 'value="サ"' in str(broken["q"])
+    assert "selected" not in str(good["prefecture"]) and 'placeholder="例：' in str(good["q"])
