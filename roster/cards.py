@@ -4,7 +4,7 @@ The search page is the roster's hot path (officers checking establishments, 100,
 through a Django template include cost ~7 ms a page (translations, filters, lookups per node); the same
 markup built here costs well under 1 ms. Every value is escaped; labels are translated once per page.
 
-Each line also keeps its cards, rendered when it is written (fill_cards: one per language of CARD_LANGUAGES,
+Each line also keeps its cards, rendered when it is written (write_cards: one per language of CARD_LANGUAGES,
 with AS_OF_MARK where a link's ?as_of= goes), so that a search page puts the stored HTML together instead of
 building models and markup per request (stored_cards). card_format() identifies what the cards are rendered
 with (markup, translations, date formats, the entry URL): a line stored with another format is rendered here
@@ -98,7 +98,7 @@ def _card(line, t: dict, href: str) -> SafeString:
 
 # --- cards stored on the lines ------------------------------------------------------------------------------
 
-CARD_LANGUAGES = ("ja", "en")  # a column card_<language> on RosterLine each
+CARD_LANGUAGES = ("ja", "en")  # a column each on RosterCard
 # Where a card's link takes ?as_of=. Escaped text never holds "<", so the stored HTML holds this only there.
 AS_OF_MARK = "<!--as_of-->"
 
@@ -107,15 +107,19 @@ def _stored_card(line) -> str:
     return _card(line, card_labels(), _entry_url_template().format(token=escape(line.token)) + AS_OF_MARK)
 
 
-def fill_cards(lines) -> None:
-    """Render and set card_format and card_<language> of unsaved lines (before they are written)."""
-    current = card_format()
+def write_cards(lines) -> None:
+    """Render the cards of lines just written (they have their primary keys) in every language and store them
+    (RosterCard, one insert). The lines' card_format was set when they were made (roster.lines)."""
+    from roster.models import RosterCard
+
+    html: dict[str, list[str]] = {}
     for language in CARD_LANGUAGES:
         with translation.override(language):
-            for line in lines:
-                setattr(line, f"card_{language}", _stored_card(line))
-    for line in lines:
-        line.card_format = current
+            html[language] = [_stored_card(line) for line in lines]
+    RosterCard.objects.bulk_create(
+        RosterCard(line_id=line.pk, **{lang: html[lang][i] for lang in CARD_LANGUAGES})
+        for i, line in enumerate(lines)
+    )
 
 
 _FORMATS: dict[str, int] = {}

@@ -63,7 +63,7 @@ def _line(entry: RosterEntry, period, version, span: history.Span) -> RosterLine
         member_number=entry.member_number,
         jsic_codes=history.jsic_filter_text(data["jsic"]),
         search_key=history.line_search_key(data),
-        card_format=cards.card_format(),  # the cards themselves: cards.fill_cards, for the lines written
+        card_format=cards.card_format(),  # the cards themselves: cards.write_cards, once written
         **shown,
     )
 

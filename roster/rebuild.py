@@ -183,9 +183,9 @@ def _rebuild_batch(chunk: list[int], *, full: bool, counts: dict) -> None:
             lines += new
     # Only entries whose public lines differ are rewritten and touched (so a healthy roster stays as is and
     # the exports job sees no change).
-    RosterLine.objects.filter(entry_id__in=changed).delete()
-    cards.fill_cards(lines)
+    RosterLine.objects.filter(entry_id__in=changed).delete()  # their cards with them (ON DELETE CASCADE)
     RosterLine.objects.bulk_create(lines, batch_size=1000)
+    cards.write_cards(lines)
     RosterEntry.objects.filter(pk__in=changed).update(updated_at=timezone.now())
     if changed:
         roster_changed()

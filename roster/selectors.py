@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from jaim.dates import today as jaim_today
 from jaim.links import absolute_url
 from members.models import JsicCode
-from roster.models import RosterEntry, RosterExport, RosterLine
+from roster.models import RosterCard, RosterEntry, RosterExport, RosterLine
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +137,10 @@ PARTIAL_MIN_LENGTH = 3  # a trigram index needs three characters to find a part 
 RESULT_COLUMNS = tuple(
     f.column
     for f in RosterLine._meta.concrete_fields
-    if f.attname not in ("search_key", "jsic_codes", "card_format", "card_ja", "card_en")
+    if f.attname not in ("search_key", "jsic_codes", "card_format")
 )
 # What a page of stored cards needs to find and order its lines (ResultPage(card_language=…)).
-_KEY_COLUMNS = ("id", "member_number", "valid_from")
+_KEY_COLUMNS = ("id", "member_number", "valid_from", "card_format")
 _ORDER = "member_number, valid_from"
 
 
@@ -158,7 +158,7 @@ def _result_fields() -> tuple[list[str], list[tuple]]:
 
 
 _RESULT_FIELDS: dict[str, tuple] = {}
-_CARD_COLUMNS = {f.column for f in RosterLine._meta.concrete_fields if f.column.startswith("card_")}
+_CARD_COLUMNS = {f.column for f in RosterCard._meta.concrete_fields if f.column != "line_id"}
 
 
 def _line_from_row(row) -> RosterLine:
@@ -298,9 +298,9 @@ class ResultPage:
     the page and the capped count (a window count over the first cap + 1 matches); a page beyond the last one
     costs a second query for the last page.
 
-    With `card_language` (one of cards.CARD_LANGUAGES) the page holds (id, card_format, card) rows of the lines'
-    stored cards in that language instead of RosterLine instances (roster.cards.stored_cards): the public page
-    reads them by primary key and builds no model."""
+    With `card_language` (one of cards.CARD_LANGUAGES) the page holds (id, card_format, card or None) rows of
+    the lines' stored cards (RosterCard) in that language instead of RosterLine instances
+    (roster.cards.stored_cards): the public page reads them by primary key and builds no model."""
 
     def __init__(
         self, query: RosterQuery, number: int, *, per_page: int, cap: int, card_language: str | None = None
@@ -334,16 +334,17 @@ class ResultPage:
             f"ORDER BY {order} LIMIT %s OFFSET %s"
         )
         if self.card_language:
-            # The page's lines found and counted by their keys as above, their cards read by primary key after.
-            card = f"card_{self.card_language}"
-            if not card.isidentifier() or card not in _CARD_COLUMNS:
-                raise ValueError(f"no stored cards in {self.card_language!r}")
+            # The page's lines found and counted by their keys as above; their cards read by primary key after.
+            card = self.card_language
+            if card not in _CARD_COLUMNS:
+                raise ValueError(f"no stored cards in {card!r}")
             ranked = ", search_rank" if rank else ""
             inner = sql.replace(f"SELECT {columns}, COUNT", f"SELECT {columns}{ranked}, COUNT", 1)
             outer_order = ", ".join(f"found.{c.strip()}" for c in order.split(","))
+            cards_table = RosterCard._meta.db_table
             sql = (
-                f"SELECT line.id, line.card_format, line.{card}, found.result_count FROM ({inner}) found "  # noqa: S608 - fixed SQL
-                f"JOIN {table} line ON line.id = found.id ORDER BY {outer_order}"
+                f"SELECT found.id, found.card_format, card.{card}, found.result_count FROM ({inner}) found "  # noqa: S608 - fixed SQL
+                f"LEFT JOIN {cards_table} card ON card.line_id = found.id ORDER BY {outer_order}"
             )
         offset = (number - 1) * self.per_page
         with connection.cursor() as cursor:

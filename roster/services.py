@@ -40,9 +40,9 @@ def rederive_lines(entry: RosterEntry) -> bool:
     old = list(RosterLine.objects.filter(entry_id=entry.pk).order_by("valid_from"))
     if [line_signature(x) for x in old] == [line_signature(x) for x in lines]:
         return False
-    RosterLine.objects.filter(entry_id=entry.pk).delete()
-    cards.fill_cards(lines)
+    RosterLine.objects.filter(entry_id=entry.pk).delete()  # their cards with them (ON DELETE CASCADE)
     RosterLine.objects.bulk_create(lines)
+    cards.write_cards(lines)
     RosterEntry.objects.filter(pk=entry.pk).update(updated_at=timezone.now())
     roster_changed()
     return True

@@ -147,5 +147,5 @@ def test_the_page_of_stored_cards_finds_its_lines_as_the_page_of_lines_does(quer
         selectors.ResultPage(query, 1, per_page=20, cap=1000, card_language="ja")
     (sql,) = [q["sql"] for q in queries.captured_queries]
     explained = explain(sql, disable=("seqscan",))
-    assert index in explained and "roster_rosterline_pkey" in explained
+    assert index in explained and "roster_rostercard_pkey" in explained
     assert "rosterline_member_number" not in explained and "Seq Scan on roster_rosterline" not in explained

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from roster import cards, rebuild, selectors, views
-from roster.models import RosterLine
+from roster.models import RosterCard, RosterLine
 from tests.roster.factories import listed
 
 pytestmark = pytest.mark.django_db
@@ -39,8 +39,9 @@ def _lines():
     line = RosterLine.objects.get(member_number=ms[1].member_number)
     line.change_kind, line.new_prefecture, line.new_city = "RELOCATION", "14", "横浜市<中区>"
     line.new_organisation_name, line.new_establishment_name = '株式会社格納工業"新"', "新&工場"
-    cards.fill_cards([line])
     line.save()
+    RosterCard.objects.filter(line=line).delete()
+    cards.write_cards([line])
     return ms
 
 
@@ -67,7 +68,8 @@ def test_a_line_stored_with_another_format_is_rendered_when_shown_and_rewritten_
     page = client.get(URL, {"q": "格納工業"}).content.decode()
     RosterLine.objects.filter(member_number=ms[0].member_number).update(card_format=1)  # older markup
     # written before the cards were stored (migration 0006)
-    RosterLine.objects.filter(member_number=ms[2].member_number).update(card_format=0, card_ja="", card_en="")
+    RosterCard.objects.filter(line__member_number=ms[2].member_number).delete()
+    RosterLine.objects.filter(member_number=ms[2].member_number).update(card_format=0)
     views._SHELLS.clear()
     with CaptureQueriesContext(connection) as queries:
         again = client.get(URL, {"q": "格納工業", "x": "1"}).content.decode()  # another query: not cached
@@ -77,7 +79,7 @@ def test_a_line_stored_with_another_format_is_rendered_when_shown_and_rewritten_
     rebuild.rebuild()
     current = cards.card_format()
     assert set(RosterLine.objects.values_list("card_format", flat=True)) == {current}
-    assert "" not in RosterLine.objects.values_list("card_ja", flat=True)
+    assert RosterCard.objects.count() == RosterLine.objects.count()
 
 
 def test_the_card_format_changes_with_what_the_cards_are_rendered_with(monkeypatch):
@@ -146,3 +148,12 @@ def test_search_forms_share_their_fields_but_not_their_errors_or_data():
     assert good.cleaned_data["name_key"] and "prefecture" in broken.errors
     assert 'value="格納工業"' in str(good["q"]) and 'value="サ"' in str(broken["q"])
     assert "selected" not in str(good["prefecture"]) and 'placeholder="例：' in str(good["q"])
+
+
+def test_a_card_is_deleted_with_its_line_by_the_database(django_assert_num_queries):
+    ms = _lines()
+    line = RosterLine.objects.get(member_number=ms[0].member_number)
+    assert RosterCard.objects.filter(line_id=line.pk).exists()
+    with django_assert_num_queries(1):  # one DELETE: the cards go by ON DELETE CASCADE
+        RosterLine.objects.filter(pk=line.pk).delete()
+    assert not RosterCard.objects.filter(line_id=line.pk).exists()
