@@ -5,7 +5,7 @@ versions, and the signal that cached answers are stale. Shared by the writes (ro
 from django.db import transaction
 
 from members.models import IdentityChange, Membership
-from roster import exports, history
+from roster import cards, exports, history
 from roster.models import IdentityFields, RosterEntry, RosterLine
 from roster.selectors import bump_roster_version
 
@@ -63,6 +63,7 @@ def _line(entry: RosterEntry, period, version, span: history.Span) -> RosterLine
         member_number=entry.member_number,
         jsic_codes=history.jsic_filter_text(data["jsic"]),
         search_key=history.line_search_key(data),
+        card_format=cards.card_format(),  # the cards themselves: cards.write_cards, once written
         **shown,
     )
 
@@ -75,6 +76,7 @@ LINE_SIGNATURE = (
     "member_number",
     "jsic_codes",
     "search_key",
+    "card_format",  # cards rendered otherwise (markup, translations) are rewritten by the next rebuild
     *IdentityFields.IDENTITY_FIELDS,
 )
 

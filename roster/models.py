@@ -223,6 +223,8 @@ class RosterLine(IdentityFields):
     # "|2592|2599|": a middle or minor code filter is a substring "|25" / "|259" (details start with it).
     jsic_codes = models.CharField(_("産業分類コード"), max_length=200, blank=True)
     search_key = models.TextField(_("検索キー"))
+    # What the line's stored result card (RosterCard) was rendered with (roster.cards.card_format); 0: none.
+    card_format = models.BigIntegerField(_("表示形式"), default=0)
 
     class Meta:
         verbose_name = _("名簿の行")
@@ -249,6 +251,33 @@ class RosterLine(IdentityFields):
 
     def __str__(self) -> str:
         return f"{self.member_number} {self.valid_from}–{self.valid_until or ''}"
+
+
+class RosterCard(models.Model):
+    """A line's result card as the public search shows it, per language, rendered when the line is written
+    (roster.cards.write_cards), so that a search page reads 20 of them by primary key instead of building
+    models and markup per request. In a table of its own: inline, the cards made every line several times wider
+    and every search that walks or scans lines read as many more pages. The line's card_format says what the
+    card was rendered with: a card rendered otherwise (or missing) is rendered again when shown, and rewritten
+    by the next rebuild. Deleted with its line by the database (ON DELETE CASCADE, migration 0006)."""
+
+    line = models.OneToOneField(
+        RosterLine,
+        on_delete=models.DO_NOTHING,  # the database's cascade (no query of Django's per deleted line)
+        db_constraint=False,
+        primary_key=True,
+        related_name="card",
+        verbose_name=_("名簿の行"),
+    )
+    ja = models.TextField(_("表示（日本語）"))
+    en = models.TextField(_("表示（英語）"))
+
+    class Meta:
+        verbose_name = _("名簿の行の表示")
+        verbose_name_plural = _("名簿の行の表示")
+
+    def __str__(self) -> str:
+        return str(self.line_id)
 
 
 class RosterExport(models.Model):

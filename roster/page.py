@@ -132,7 +132,11 @@ def _answer(form: RosterSearchForm, params, page_number: int) -> str:
             f'<p class="empty-state">'
             f"{escape(_('名称・法人番号・会員番号を入力するか、都道府県・産業分類で絞り込んでください。'))}</p>"
         )
-    page = selectors.ResultPage(query, page_number, per_page=PAGE_SIZE, cap=MAX_PAGES * PAGE_SIZE)
+    language = get_language()
+    stored = language if language in cards.CARD_LANGUAGES else None  # the lines' stored cards
+    page = selectors.ResultPage(
+        query, page_number, per_page=PAGE_SIZE, cap=MAX_PAGES * PAGE_SIZE, card_language=stored
+    )
     if page.capped:
         count = _("%(n)s件以上") % {"n": intcomma(page.shown_count)}
     else:
@@ -152,9 +156,11 @@ def _answer(form: RosterSearchForm, params, page_number: int) -> str:
         out.append(f'<p class="empty-state">{escape(empty)}</p>')
         return "".join(out)
     as_of_param = "" if is_today else query.as_of.isoformat()
-    out.append(
-        f'<div class="results">{"".join(cards.line_cards(page.object_list, as_of_param=as_of_param))}</div>'
-    )
+    if stored:
+        results = cards.stored_cards(page.object_list, as_of_param=as_of_param)
+    else:
+        results = "".join(cards.line_cards(page.object_list, as_of_param=as_of_param))
+    out.append(f'<div class="results">{results}</div>')
     if page.has_other_pages:
         rest = params.copy()
         rest.pop("page", None)

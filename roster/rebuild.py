@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from members.models import Establishment, IdentityChange, Membership
-from roster import history
+from roster import cards, history
 from roster.lines import _line, _pending_fields, line_signature, roster_changed, snapshot
 from roster.models import ListingPeriod, NameVersion, RosterEntry, RosterLine
 
@@ -183,8 +183,9 @@ def _rebuild_batch(chunk: list[int], *, full: bool, counts: dict) -> None:
             lines += new
     # Only entries whose public lines differ are rewritten and touched (so a healthy roster stays as is and
     # the exports job sees no change).
-    RosterLine.objects.filter(entry_id__in=changed).delete()
+    RosterLine.objects.filter(entry_id__in=changed).delete()  # their cards with them (ON DELETE CASCADE)
     RosterLine.objects.bulk_create(lines, batch_size=1000)
+    cards.write_cards(lines)
     RosterEntry.objects.filter(pk__in=changed).update(updated_at=timezone.now())
     if changed:
         roster_changed()

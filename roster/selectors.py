@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from jaim.dates import today as jaim_today
 from jaim.links import absolute_url
 from members.models import JsicCode
-from roster.models import RosterEntry, RosterExport, RosterLine
+from roster.models import RosterCard, RosterEntry, RosterExport, RosterLine
 
 log = logging.getLogger(__name__)
 
@@ -132,10 +132,15 @@ def lines_on(day: dt.date) -> QuerySet[RosterLine]:
 
 PARTIAL_MIN_LENGTH = 3  # a trigram index needs three characters to find a part of a name
 
-# What a result shows (cards, API): every column but the search helpers, in the model's field order.
+# What a result shows (cards, API): every column but the search helpers and the stored cards, in the model's
+# field order.
 RESULT_COLUMNS = tuple(
-    f.column for f in RosterLine._meta.concrete_fields if f.attname not in ("search_key", "jsic_codes")
+    f.column
+    for f in RosterLine._meta.concrete_fields
+    if f.attname not in ("search_key", "jsic_codes", "card_format")
 )
+# What a page of stored cards needs to find and order its lines (ResultPage(card_language=…)).
+_KEY_COLUMNS = ("id", "member_number", "valid_from", "card_format")
 _ORDER = "member_number, valid_from"
 
 
@@ -153,6 +158,7 @@ def _result_fields() -> tuple[list[str], list[tuple]]:
 
 
 _RESULT_FIELDS: dict[str, tuple] = {}
+_CARD_COLUMNS = {f.column for f in RosterCard._meta.concrete_fields if f.column != "line_id"}
 
 
 def _line_from_row(row) -> RosterLine:
@@ -290,10 +296,16 @@ class ResultPage:
     """One page of results with a count capped at `cap` (a broad search does not pay for counting the whole
     roster, and pages beyond the cap are not offered: narrow the search, or use the export). One query gives
     the page and the capped count (a window count over the first cap + 1 matches); a page beyond the last one
-    costs a second query for the last page."""
+    costs a second query for the last page.
 
-    def __init__(self, query: RosterQuery, number: int, *, per_page: int, cap: int):
-        self.per_page, self.cap = per_page, cap
+    With `card_language` (one of cards.CARD_LANGUAGES) the page holds (id, card_format, card or None) rows of
+    the lines' stored cards (RosterCard) in that language instead of RosterLine instances
+    (roster.cards.stored_cards): the public page reads them by primary key and builds no model."""
+
+    def __init__(
+        self, query: RosterQuery, number: int, *, per_page: int, cap: int, card_language: str | None = None
+    ):
+        self.per_page, self.cap, self.card_language = per_page, cap, card_language
         max_pages = -(-cap // per_page)
         number = max(1, min(number, max_pages))
         rows, count = self._fetch(query, number)
@@ -308,7 +320,7 @@ class ResultPage:
     def _fetch(self, query: RosterQuery, number: int) -> tuple[list, int]:
         where, params = _where(query)
         rank, order, rank_params = _ranked(query)
-        columns = ", ".join(RESULT_COLUMNS)
+        columns = ", ".join(_KEY_COLUMNS if self.card_language else RESULT_COLUMNS)
         table = RosterLine._meta.db_table
         if _materialize(query):
             matches = f"WITH matches AS MATERIALIZED (SELECT {columns}{rank} FROM {table} WHERE {where}) "  # noqa: S608 - fixed SQL
@@ -321,10 +333,25 @@ class ResultPage:
             f"{matches}SELECT {columns}, COUNT(*) OVER () AS result_count FROM ({first}) capped "  # noqa: S608 - fixed SQL
             f"ORDER BY {order} LIMIT %s OFFSET %s"
         )
+        if self.card_language:
+            # The page's lines found and counted by their keys as above; their cards read by primary key after.
+            card = self.card_language
+            if card not in _CARD_COLUMNS:
+                raise ValueError(f"no stored cards in {card!r}")
+            ranked = ", search_rank" if rank else ""
+            inner = sql.replace(f"SELECT {columns}, COUNT", f"SELECT {columns}{ranked}, COUNT", 1)
+            outer_order = ", ".join(f"found.{c.strip()}" for c in order.split(","))
+            cards_table = RosterCard._meta.db_table
+            sql = (
+                f"SELECT found.id, found.card_format, card.{card}, found.result_count FROM ({inner}) found "  # noqa: S608 - fixed SQL
+                f"LEFT JOIN {cards_table} card ON card.line_id = found.id ORDER BY {outer_order}"
+            )
         offset = (number - 1) * self.per_page
         with connection.cursor() as cursor:
             cursor.execute(sql, [*rank_params, *params, self.cap + 1, self.per_page, offset])
             rows = cursor.fetchall()
+        if self.card_language:
+            return [row[:3] for row in rows], (rows[0][-1] if rows else 0)
         return [_line_from_row(row) for row in rows], (rows[0][-1] if rows else 0)
 
     def _count(self, query: RosterQuery) -> int:

@@ -19,7 +19,7 @@ from jaim.dates import today
 from jaim.errors import DomainError
 from jaim.states import audit
 from members.models import Establishment, IdentityChange, Membership
-from roster import history, rebuild
+from roster import cards, history, rebuild
 from roster.lines import _line, line_signature, roster_changed, snapshot
 from roster.models import ListingPeriod, NameVersion, RosterEntry, RosterLine
 
@@ -40,8 +40,9 @@ def rederive_lines(entry: RosterEntry) -> bool:
     old = list(RosterLine.objects.filter(entry_id=entry.pk).order_by("valid_from"))
     if [line_signature(x) for x in old] == [line_signature(x) for x in lines]:
         return False
-    RosterLine.objects.filter(entry_id=entry.pk).delete()
+    RosterLine.objects.filter(entry_id=entry.pk).delete()  # their cards with them (ON DELETE CASCADE)
     RosterLine.objects.bulk_create(lines)
+    cards.write_cards(lines)
     RosterEntry.objects.filter(pk=entry.pk).update(updated_at=timezone.now())
     roster_changed()
     return True

@@ -70,6 +70,9 @@ MIDDLEWARE = [
     # Development: runserver serves them from the apps' directories.
     *(["whitenoise.middleware.WhiteNoiseMiddleware"] if PRODUCTION else []),
     "csp.middleware.CSPMiddleware",
+    # A visitor's GET of the roster search goes from here through language, common, CSRF and X-Frame-Options
+    # straight to the view (the roster's hot path; see the module); everything else through the rest below.
+    "roster.middleware.AnonymousRosterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "jaim.locale.JapaneseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

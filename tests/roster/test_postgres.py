@@ -127,3 +127,25 @@ def test_a_narrow_jsic_page_uses_the_trigram_index_and_a_broad_one_walks_in_memb
     assert "CTE" not in walk
     # a middle classification: not found first, so the planner may walk (here, where it is rare, it does not)
     assert "CTE" not in _page_plan(RosterQuery(as_of=dt.date(2026, 11, 2), jsic="25"))
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        (RosterQuery(as_of=dt.date(2026, 11, 2), name="サンプル精"), "rosterline_search_key_trgm"),
+        (RosterQuery(as_of=dt.date(2026, 11, 2), prefecture="21"), "rosterline_prefecture"),
+        (RosterQuery(as_of=dt.date(2026, 11, 2), jsic="259"), "rosterline_jsic_codes_trgm"),
+    ],
+)
+def test_the_page_of_stored_cards_finds_its_lines_as_the_page_of_lines_does(query, index):
+    """The public page reads the lines' stored cards (ResultPage(card_language=…)): the matches are found and
+    counted by the same plan, then 20 cards read by primary key — never a walk or a scan of the roster."""
+    from django.test.utils import CaptureQueriesContext
+
+    _many_lines()
+    with CaptureQueriesContext(connection) as queries:
+        selectors.ResultPage(query, 1, per_page=20, cap=1000, card_language="ja")
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    explained = explain(sql, disable=("seqscan",))
+    assert index in explained and "roster_rostercard_pkey" in explained
+    assert "rosterline_member_number" not in explained and "Seq Scan on roster_rosterline" not in explained
