@@ -275,6 +275,7 @@ class RosterCard(models.Model):
     class Meta:
         verbose_name = _("名簿の行の表示")
         verbose_name_plural = _("名簿の行の表示")
+        default_permissions = ()  # derived from the line, written by the roster's services only: no role edits it
 
     def __str__(self) -> str:
         return str(self.line_id)
