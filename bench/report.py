@@ -9,7 +9,7 @@ ROSTER_TARGETS = [
     ("name", "roster name search", 0.35),
     ("corporate_number", "法人番号 lookup", 0.50),
     ("as_of", "as-of-date lookup (法人番号 + date)", None),
-    ("filters", "roster page with filters (prefecture, JSIC, pages)", None),
+    ("filters", "roster page with filters (prefecture, JSIC, pages)", 0.20),  # issue 20: ≥ 20 % of trivial
     ("name_cached", "roster name search, 20 repeated queries (response cache hits; for comparison)", None),
 ]
 P99_LIMIT_MS = 100.0  # roster speed: p99 under 100 ms
@@ -20,6 +20,7 @@ RENEWAL_TARGET_N, RENEWAL_LIMIT_S = 100_000, 60.0
 RENEWAL_QUERIES_PER_1000 = 50  # renewal speed: and at most 50 queries per 1,000 memberships
 # issue 20: the full roster PDF export at ≥ 1,000 rows/s at 100,000 establishments (≈ 82,000 roster lines)
 PDF_EXPORT_TARGET_N, PDF_EXPORT_MIN_ROWS_PER_S = 100_000, 1000.0
+XLSX_EXPORT_MIN_ROWS_PER_S = 20_000.0  # issue 20: the full roster xlsx at ≥ 20,000 rows/s (same N)
 
 
 def checks(results: dict) -> list[dict]:
@@ -90,13 +91,14 @@ def checks(results: dict) -> list[dict]:
             PASS if pdf["ratio"] <= PDF_RATIO_LIMIT else FAIL, "invoice PDF speed")  # fmt: skip
     for fmt, e in results.get("exports", {}).items():
         value = f"{e['rows_per_second']:,.0f} rows/s ({e['rows']:,} rows in {e['seconds']} s)"
-        if fmt == "pdf":
+        minimum = {"pdf": PDF_EXPORT_MIN_ROWS_PER_S, "xlsx": XLSX_EXPORT_MIN_ROWS_PER_S}.get(fmt)
+        if minimum is not None:
             at_target = results.get("n", 0) >= PDF_EXPORT_TARGET_N
             if not at_target:
                 value += f"; at N = {results.get('n', 0):,}"
-            add("full roster export PDF: rows/s", value,
-                f"≥ {PDF_EXPORT_MIN_ROWS_PER_S:,.0f} rows/s at {PDF_EXPORT_TARGET_N:,}",
-                (PASS if e["rows_per_second"] >= PDF_EXPORT_MIN_ROWS_PER_S else FAIL) if at_target else INFO,
+            add(f"full roster export {fmt.upper()}: rows/s", value,
+                f"≥ {minimum:,.0f} rows/s at {PDF_EXPORT_TARGET_N:,}",
+                (PASS if e["rows_per_second"] >= minimum else FAIL) if at_target else INFO,
                 "issue 20")  # fmt: skip
         else:
             add(
@@ -324,6 +326,19 @@ def markdown(results: dict, notes: str = "", before: dict | None = None) -> str:
     return "\n".join(lines)
 
 
+def _same_machine(results: dict, before: dict) -> str:
+    """「same machine」 only when the CPU model and core count agree; else what each run ran on (req/s then
+    compare machines as much as code: the ratios to the trivial view are the figures to read)."""
+    now, then = results.get("machine", {}), before.get("machine", {})
+    key = ("cpu_model", "nproc")
+    if all(now.get(k) == then.get(k) for k in key):
+        return "same machine"
+    return (
+        f"another machine: {then.get('nproc', '?')} × {then.get('cpu_model', '?')} then, "
+        f"{now.get('nproc', '?')} × {now.get('cpu_model', '?')} now — compare the ratios, not req/s"
+    )
+
+
 def before_after(results: dict, before: dict) -> list[str]:
     """The same figures from an earlier run (bench/results-before.json: the run before a fix) beside these."""
     rows = []
@@ -350,8 +365,8 @@ def before_after(results: dict, before: dict) -> list[str]:
     return [
         "## Before → after",
         "",
-        f"The run before the fixes described below ({before.get('finished_at', '?')}, same machine, same N; "
-        "`results-before.json`) against this one.",
+        f"The run before the fixes described below ({before.get('finished_at', '?')}, {_same_machine(results, before)}, "
+        "same N; `results-before.json`) against this one.",
         "",
         _table(["figure", "req/s", "÷ trivial", "p50 ms", "p99 ms / queries"], rows),
         "",
