@@ -28,7 +28,7 @@ from jaim.links import absolute_url
 from jaim.queue import enqueue_in
 from jaim.validators import PREFECTURE_NAMES
 from roster import selectors
-from roster.models import RosterEntry, RosterExport, RosterLine
+from roster.models import RosterEntry, RosterExport
 
 log = logging.getLogger(__name__)
 
@@ -66,38 +66,55 @@ def _url_maker():
     return lambda token: template.replace(marker, token)
 
 
-def _row(line: RosterLine, as_of: dt.date, url) -> list:
-    change = {"NAME_CHANGE": _("合併・会社分割"), "RELOCATION": _("移転")}.get(line.change_kind, "")
-    return [
-        as_of,
-        line.member_number,
-        line.corporate_number,
-        line.organisation_name,
-        line.establishment_name,
-        line.get_prefecture_display(),
-        line.city,
-        change,
-        line.new_organisation_name if change else "",
-        line.new_establishment_name if change else "",
-        line.new_location,
-        " / ".join(f"{code} {name}" for code, name in line.jsic),
-        line.listed_since,
-        url(line.token),
-    ]
+ROW_FIELDS = (
+    "member_number",
+    "corporate_number",
+    "organisation_name",
+    "establishment_name",
+    "prefecture",
+    "city",
+    "change_kind",
+    "new_organisation_name",
+    "new_establishment_name",
+    "new_prefecture",
+    "new_city",
+    "jsic",
+    "listed_since",
+    "token",
+)
 
 
 def _lines(as_of: dt.date):
+    """The day's lines as plain tuples (ROW_FIELDS), in member order, read 2,000 at a time: no model instance
+    per line (the export writes 100,000 of them)."""
     return (
-        selectors.lines_on(as_of)
-        .defer("search_key", "jsic_codes")
-        .order_by("member_number")
-        .iterator(chunk_size=2000)
+        selectors.lines_on(as_of).order_by("member_number").values_list(*ROW_FIELDS).iterator(chunk_size=2000)
     )
 
 
 def _rows(as_of: dt.date):
+    """Each line as the CSV and xlsx show it (the labels looked up once, not per row)."""
     url = _url_maker()
-    return (_row(line, as_of, url) for line in _lines(as_of))
+    changes = {"NAME_CHANGE": _("合併・会社分割"), "RELOCATION": _("移転")}
+    for (number, corporate, org, est, pref, city, change_kind, new_org, new_est, new_pref, new_city, jsic,
+         since, token) in _lines(as_of):  # fmt: skip
+        change = changes.get(change_kind, "")
+        yield [
+            as_of,
+            number,
+            corporate,
+            org,
+            est,
+            PREFECTURE_NAMES.get(pref, pref),
+            city,
+            change,
+            new_org if change else "",
+            new_est if change else "",
+            f"{PREFECTURE_NAMES.get(new_pref, new_pref)}{new_city}" if new_pref else "",
+            " / ".join(f"{code} {name}" for code, name in jsic),
+            since,
+            url(token),
+        ]
 
 
 def write_csv(as_of: dt.date, out, *, made_at=None) -> int:
