@@ -529,18 +529,18 @@ class MailTemplateAdmin(admin.ModelAdmin):
     def variables(self, obj):
         from django.utils.html import format_html, format_html_join
 
-        from jaim.mailtemplates import KINDS, ListVar
+        from jaim.mailtemplates import KINDS, ListVar, example_text
 
         rows = []
         for v in KINDS.get(obj.kind, ()):
             if isinstance(v, ListVar):
                 rows.append((f"{{% for item in {v.name} %}}…{{% endfor %}}", v.description, ""))
                 rows += [
-                    (f"{{{{ item.{f.name} }}}}", f.description, _example_text(f.example)) for f in v.fields
+                    (f"{{{{ item.{f.name} }}}}", f.description, example_text(f.example)) for f in v.fields
                 ]
             else:
                 mark = _("（必須）") if v.required else ""
-                rows.append((f"{{{{ {v.name} }}}}", f"{v.description}{mark}", _example_text(v.example)))
+                rows.append((f"{{{{ {v.name} }}}}", f"{v.description}{mark}", example_text(v.example)))
         return format_html(
             '<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table><p class="help">{}</p>',
             _("書き方"),
@@ -744,23 +744,6 @@ class MailTemplateAdmin(admin.ModelAdmin):
         queue_text(to=request.user.email, subject=subject, body=body, kind="mail_template_test")
         messages.success(request, _("%(to)s にテスト送信しました。") % {"to": request.user.email})
         return redirect("admin:jaim_mailtemplate_change", obj.pk)
-
-
-def _example_text(value) -> str:
-    """An example as the secretariat reads it: 2027年4月27日, 120,000, はい／いいえ (never 2027-04-27 or True)."""
-    import datetime as dt
-
-    from jaim.dates import japanese_date
-
-    if isinstance(value, bool):
-        return str(_("はい") if value else _("いいえ"))
-    if isinstance(value, dt.datetime):
-        return f"{japanese_date(value.date())} {value:%H:%M}"
-    if isinstance(value, dt.date):
-        return japanese_date(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 def _starter(kind):

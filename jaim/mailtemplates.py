@@ -515,6 +515,18 @@ def _comma(value) -> str:
     return f"{int(value):,}" if value not in (None, "") else ""
 
 
+def example_text(value) -> str:
+    """A declared example as the admin's variables table shows it, as the template's filters print it:
+    2027年4月27日, 2026年12月2日 10:30, 120,000, はい／いいえ (never 2027-04-27 or True)."""
+    if isinstance(value, bool):
+        return str(_("はい") if value else _("いいえ"))
+    if isinstance(value, dt.date):
+        return _datetime(value)
+    if isinstance(value, int):
+        return _comma(value)
+    return str(value)
+
+
 SAFE_FILTERS = {
     "yen": yen,
     "date": _date,

@@ -245,3 +245,12 @@ def test_before_the_run_the_renewal_preview_shows_the_invoice_the_run_then_issue
     assert (ctx["invoice"].total_yen, ctx["invoice"].due_date) == (issued.total_yen, issued.due_date)
     after = renewal_notice(m.member_number)
     assert after["invoice"] == issued  # once issued, the real one
+
+
+def test_the_variables_table_shows_examples_as_the_filters_print_them(staff_client):
+    """Issue 18: no ISO dates, bare numbers or True/False on a Japanese screen, the examples included."""
+    staff_client.get(reverse("admin:jaim_mailtemplate_changelist"))
+    tpl = MailTemplate.objects.get(kind=KIND)
+    html = staff_client.get(reverse("admin:jaim_mailtemplate_change", args=[tpl.pk])).content.decode()
+    assert "2027年2月28日" in html and "120,000" in html
+    assert "2027-02-28" not in html and ">120000<" not in html and ">True<" not in html
