@@ -28,8 +28,7 @@ def renewal_invoice(member_number: str, fiscal_year: int) -> Invoice | None:
     from django.utils.translation import gettext as _
 
     from fees.models import FeeSchedule
-    from fees.services.invoices import renewal_debit_date
-    from fees.services.quotes import compute_quote, group_discount_applies, is_sme
+    from fees.services.invoices import renewal_debit_date, renewal_quote
 
     m = membership(member_number)
     if m is None:
@@ -39,16 +38,7 @@ def renewal_invoice(member_number: str, fiscal_year: int) -> Invoice | None:
     if issued is not None or schedule is None:
         return issued
     org = m.establishment.organisation
-    quote = compute_quote(
-        schedule,
-        {},
-        sme=is_sme(org),
-        group=group_discount_applies(
-            list(org.association_memberships.select_related("association")), fiscal_year=fiscal_year,
-            application_date=None,
-        ),
-        notice_date=None,
-    )  # fmt: skip
+    quote = renewal_quote(schedule, {}, org, list(org.association_memberships.select_related("association")))
     return Invoice(
         membership=m, fiscal_year=fiscal_year, kind=Invoice.Kind.ANNUAL, method=Invoice.Method.DEBIT,
         number=_("発行時に採番"), total_yen=quote.total_yen, due_date=renewal_debit_date(schedule),

@@ -16,7 +16,7 @@ from fees.services.billing_statements import issue_statements, statement_organis
 from fees.services.contacts import _mail_billing, _manager_emails, _recipient, billing_mails
 from fees.services.links import pdf_link_context
 from fees.services.payments import _mark_paid
-from fees.services.quotes import compute_quote, get_schedule, group_discount_applies, is_sme, quote_fee
+from fees.services.quotes import Quote, compute_quote, get_schedule, group_discount_applies, is_sme, quote_fee
 from jaim import sequences
 from jaim.dates import fiscal_year_of, today
 from jaim.errors import DomainError
@@ -233,6 +233,20 @@ def issue_renewal_invoices(
     return counts
 
 
+def renewal_quote(schedule, rates: dict, organisation, association_memberships) -> Quote:
+    """F3, F4, F7: the annual fee a renewal invoice of `schedule`'s year charges an establishment of
+    `organisation` (SME discount, group discount by its association memberships; no first-year rate)."""
+    return compute_quote(
+        schedule,
+        rates,
+        sme=is_sme(organisation),
+        group=group_discount_applies(
+            association_memberships, fiscal_year=schedule.fiscal_year, application_date=None
+        ),
+        notice_date=None,
+    )
+
+
 def _issue_renewal_chunk(schedule, rates, ids, *, issue_date, by: "User | None", notify=True) -> int:
     fy = schedule.fiscal_year
     prefix = invoice_prefix(fy)
@@ -277,13 +291,7 @@ def _issue_renewal_chunk(schedule, rates, ids, *, issue_date, by: "User | None",
     invoices, quotes = [], []
     for n, m in enumerate(members):
         est = m.establishment
-        quote = compute_quote(
-            schedule,
-            rates,
-            sme=is_sme(est.organisation),
-            group=group_discount_applies(assoc[est.organisation_id], fiscal_year=fy, application_date=None),
-            notice_date=None,
-        )
+        quote = renewal_quote(schedule, rates, est.organisation, assoc[est.organisation_id])
         payer = payers.get(est.pk)
         contact = contacts_est.get(est.pk) or contacts_org.get(est.organisation_id)
         invoices.append(
