@@ -187,3 +187,28 @@ def test_old_export_files_are_pruned(roster):
     for _ in range(exports.KEEP_PER_FORMAT + 2):
         services.build_exports(force=True)
     assert RosterExport.objects.filter(format="csv").count() == exports.KEEP_PER_FORMAT
+
+
+def test_a_relocating_site_shows_its_new_location_and_every_classification_in_the_csv(roster):
+    """R14: until the move is confirmed the roster shows old and new side by side; the CSV says so in its own
+    columns (the new prefecture by name), and lists each JSIC code with its name."""
+    a, _b, _gone = roster
+    members.record_identity_change(
+        a.establishment,
+        kind="RELOCATION",
+        new_organisation_name="株式会社サンプル精工",
+        new_establishment_name="新本社工場",
+        new_postal_code="4500002",
+        new_prefecture="23",
+        new_city="名古屋市中村区",
+        new_address_line="名駅1-1",
+        accepted_on=D(2026, 10, 20),
+    )
+    services.build_exports()
+    rows = list(csv.reader(io.StringIO(read(RosterExport.objects.get(format="csv")).decode("utf-8-sig"))))
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["会員番号"] == a.member_number
+    assert (first["変更手続中"], first["新所在地"]) == ("移転", "愛知県名古屋市中村区")
+    assert first["新事業所名"] == "新本社工場"
+    codes = [part.split(" ", 1) for part in first["産業分類"].split(" / ")]
+    assert codes and all(code and name for code, name in codes)
