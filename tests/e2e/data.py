@@ -65,6 +65,25 @@ def finance():
     return staff("finance", email="keiri@jaim.example", name="経理 三子")
 
 
+def sign_in_with_second_factor(person, user, device):
+    """The admin's sign-in: e-mail and password, then the six-digit code of the authenticator app."""
+    from tests.security.helpers import PASSWORD, code_for
+
+    page = person.page
+    person.goto("/admin/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", PASSWORD)
+    person.shot("admin-login")
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    assert "/accounts/2fa/verify/" in page.url  # no admin page before the second factor
+    person.check_page("two-factor", phone=False)
+    page.fill("#id_code", code_for(device))
+    with page.expect_navigation():
+        page.click("main button.btn[type=submit]")
+    assert page.url == person.base_url + "/admin/"
+
+
 # --- reading what the portal hands out -----------------------------------------------------------------------
 
 

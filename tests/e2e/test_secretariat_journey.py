@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from fees import services as fee_services
 from tests.e2e import data
-from tests.e2e.test_staff_journey import sign_in_with_second_factor
+from tests.e2e.data import sign_in_with_second_factor
 from tests.factories import EstablishmentFactory, head_office, membership_for
 from tests.security.helpers import PASSWORD, totp_device
 

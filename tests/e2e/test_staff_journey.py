@@ -16,29 +16,13 @@ from members.models import Membership
 from roster import selectors as roster_selectors
 from tests.applications.factories import complete, draft
 from tests.e2e import data
+from tests.e2e.data import sign_in_with_second_factor
 from tests.factories import EstablishmentFactory, head_office
-from tests.security.helpers import PASSWORD, code_for, totp_device
+from tests.security.helpers import totp_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 RETURN_MESSAGE = "製造設備・工場内部の画像が不鮮明です。設備の全体が分かる画像を提出し直してください。"
-
-
-def sign_in_with_second_factor(person, user, device):
-    """The admin's sign-in: e-mail and password, then the six-digit code of the authenticator app."""
-    page = person.page
-    person.goto("/admin/")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    person.shot("admin-login")
-    with page.expect_navigation():
-        page.click("input[type=submit]")
-    assert "/accounts/2fa/verify/" in page.url  # no admin page before the second factor
-    person.check_page("two-factor", phone=False)
-    page.fill("#id_code", code_for(device))
-    with page.expect_navigation():
-        page.click("main button.btn[type=submit]")
-    assert page.url == person.base_url + "/admin/"
 
 
 def test_reviewer_returns_the_oldest_and_approves_the_next_finance_records_the_transfer(visitor):
