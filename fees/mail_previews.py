@@ -2,7 +2,7 @@
 (jaim.mailtemplates.PREVIEWS): the context each mail's caller builds, from the member number's newest invoice
 (statement, credit note). Read only: a preview makes no PDF link."""
 
-from fees.models import CreditNote, Invoice, Statement
+from fees.models import CreditNote, DebitItem, Invoice, Statement
 from fees.services.billing_statements import statement_items
 from jaim.mailtemplates import preview
 from members.mail_previews import PREVIEW_LINK, membership
@@ -66,7 +66,7 @@ def debit_failed(member_number: str) -> dict | None:
     ctx = _invoice_context(member_number)
     if ctx is None:
         return None
-    return {**ctx, "collection_date": ctx["invoice"].due_date, "reason": "資金不足"}
+    return {**ctx, "collection_date": ctx["invoice"].due_date, "reason": str(DebitItem.Result.NO_FUNDS.label)}
 
 
 @preview("fees_credit_note_issued")
