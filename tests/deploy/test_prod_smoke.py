@@ -190,6 +190,7 @@ def test_production_as_deployed_serves_styled_pages_graded_headers_delivers_work
         ("/admin/login/", "admin/css/base"),
         ("/roster/api/v1/docs", "ninja/"),
         ("/accounts/signup/", "css/site"),
+        ("/roster/?q=%E7%B2%BE%E5%B7%A5", "css/site"),  # a visitor's search: the short middleware path
     ):
         response, body = browser.get(path)
         assert response.status == 200, (path, response.status)
