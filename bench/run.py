@@ -280,8 +280,8 @@ def roster_load(args, base: str, work: Path) -> dict:
     for r in range(args.rounds):
         for s in scenarios:
             benv.redis_flush(args.cache_url)
-            if s is cached:  # every query answered once: the measured run is all cache hits
-                load.preflight(base, s.paths, count=len(s.paths))
+            if s is cached:  # every query answered in every worker (each keeps its own): the run is all hits
+                load.preflight(base, s.paths * 3 * args.workers, count=len(s.paths) * 3 * args.workers)
             cold = s.key in COLD
             run = load.run_wrk(
                 base,

@@ -8,11 +8,17 @@ through the middleware the page does need — language (JapaneseFirstLocaleMiddl
 search view, with `request.user` an AnonymousUser. Everything listed before it (security headers,
 Permissions-Policy, static files, CSP) applies as before, and the view keeps its own rate limit. The answer
 carries `Vary: Cookie`, as the session middleware adds it after the user was looked up. Any other request, a
-request with any other cookie, and DEBUG take the full path."""
+request with any other cookie, and DEBUG take the full path.
+
+The search only reads, so it also does without Django's connection health check (CONN_HEALTH_CHECKS: a
+`SELECT 1` round trip before each request's first query on a kept connection): a connection found broken by
+the search's own first query (PostgreSQL restarted, the connection dropped) is closed and the search run once
+more on a new one."""
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.exception import convert_exception_to_response
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
@@ -49,6 +55,20 @@ class AnonymousRosterMiddleware:
         from roster.views import search
 
         request.user = AnonymousUser()
-        response = search(request)
+        response = read_only(search, request)
         patch_vary_headers(response, ("Cookie",))
         return response
+
+
+def read_only(view, request):
+    """Run a view that only reads without the connection's health check; on a connection error, once more on a
+    new connection (nothing was written, so running it twice changes nothing)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    connection.health_check_done = True  # Django's own flag: set when a new connection is made
+    try:
+        return view(request)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        return view(request)

@@ -6,7 +6,9 @@ number of queries per page does not grow with the number of results."""
 import datetime as dt
 import hashlib
 import logging
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -45,11 +47,21 @@ class RosterQuery:
 
 
 # --- response caching ------------------------------------------------------------------------------------
-# Searches are cached in the Django cache (Redis in production, shared by every web server) under a key that
-# holds the roster's version: every change to the public lines bumps it (services.rederive_lines), so a
-# cached answer is never served after a change. "Today" and the language are in the key too.
+# The roster's version lives in the Django cache (Redis in production, shared by every web server): every
+# change to the public lines bumps it (services.rederive_lines), and it is read on every request, so an answer
+# is never served after a change. The answers themselves are kept in the web process that computed them
+# (a bounded LRU, `_ANSWERS`), under that version: most searches are new (officers check different
+# establishments), and writing each ~20 kB answer to Redis and reading it back cost a cold search more than a
+# repeated one saved (bench/NOTES.md, docs/decisions.md). A repeated query is computed once per process.
+# "Today" and the language are in the key too.
 VERSION_KEY = "roster:version"
-RESPONSE_TTL = 600
+RESPONSE_TTL = 600  # seconds an answer is kept
+# Characters of answers a process keeps (~16–48 MB): the least recently used go first.
+ANSWERS_MAX_CHARS = 16 * 2**20
+# key → (version, kept until (monotonic), answer, size)
+_ANSWERS: OrderedDict[str, tuple[int, float, object, int]] = OrderedDict()
+_ANSWERS_SIZE = [0]
+_ANSWERS_LOCK = threading.Lock()  # make run's runserver serves from threads
 
 
 def roster_version() -> int | None:
@@ -87,40 +99,51 @@ class CachedAnswer:
 
 
 def cached_answer(kind: str, params, *extra) -> CachedAnswer:
-    """The roster's version and the answer cached for `kind` and the query parameters, in one round trip.
-    Answers are stored with the version they were computed under (store_answer): one from an older version is
-    a miss, so nothing is served after a change even if it was stored while the change was being made. "Today"
-    and the language are in the key."""
+    """The roster's version (one read of the shared cache) and this process's answer for `kind` and the query
+    parameters. Answers are kept with the version they were computed under (store_answer): one from an older
+    version is a miss, so nothing is served after a change even if it was stored while the change was being
+    made. "Today" and the language are in the key. When the shared cache is unreachable nothing is kept."""
     items = (
         sorted((k, v) for k in params for v in params.getlist(k)) if hasattr(params, "getlist") else params
     )
     digest = hashlib.sha256(repr((items, extra)).encode()).hexdigest()[:32]
     key = f"roster:{kind}:{jaim_today().isoformat()}:{get_language()}:{digest}"
-    try:
-        found = cache.get_many([VERSION_KEY, key])
-    except Exception:  # noqa: BLE001
+    version = roster_version()
+    if version is None:
         log.warning("cache unavailable; roster answers are computed without it")
         return CachedAnswer(None, None)
-    version = found.get(VERSION_KEY)
-    if version is None:
-        version = roster_version()
-        if version is None:
-            return CachedAnswer(None, None)
-    stored = found.get(key)
-    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == version:
-        return CachedAnswer(key, version, stored[1])
+    with _ANSWERS_LOCK:
+        stored = _ANSWERS.get(key)
+        if stored is not None and stored[0] == version and stored[1] > time.monotonic():
+            _ANSWERS.move_to_end(key)
+            return CachedAnswer(key, version, stored[2])
     return CachedAnswer(key, version, None)
 
 
 def store_answer(answer: CachedAnswer, value) -> None:
-    """Keep an answer with the version it was computed under. The cache never takes the roster down: when it
-    fails (Redis unreachable) the answer is just not kept."""
-    if answer.key is None:
+    """Keep an answer in this process with the version it was computed under, the least recently used ones
+    dropped beyond ANSWERS_MAX_CHARS. Nothing is kept when the version could not be read."""
+    if answer.key is None or answer.version is None:
         return
-    try:
-        cache.set(answer.key, (answer.version, value), RESPONSE_TTL)
-    except Exception:  # noqa: BLE001
-        log.warning("cache unavailable; roster answer not cached")
+    size = len(value) if isinstance(value, str | bytes) else 1024
+    if size > ANSWERS_MAX_CHARS // 8:
+        return
+    with _ANSWERS_LOCK:
+        old = _ANSWERS.pop(answer.key, None)
+        if old is not None:
+            _ANSWERS_SIZE[0] -= old[3]
+        _ANSWERS[answer.key] = (answer.version, time.monotonic() + RESPONSE_TTL, value, size)
+        _ANSWERS_SIZE[0] += size
+        while _ANSWERS_SIZE[0] > ANSWERS_MAX_CHARS:
+            _, dropped = _ANSWERS.popitem(last=False)
+            _ANSWERS_SIZE[0] -= dropped[3]
+
+
+def forget_answers() -> None:
+    """Drop every answer this process keeps (the tests, between cases, as they empty the shared cache)."""
+    with _ANSWERS_LOCK:
+        _ANSWERS.clear()
+        _ANSWERS_SIZE[0] = 0
 
 
 def lines_on(day: dt.date) -> QuerySet[RosterLine]:

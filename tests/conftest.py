@@ -98,7 +98,10 @@ def virus_scanner(settings, clamd_socket):
 def _clear_cache():
     from django.core.cache import cache
 
+    from roster.selectors import forget_answers
+
     cache.clear()
+    forget_answers()  # the roster's answers kept in this process, under versions the cleared cache forgot
     yield
 
 
