@@ -68,7 +68,8 @@ def read_only(view, request):
     try:
         return view(request)
     except (OperationalError, InterfaceError):
-        if connection.in_atomic_block:
+        # Only a broken connection is worth a second try (a query cancelled by statement_timeout is not).
+        if connection.in_atomic_block or connection.connection is None or connection.is_usable():
             raise
         connection.close()
         return view(request)

@@ -148,3 +148,21 @@ def test_a_connection_broken_since_the_last_request_costs_the_visitor_nothing():
     response = client.get(URL, {"q": "再接続工業"})
     assert response.status_code == 200 and m.member_number in response.content.decode()
     assert connection.connection.info.backend_pid != old_pid  # answered on a new connection
+
+
+@pytest.mark.django_db
+def test_a_query_error_on_a_working_connection_is_not_run_again():
+    from django.db import OperationalError
+
+    from roster.middleware import read_only
+
+    connection.ensure_connection()
+    calls = []
+
+    def cancelled(request):
+        calls.append(request)
+        raise OperationalError("canceling statement due to statement timeout")
+
+    with pytest.raises(OperationalError):
+        read_only(cancelled, "request")
+    assert calls == ["request"]  # once: the connection still works, a second try would only double the load
