@@ -122,7 +122,18 @@ def summarise(runs: list[dict]) -> dict:
         "non200": sum(r["non200"] for r in runs),
         "errors": sum(r["errors"] for r in runs),
         "runs_ran_out": sum(1 for r in runs if r.get("ran_out")),
+        "cpu_ms": _median_cpu(runs),
     }
+
+
+def _median_cpu(runs: list[dict]) -> dict[str, float | None]:
+    """ms of CPU per request by process kind (bench.cpu), median over the rounds that could read it."""
+    keys = sorted({k for r in runs for k in (r.get("cpu_ms") or {})})
+    out: dict[str, float | None] = {}
+    for key in keys:
+        values = [r["cpu_ms"][key] for r in runs if (r.get("cpu_ms") or {}).get(key) is not None]
+        out[key] = round(statistics.median(values), 3) if values else None
+    return out
 
 
 def preflight(base: str, paths: list[str], *, cookie: str = "", count: int = 3) -> None:

@@ -244,6 +244,7 @@ def markdown(results: dict, notes: str = "", before: dict | None = None) -> str:
             ),  # fmt: skip
             "",
         ]
+        lines += _cpu_table(http)
     pages = results.get("pages", {})
     if pages:
         rows = [[p["label"], p["url"], p.get("small", {}).get("queries", "—"), p.get("full", {}).get("queries", "—"),
@@ -401,3 +402,40 @@ if __name__ == "__main__":  # python -m bench.report [bench/results.json]
     here = Path(__file__).resolve().parent
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else here / "results.json"
     rerender(target, here / "NOTES.md")
+
+
+_CPU_KINDS = (("web", "web workers"), ("postgres", "PostgreSQL"), ("redis", "Redis"), ("wrk", "wrk"))
+
+
+def _cpu_table(http: dict) -> list[str]:
+    """CPU per request by process kind (bench.cpu; medians of the rounds): steadier than req/s on a shared
+    machine. Empty when no run could read it (results of an older harness)."""
+    if not any((s.get("cpu_ms") or {}).get("web") is not None for s in http.values()):
+        return []
+    trivial = http.get("trivial", {}).get("cpu_ms") or {}
+    trivial_total = sum(v for v in trivial.values() if v is not None)
+    rows = []
+    for s in http.values():
+        cpu = s.get("cpu_ms") or {}
+        total = sum(v for v in cpu.values() if v is not None)
+        ratio = (
+            f"{trivial_total / total:.1%}"
+            if total and trivial_total and s is not http.get("trivial")
+            else "—"
+        )
+        rows.append([s["label"], *(_ms(cpu.get(k)) for k, _l in _CPU_KINDS), _ms(total), ratio])
+    return [
+        "### CPU per request",
+        "",
+        "ms of CPU per answered request, read from /proc around each run (`bench/cpu.py`; medians of the rounds): "
+        "the gunicorn workers, the PostgreSQL server (postmaster and backends), the Redis server and wrk itself. "
+        'On two shared cores the rate follows the total; "trivial ÷ this" is what the req/s ratio would be if '
+        "nothing but this CPU counted.",
+        "",
+        _table(["scenario", *(label for _k, label in _CPU_KINDS), "total", "trivial ÷ this"], rows),
+        "",
+    ]
+
+
+def _ms(value) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else "—"

@@ -151,7 +151,9 @@ def run(args) -> dict:
         results["seed"]["full"] = seed(args.n, environment, in_process=args.quick)
         vacuum()
         if "load" not in args.skip:
-            results["http"] = roster_load(args, server.base, work)
+            results["http"] = roster_load(
+                args, server.base, work, web_session=server.process.pid if server.process else None
+            )
         if "pages" not in args.skip:
             measure_pages(results, server.base, "full", repeats=1 if args.quick else 10)
     finally:
@@ -250,9 +252,9 @@ COLD = (
 )  # scenarios that must never ask a query twice in a run
 
 
-def roster_load(args, base: str, work: Path) -> dict:
+def roster_load(args, base: str, work: Path, *, web_session: int | None = None) -> dict:
+    from bench import cpu, load
     from bench import env as benv
-    from bench import load
     from bench.report import ROSTER_TARGETS
 
     expected = 400 * args.duration * args.rounds  # enough distinct queries for ~400 req/s without repeats
@@ -277,12 +279,14 @@ def roster_load(args, base: str, work: Path) -> dict:
         load.run_wrk(
             base, warm.slice_file(work), duration=2, threads=args.threads, connections=args.connections
         )
+    meter = cpu.Meter(web_session, cpu.postgres_leader(), cpu.redis_pid(args.cache_url))
     for r in range(args.rounds):
         for s in scenarios:
             benv.redis_flush(args.cache_url)
             if s is cached:  # every query answered in every worker (each keeps its own): the run is all hits
                 load.preflight(base, s.paths * 3 * args.workers, count=len(s.paths) * 3 * args.workers)
             cold = s.key in COLD
+            meter.start()
             run = load.run_wrk(
                 base,
                 s.slice_file(work),
@@ -291,6 +295,7 @@ def roster_load(args, base: str, work: Path) -> dict:
                 connections=args.connections,
                 once=cold,
             )
+            run["cpu_ms"] = meter.per_request(run["requests"])
             run["round"] = r + 1
             run["load_average"] = round(os.getloadavg()[0], 2)
             # No path twice in one run (the cache is emptied before each run): structural for the cold runs.

@@ -75,6 +75,13 @@ def test_bench_smoke_run_at_1000_establishments(tmp_path, django_db_setup, djang
     for key, s in scenarios.items():
         assert s["requests"] > 0, key
         assert s["non200"] == 0 and s["errors"] == 0, key  # every answer a 200: no 429, no redirect, no 500
+        # CPU per request read from /proc around each run: the web workers and wrk always work; PostgreSQL
+        # answers every roster search (a cached answer or /livez needs none of it); Redis is read each search.
+        cpu = s["cpu_ms"]
+        assert cpu["web"] > 0 and cpu["wrk"] > 0, (key, cpu)
+        assert cpu["postgres"] is not None and cpu["redis"] is not None, (key, cpu)
+        if key not in ("trivial", "name_cached"):
+            assert cpu["postgres"] > 0 and cpu["web"] > scenarios["trivial"]["cpu_ms"]["web"], (key, cpu)
         if key not in ("trivial", "name_cached"):
             assert s["ratio"] > 0 and s["variants"] > 100
             # Cold by construction, on a fast machine as on a slow one: no run hands out more queries than it
@@ -107,5 +114,6 @@ def test_bench_smoke_run_at_1000_establishments(tmp_path, django_db_setup, djang
     text = (out / "RESULTS.md").read_text()
     assert "Roster rate limits switched off for the benchmark" in text
     assert "| figure | value | target | result | target from |" in text
+    assert "### CPU per request" in text and "| scenario | web workers | PostgreSQL | Redis | wrk |" in text
     assert "renewal job: queries per 1,000 memberships (N vs N/10)" in text
     assert "< 60 s at 100,000" in text
