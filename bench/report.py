@@ -374,36 +374,6 @@ def before_after(results: dict, before: dict) -> list[str]:
     ]
 
 
-def write(results: dict, out_dir: Path, notes_path: Path | None = None) -> None:
-    import json
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(
-        json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n"
-    )
-    notes = notes_path.read_text() if notes_path and notes_path.exists() else ""
-    before_path = out_dir / "results-before.json"
-    before = json.loads(before_path.read_text()) if before_path.exists() else None
-    (out_dir / "RESULTS.md").write_text(markdown(results, notes, before))
-
-
-def rerender(results_path: Path, notes_path: Path | None = None) -> None:
-    """Write RESULTS.md again from results.json (e.g. after editing the notes), verdicts recomputed."""
-    import json
-
-    results = json.loads(results_path.read_text())
-    results["checks"] = checks(results)
-    write(results, results_path.parent, notes_path)
-
-
-if __name__ == "__main__":  # python -m bench.report [bench/results.json]
-    import sys
-
-    here = Path(__file__).resolve().parent
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else here / "results.json"
-    rerender(target, here / "NOTES.md")
-
-
 _CPU_KINDS = (("web", "web workers"), ("postgres", "PostgreSQL"), ("redis", "Redis"), ("wrk", "wrk"))
 
 
@@ -439,3 +409,33 @@ def _cpu_table(http: dict) -> list[str]:
 
 def _ms(value) -> str:
     return f"{value:.3f}" if isinstance(value, int | float) else "—"
+
+
+def write(results: dict, out_dir: Path, notes_path: Path | None = None) -> None:
+    import json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n"
+    )
+    notes = notes_path.read_text() if notes_path and notes_path.exists() else ""
+    before_path = out_dir / "results-before.json"
+    before = json.loads(before_path.read_text()) if before_path.exists() else None
+    (out_dir / "RESULTS.md").write_text(markdown(results, notes, before))
+
+
+def rerender(results_path: Path, notes_path: Path | None = None) -> None:
+    """Write RESULTS.md again from results.json (e.g. after editing the notes), verdicts recomputed."""
+    import json
+
+    results = json.loads(results_path.read_text())
+    results["checks"] = checks(results)
+    write(results, results_path.parent, notes_path)
+
+
+if __name__ == "__main__":  # python -m bench.report [bench/results.json]
+    import sys
+
+    here = Path(__file__).resolve().parent
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else here / "results.json"
+    rerender(target, here / "NOTES.md")
