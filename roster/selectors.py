@@ -293,7 +293,7 @@ def search(query: RosterQuery):
     return RosterLine.objects.raw(sql, [*rank_params, *params])  # noqa: S611
 
 
-def _materialize(query: RosterQuery) -> bool:
+def _materialize(query: RosterQuery, cap: int) -> bool:
     """Whether the matches are found first and ordered after (PostgreSQL). For a name or a JSIC filter the
     planner can only guess how many lines match a LIKE pattern (a four-character name: ~800 of 100,000), and
     with a LIMIT on top it then prefers walking the member-number index in order, filtering every line of the
@@ -307,12 +307,67 @@ def _materialize(query: RosterQuery) -> bool:
     A JSIC filter alone depends on how broad it is (EXPLAIN ANALYZE at 100,000 establishments, bench/NOTES.md):
     a major letter (E: every manufacturing line; 183 ms found first, 6 ms walked) or a middle classification
     ("25": 26 ms found first, 5 ms walked) matches so many lines that the walk stops early; a minor or detailed
-    one ("259", "2592": 9 and 5 ms found first, 18 and 52 ms walked) is rare enough to be found first."""
+    one ("259", "2592": 9 and 5 ms found first, 18 and 52 ms walked) is rare enough to be found first. But not
+    every middle classification is common: "21" has 732 of 82,897 current lines at 100,000, fewer than the cap,
+    and the walk read all of them (75 ms against ≈ 1 ms found first). So a letter or a middle classification is
+    walked only when it has enough lines for the walk to stop early (`_walk_pays`)."""
     if connection.vendor != "postgresql":
         return False
     if query.corporate_number or query.member_number:
         return False
-    return bool(query.name or query.prefecture or len(query.jsic) >= 3)
+    if query.name or query.prefecture or len(query.jsic) >= 3:
+        return True
+    return bool(query.jsic) and not _walk_pays(query.jsic, cap)
+
+
+# Walking in member order passes ≈ total × (cap + 1) / matches lines, ≈ 0.75 µs each; finding the matches first
+# reads and sorts every match, ≈ 1.7 µs each (EXPLAIN ANALYZE at 100,000, bench/NOTES.md): the walk is cheaper
+# when matches² > 0.44 × (cap + 1) × total — at 100,000 from ≈ 6,600 matches on.
+WALK_BREAK_EVEN = 0.44
+_JSIC_COUNTS: tuple[float, dict[str, int], int] = (0.0, {}, 0)
+
+
+def _walk_pays(jsic: str, cap: int) -> bool:
+    """Whether a major letter or a middle classification has enough current lines to be walked (see above)."""
+    counts, total = _middle_counts()
+    codes = (
+        [c for c, _n, level, parent in _jsic_rows() if level == "middle" and parent == jsic]
+        if jsic.isalpha()
+        else [jsic]
+    )
+    matches = sum(
+        counts.get(c, 0) for c in codes
+    )  # a line under two middle classes counts twice: an estimate
+    return matches * matches > WALK_BREAK_EVEN * (cap + 1) * total
+
+
+def _middle_counts() -> tuple[dict[str, int], int]:
+    """Current lines per middle classification, and all current lines, kept in the process for JSIC_TTL: an
+    estimate that chooses a plan, never what is shown (≈ 0.1 s at 100,000 lines)."""
+    global _JSIC_COUNTS
+    expires, counts, total = _JSIC_COUNTS
+    if expires < time.monotonic():
+        day = jaim_today()
+        table = RosterLine._meta.db_table
+        current = "l.valid_from <= %s AND (l.valid_until IS NULL OR l.valid_until > %s)"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT x.middle, count(*) FROM {table} l CROSS JOIN LATERAL (SELECT DISTINCT left(c, 2) AS "  # noqa: S608 - fixed SQL
+                f"middle FROM unnest(string_to_array(l.jsic_codes, '|')) AS c WHERE c <> '') x WHERE {current} "
+                "GROUP BY 1",
+                [day, day],
+            )
+            counts = dict(cursor.fetchall())
+            cursor.execute(f"SELECT count(*) FROM {table} l WHERE {current}", [day, day])  # noqa: S608 - fixed SQL
+            total = cursor.fetchone()[0]
+        _JSIC_COUNTS = (time.monotonic() + JSIC_TTL, counts, total)
+    return counts, total
+
+
+def forget_estimates() -> None:
+    """Drop the per-process line counts that choose plans (the tests, between cases)."""
+    global _JSIC_COUNTS
+    _JSIC_COUNTS = (0.0, {}, 0)
 
 
 class ResultPage:
@@ -345,7 +400,7 @@ class ResultPage:
         rank, order, rank_params = _ranked(query)
         columns = ", ".join(_KEY_COLUMNS if self.card_language else RESULT_COLUMNS)
         table = RosterLine._meta.db_table
-        if _materialize(query):
+        if _materialize(query, self.cap):
             matches = f"WITH matches AS MATERIALIZED (SELECT {columns}{rank} FROM {table} WHERE {where}) "  # noqa: S608 - fixed SQL
             ranked = ", search_rank" if rank else ""
             first = f"SELECT {columns}{ranked} FROM matches ORDER BY {order} LIMIT %s"  # noqa: S608 - fixed SQL

@@ -98,10 +98,11 @@ def virus_scanner(settings, clamd_socket):
 def _clear_cache():
     from django.core.cache import cache
 
-    from roster.selectors import forget_answers
+    from roster.selectors import forget_answers, forget_estimates
 
     cache.clear()
     forget_answers()  # the roster's answers kept in this process, under versions the cleared cache forgot
+    forget_estimates()  # and its line counts that choose plans
     yield
 
 

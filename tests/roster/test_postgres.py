@@ -98,7 +98,8 @@ def _page_plan(query: RosterQuery, number: int = 1) -> str:
 
     with CaptureQueriesContext(connection) as queries:
         selectors.ResultPage(query, number, per_page=20, cap=1000)
-    sql = next(q["sql"] for q in queries.captured_queries if "roster_rosterline" in q["sql"])
+    # The page's query (it counts its matches), not the JSIC counts that may come before it.
+    sql = next(q["sql"] for q in queries.captured_queries if "result_count" in q["sql"])
     return explain(sql, disable=("seqscan",))
 
 
@@ -115,18 +116,42 @@ def test_a_prefecture_page_is_found_through_the_prefecture_indexes_not_by_walkin
         assert "CTE Scan" in explained  # found first, ordered after: the planner cannot choose the walk
 
 
-def test_a_narrow_jsic_page_uses_the_trigram_index_and_a_broad_one_walks_in_member_order():
-    """A minor or detailed JSIC code is rare (the jsic_codes trigram index); a major letter (E: all
-    manufacturing) or a middle classification matches so many lines that the walk in member order stops after
-    about cap + 1 lines instead of finding and sorting them all."""
+def test_a_narrow_jsic_page_uses_the_trigram_index():
+    """A minor or detailed JSIC code is rare (the jsic_codes trigram index); a major letter or a middle
+    classification is walked in member order only where it has many lines (the next test)."""
     _many_lines()
     code = _page_plan(RosterQuery(as_of=dt.date(2026, 11, 2), jsic="259"))
     assert "rosterline_jsic_codes_trgm" in code and "Seq Scan on roster_rosterline" not in code
-    walk = _page_plan(RosterQuery(as_of=dt.date(2026, 11, 2), jsic="E"), 2)
-    assert "rosterline_member_number" in walk and "Seq Scan on roster_rosterline" not in walk
-    assert "CTE" not in walk
-    # a middle classification: not found first, so the planner may walk (here, where it is rare, it does not)
-    assert "CTE" not in _page_plan(RosterQuery(as_of=dt.date(2026, 11, 2), jsic="25"))
+    # A middle classification as rare as here (one line of 3,001): found first through the trigram index — walking
+    # in member order would pass every line (middle classification 21 at 100,000: 75 ms walked, 3 ms found).
+    rare = _page_plan(RosterQuery(as_of=dt.date(2026, 11, 2), jsic="25"))
+    assert (
+        "rosterline_jsic_codes_trgm" in rare and "CTE Scan" in rare and "rosterline_member_number" not in rare
+    )
+
+
+def test_a_common_middle_classification_walks_in_member_order_and_a_rare_one_is_found_first():
+    """selectors._walk_pays: walked when it has enough current lines for the walk to stop after cap + 1 matches
+    (matches² > 0.44 × (cap + 1) × all lines), found first otherwise. Per-process counts, one grouped query."""
+    _many_lines()
+    RosterLine.objects.filter(member_number__startswith="X", member_number__lt="X0002000").update(
+        jsic_codes="|2592|"
+    )  # 2,000 of 3,001 lines under 25; one under 21 (below)
+    RosterLine.objects.filter(member_number="X0002999").update(jsic_codes="|2111|")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE roster_rosterline")
+    selectors.forget_estimates()
+    assert selectors._middle_counts() == ({"25": 2001, "21": 1}, 3001)  # with the listed site's own 25xx
+    assert selectors._walk_pays("25", 1000) and not selectors._walk_pays("21", 1000)
+    assert selectors._walk_pays("E", 1000)  # a major letter: its middle classifications together
+    for broad in ("25", "E"):  # here both have 2,001 of 3,001 lines: the walk stops after cap + 1 of them
+        common = _page_plan(RosterQuery(as_of=dt.date(2026, 11, 2), jsic=broad), 2)
+        assert "CTE" not in common and "rosterline_member_number" in common, broad
+        assert "Seq Scan on roster_rosterline" not in common
+    rare = _page_plan(RosterQuery(as_of=dt.date(2026, 11, 2), jsic="21"))
+    assert "CTE Scan" in rare and "rosterline_member_number" not in rare
+    page = selectors.ResultPage(RosterQuery(as_of=dt.date(2026, 11, 2), jsic="21"), 1, per_page=20, cap=1000)
+    assert page.count == 1
 
 
 @pytest.mark.parametrize(
