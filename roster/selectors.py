@@ -8,9 +8,9 @@ import hashlib
 import logging
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -50,18 +50,31 @@ class RosterQuery:
 # The roster's version lives in the Django cache (Redis in production, shared by every web server): every
 # change to the public lines bumps it (services.rederive_lines), and it is read on every request, so an answer
 # is never served after a change. The answers themselves are kept in the web process that computed them
-# (a bounded LRU, `_ANSWERS`), under that version: most searches are new (officers check different
-# establishments), and writing each ~20 kB answer to Redis and reading it back cost a cold search more than a
-# repeated one saved (bench/NOTES.md, docs/decisions.md). A repeated query is computed once per process.
+# (`_ANSWERS`, cachetools' size-bounded LRU with expiry), under that version: most searches are new (officers
+# check different establishments), and writing each ~20 kB answer to Redis and reading it back cost a cold
+# search more than a repeated one saved (bench/NOTES.md, docs/decisions.md). A repeated query is computed once
+# per process.
 # "Today" and the language are in the key too.
 VERSION_KEY = "roster:version"
 RESPONSE_TTL = 600  # seconds an answer is kept
 # Characters of answers a process keeps (~16–48 MB): the least recently used go first.
 ANSWERS_MAX_CHARS = 16 * 2**20
-# key → (version, kept until (monotonic), answer, size)
-_ANSWERS: OrderedDict[str, tuple[int, float, object, int]] = OrderedDict()
-_ANSWERS_SIZE = [0]
-_ANSWERS_LOCK = threading.Lock()  # make run's runserver serves from threads
+
+
+def _answer_size(entry: tuple[int, object]) -> int:
+    value = entry[1]
+    return len(value) if isinstance(value, str | bytes) else 1024
+
+
+def _new_answers() -> TTLCache:
+    """key → (version, answer): bounded by size (least recently used out first), each kept RESPONSE_TTL."""
+    return TTLCache(
+        maxsize=ANSWERS_MAX_CHARS, ttl=RESPONSE_TTL, timer=lambda: time.monotonic(), getsizeof=_answer_size
+    )
+
+
+_ANSWERS = _new_answers()
+_ANSWERS_LOCK = threading.Lock()  # cachetools' caches are not thread-safe; make run's runserver uses threads
 
 
 def roster_version() -> int | None:
@@ -114,9 +127,8 @@ def cached_answer(kind: str, params, *extra) -> CachedAnswer:
         return CachedAnswer(None, None)
     with _ANSWERS_LOCK:
         stored = _ANSWERS.get(key)
-        if stored is not None and stored[0] == version and stored[1] > time.monotonic():
-            _ANSWERS.move_to_end(key)
-            return CachedAnswer(key, version, stored[2])
+    if stored is not None and stored[0] == version:
+        return CachedAnswer(key, version, stored[1])
     return CachedAnswer(key, version, None)
 
 
@@ -125,25 +137,18 @@ def store_answer(answer: CachedAnswer, value) -> None:
     dropped beyond ANSWERS_MAX_CHARS. Nothing is kept when the version could not be read."""
     if answer.key is None or answer.version is None:
         return
-    size = len(value) if isinstance(value, str | bytes) else 1024
-    if size > ANSWERS_MAX_CHARS // 8:
+    entry = (answer.version, value)
+    if _answer_size(entry) > _ANSWERS.maxsize // 8:  # rather computed each time than evicting many others
         return
     with _ANSWERS_LOCK:
-        old = _ANSWERS.pop(answer.key, None)
-        if old is not None:
-            _ANSWERS_SIZE[0] -= old[3]
-        _ANSWERS[answer.key] = (answer.version, time.monotonic() + RESPONSE_TTL, value, size)
-        _ANSWERS_SIZE[0] += size
-        while _ANSWERS_SIZE[0] > ANSWERS_MAX_CHARS:
-            _, dropped = _ANSWERS.popitem(last=False)
-            _ANSWERS_SIZE[0] -= dropped[3]
+        _ANSWERS[answer.key] = entry
 
 
 def forget_answers() -> None:
     """Drop every answer this process keeps (the tests, between cases, as they empty the shared cache)."""
+    global _ANSWERS
     with _ANSWERS_LOCK:
-        _ANSWERS.clear()
-        _ANSWERS_SIZE[0] = 0
+        _ANSWERS = _new_answers()  # with the bound and TTL as they are now
 
 
 def lines_on(day: dt.date) -> QuerySet[RosterLine]:
@@ -261,17 +266,20 @@ def _where(query: RosterQuery) -> tuple[str, list]:
         clauses.append("(prefecture = %s OR new_prefecture = %s)")
         params += [query.prefecture, query.prefecture]
     if query.jsic:
-        codes = (
-            [c for c, _n, level, parent in _jsic_rows() if level == "middle" and parent == query.jsic]
-            if query.jsic.isalpha()
-            else [query.jsic]
-        )
+        codes = _jsic_prefixes(query.jsic)
         if codes:
             clauses.append("(" + " OR ".join([f"jsic_codes {like}"] * len(codes)) + ")")
             params += [f"%|{_like(code)}%" for code in codes]
         else:
             clauses.append("1 = 0")
     return " AND ".join(clauses), params
+
+
+def _jsic_prefixes(jsic: str) -> list[str]:
+    """The codes a JSIC filter matches the start of: a code itself, or a major letter's middle classifications."""
+    if not jsic.isalpha():
+        return [jsic]
+    return [c for c, _n, level, parent in _jsic_rows() if level == "middle" and parent == jsic]
 
 
 def _ranked(query: RosterQuery) -> tuple[str, str, list]:
@@ -330,14 +338,8 @@ _JSIC_COUNTS: tuple[float, dict[str, int], int] = (0.0, {}, 0)
 def _walk_pays(jsic: str, cap: int) -> bool:
     """Whether a major letter or a middle classification has enough current lines to be walked (see above)."""
     counts, total = _middle_counts()
-    codes = (
-        [c for c, _n, level, parent in _jsic_rows() if level == "middle" and parent == jsic]
-        if jsic.isalpha()
-        else [jsic]
-    )
-    matches = sum(
-        counts.get(c, 0) for c in codes
-    )  # a line under two middle classes counts twice: an estimate
+    # A line under two of a letter's middle classifications counts twice: an estimate.
+    matches = sum(counts.get(c, 0) for c in _jsic_prefixes(jsic))
     return matches * matches > WALK_BREAK_EVEN * (cap + 1) * total
 
 
@@ -348,18 +350,16 @@ def _middle_counts() -> tuple[dict[str, int], int]:
     expires, counts, total = _JSIC_COUNTS
     if expires < time.monotonic():
         day = jaim_today()
-        table = RosterLine._meta.db_table
-        current = "l.valid_from <= %s AND (l.valid_until IS NULL OR l.valid_until > %s)"
+        current, params = _where(RosterQuery(as_of=day))  # listed on the day
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT x.middle, count(*) FROM {table} l CROSS JOIN LATERAL (SELECT DISTINCT left(c, 2) AS "  # noqa: S608 - fixed SQL
-                f"middle FROM unnest(string_to_array(l.jsic_codes, '|')) AS c WHERE c <> '') x WHERE {current} "
-                "GROUP BY 1",
-                [day, day],
+                f"SELECT x.middle, count(*) FROM {RosterLine._meta.db_table} CROSS JOIN LATERAL "  # noqa: S608 - fixed SQL, values as parameters
+                "(SELECT DISTINCT left(c, 2) AS middle FROM unnest(string_to_array(jsic_codes, '|')) AS c "
+                f"WHERE c <> '') x WHERE {current} GROUP BY 1",
+                params,
             )
             counts = dict(cursor.fetchall())
-            cursor.execute(f"SELECT count(*) FROM {table} l WHERE {current}", [day, day])  # noqa: S608 - fixed SQL
-            total = cursor.fetchone()[0]
+        total = lines_on(day).count()
         _JSIC_COUNTS = (time.monotonic() + JSIC_TTL, counts, total)
     return counts, total
 

@@ -79,20 +79,24 @@ def test_a_change_to_the_roster_is_seen_by_every_process_at_once():
 @pytest.mark.django_db
 def test_answers_expire_and_the_process_keeps_a_bounded_amount(monkeypatch):
     monkeypatch.setattr(selectors, "ANSWERS_MAX_CHARS", 8_000)
-    answers = []
-    for i in range(10):
-        answer = selectors.cached_answer("page", QueryDict(f"q=上限{i}"))
-        selectors.store_answer(answer, "x" * 1_000)
-        answers.append(answer)
-    assert selectors._ANSWERS_SIZE[0] <= 8_000
-    assert selectors.cached_answer("page", QueryDict("q=上限0")).value is None  # the oldest went first
-    assert selectors.cached_answer("page", QueryDict("q=上限9")).value == "x" * 1_000
+    selectors.forget_answers()  # a store with the smaller bound
+
+    def ask(q):
+        return selectors.cached_answer("page", QueryDict(f"q={q}"))
+
+    for i in range(8):
+        selectors.store_answer(ask(f"上限{i}"), "x" * 1_000)
+    assert ask("上限0").value == "x" * 1_000  # asked again: now the most recently used
+    selectors.store_answer(ask("上限8"), "x" * 1_000)  # one more than the bound holds
+    assert selectors._ANSWERS.currsize <= 8_000
+    assert ask("上限1").value is None  # the least recently used went, not the oldest stored
+    assert ask("上限0").value == ask("上限8").value == "x" * 1_000
     # Too big to keep at all (an eighth of the bound): computed every time rather than evicting the rest.
-    selectors.store_answer(selectors.cached_answer("page", QueryDict("q=巨大")), "y" * 1_001)
-    assert selectors.cached_answer("page", QueryDict("q=巨大")).value is None
+    selectors.store_answer(ask("巨大"), "y" * 1_001)
+    assert ask("巨大").value is None and ask("上限8").value == "x" * 1_000
     later = time.monotonic() + selectors.RESPONSE_TTL + 1
     monkeypatch.setattr(selectors, "time", SimpleNamespace(monotonic=lambda: later, time_ns=time.time_ns))
-    assert selectors.cached_answer("page", QueryDict("q=上限9")).value is None
+    assert ask("上限8").value is None  # expired
 
 
 @pytest.mark.django_db
@@ -104,7 +108,7 @@ def test_nothing_is_kept_while_the_shared_cache_is_unreachable(monkeypatch):
     answer = selectors.cached_answer("page", QueryDict("q=停止中"))
     assert answer.key is None and answer.value is None
     selectors.store_answer(answer, "not kept")
-    assert not selectors._ANSWERS
+    assert not selectors._ANSWERS  # an empty store
 
 
 @pytest.mark.django_db
