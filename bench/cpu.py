@@ -19,6 +19,12 @@ def _stat(pid: int) -> list[str] | None:
         return None
 
 
+def process_seconds(pid: int) -> float | None:
+    """utime + stime of one live process, or None when it is gone or not on this machine."""
+    fields = _stat(pid)
+    return None if fields is None else (int(fields[11]) + int(fields[12])) / _TICK
+
+
 def _pids() -> list[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 

@@ -12,11 +12,11 @@ import resource
 import time
 from collections import defaultdict
 from functools import cache
-from pathlib import Path
 
 from django.db import connection, transaction
 
 from bench import bulk
+from bench.cpu import process_seconds
 from bench.names import FastRandom, NameMaker, corporate_number, load_addresses
 from bench.seeding.plan import Planner
 from bench.seeding.records import Context
@@ -137,11 +137,7 @@ def backend_cpu_seconds() -> float | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return process_seconds(pid)
 
 
 def _delta(before: float | None) -> float:
