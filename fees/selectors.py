@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from fees import kana
 from fees.models import (
@@ -49,11 +49,11 @@ def billing_contact_for(establishment: Establishment) -> BillingContact | None:
 def renewal_candidates(fiscal_year: int):
     """Memberships that should get next year's invoice: ACTIVE, and not leaving at the end of the year (F8)."""
     leaving = MembershipTerm.objects.filter(
-        fiscal_year=fiscal_year - 1, renewal_answer=MembershipTerm.Answer.WITHDRAW
+        fiscal_year=fiscal_year - 1,
+        renewal_answer=MembershipTerm.Answer.WITHDRAW,
+        membership_id=OuterRef("pk"),
     )
-    return Membership.objects.filter(status=Membership.Status.ACTIVE).exclude(
-        pk__in=leaving.values("membership_id")
-    )
+    return Membership.objects.filter(status=Membership.Status.ACTIVE).filter(~Exists(leaving))  # an anti-join
 
 
 def paid_yen(invoice: Invoice) -> int:

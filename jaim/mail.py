@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
+from jaim import bulk
 from jaim.links import absolute_url
 from jaim.mail_kinds import KIND_LABELS, kind_label  # noqa: F401 - the outbox's and the admin's names of the kinds
 from jaim.models import OutboxAttempt, OutboxMessage
@@ -36,11 +37,12 @@ class Mail:
     dedupe_key: str | None = None
 
 
-def _render(template: str, context: dict, version=None) -> tuple[str, str]:
+def _render(template: str, context: dict, version=None, *, site_url: str | None = None) -> tuple[str, str]:
     """(subject, body) of a mail template: the first line is the subject. Rendered in Japanese. `version`: the
     administrators' wording of the kind (jaim.mailtemplates), rendered in the sandbox from plain values instead; the
-    built-in text when that version cannot render this context (it was checked against the examples only)."""
-    ctx = {"site_url": absolute_url(), **context}
+    built-in text when that version cannot render this context (it was checked against the examples only).
+    site_url: the site's base when the caller renders many (computed once)."""
+    ctx = {"site_url": absolute_url() if site_url is None else site_url, **context}
     if version is not None:
         from jaim.errors import DomainError
         from jaim.mailtemplates import render_version
@@ -65,8 +67,8 @@ def _versions(mails: list[Mail]) -> dict:
     return active_versions(templates) if templates else {}
 
 
-def _row(mail: Mail, versions: dict) -> OutboxMessage:
-    subject, body = _render(mail.template, mail.context, versions.get(mail.template))
+def _row(mail: Mail, versions: dict, site_url: str | None = None) -> OutboxMessage:
+    subject, body = _render(mail.template, mail.context, versions.get(mail.template), site_url=site_url)
     return OutboxMessage(dedupe_key=mail.dedupe_key, kind=mail.kind, to=mail.to, subject=subject, body=body)
 
 
@@ -97,9 +99,6 @@ def queue_text(*, to: str, subject: str, body: str, kind: str) -> OutboxMessage:
     return msg
 
 
-BULK_BATCH = 2000  # rows per INSERT: well under PostgreSQL's 65,535 parameters per statement
-
-
 def queue_mails(mails: Iterable[Mail]) -> list[OutboxMessage]:
     """Write many outbox rows at once, exactly the rows queue_mail would write one by one, in order: a message
     whose dedupe_key exists already (or came earlier in the batch) is left out. A constant number of statements
@@ -108,7 +107,7 @@ def queue_mails(mails: Iterable[Mail]) -> list[OutboxMessage]:
     mails = list(mails)
     keys = {m.dedupe_key for m in mails if m.dedupe_key}
     existing = (
-        set(OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+        set(OutboxMessage.objects.filter(dedupe_key__any=keys).values_list("dedupe_key", flat=True))
         if keys
         else set()
     )
@@ -122,10 +121,12 @@ def queue_mails(mails: Iterable[Mail]) -> list[OutboxMessage]:
     if not kept:
         return []
     versions = _versions(kept)
-    rows = [_row(mail, versions) for mail in kept]
+    site_url = absolute_url()
+    with translation.override("ja"):  # once for the batch (each mail's own override is then a no-op switch)
+        rows = [_row(mail, versions, site_url) for mail in kept]
     try:
         with transaction.atomic():
-            OutboxMessage.objects.bulk_create(rows, batch_size=BULK_BATCH)
+            bulk.insert(rows)
     except IntegrityError:
         # A key written concurrently since it was looked up: one message at a time instead (each one skips a key
         # that exists), so the batch never fails for a message that is already in the outbox.

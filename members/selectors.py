@@ -159,12 +159,12 @@ def contacts_by_establishment(establishment_ids) -> dict[int, list[str]]:
     ids = list({int(i) for i in establishment_ids if i})
     if not ids:
         return {}
-    org_of = dict(Establishment.objects.filter(pk__in=ids).values_list("pk", "organisation_id"))
+    org_of = dict(Establishment.objects.filter(pk__any=ids).values_list("pk", "organisation_id"))
     by_est: dict[int, list[str]] = defaultdict(list)
     by_org: dict[int, list[str]] = defaultdict(list)
     for est_id, org_id, email in (
         Access.objects.filter(
-            Q(establishment_id__in=ids) | Q(organisation_id__in=set(org_of.values()), can_manage=True),
+            Q(establishment_id__any=ids) | Q(organisation_id__any=set(org_of.values()), can_manage=True),
             user__is_active=True,
         )
         .order_by("created_at", "pk")

@@ -47,7 +47,7 @@ def _manager_emails(organisation_ids) -> dict[int, tuple[str, ...]]:
     out = defaultdict(list)
     for org_id, email in (
         Access.objects.filter(
-            organisation_id__in=list(organisation_ids), can_manage=True, user__is_active=True
+            organisation_id__any=list(organisation_ids), can_manage=True, user__is_active=True
         )
         .order_by("created_at")
         .values_list("organisation_id", "user__email")
@@ -131,8 +131,8 @@ def billing_mails(invoices, template: str, *, kind: str, dedupe) -> list[Mail]:
     establishments = [inv.membership.establishment for inv in invoices]
     own, org = {}, {}
     for c in BillingContact.objects.filter(
-        Q(establishment_id__in={e.pk for e in establishments})
-        | Q(organisation_id__in={e.organisation_id for e in establishments})
+        Q(establishment_id__any={e.pk for e in establishments})
+        | Q(organisation_id__any={e.organisation_id for e in establishments})
     ):
         if c.establishment_id:
             own[c.establishment_id] = c

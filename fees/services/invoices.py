@@ -17,7 +17,7 @@ from fees.services.contacts import _mail_billing, _manager_emails, _recipient, b
 from fees.services.links import pdf_link_context
 from fees.services.payments import _mark_paid
 from fees.services.quotes import Quote, compute_quote, get_schedule, group_discount_applies, is_sme, quote_fee
-from jaim import sequences
+from jaim import bulk, sequences
 from jaim.dates import fiscal_year_of, today
 from jaim.errors import DomainError
 from jaim.formats import yen
@@ -210,11 +210,14 @@ def issue_renewal_invoices(
     issue_date: dt.date | None = None,
     by: "User | None" = None,
     notify: bool = True,
+    keep: bool = False,
 ) -> dict:
     """Issue next year's direct-debit invoices (F7, F8) in bulk: a constant number of queries per chunk, one
     transaction per chunk. `memberships`: a queryset or ids (default: renewal_candidates). Safe to run twice:
     memberships that already have a live invoice for the year are skipped (and unique in the database).
-    notify: queue the PDFs and invoice e-mails of each chunk after its commit (off for benchmarks)."""
+    notify: queue the PDFs and invoice e-mails of each chunk after its commit (off for benchmarks).
+    keep: the issued invoices under "invoices", each with its membership, establishment and organisation as they
+    were read to issue it (the renewal job's second transaction uses them instead of reading them again)."""
     schedule = get_schedule(fiscal_year)
     rates: dict = {}
     if memberships is None:
@@ -224,12 +227,17 @@ def issue_renewal_invoices(
     else:
         ids = sorted({int(i) for i in memberships})
     issue_date = issue_date or today()
-    counts = {"candidates": len(ids), "issued": 0, "skipped": 0}
+    counts: dict = {"candidates": len(ids), "issued": 0, "skipped": 0}
+    kept: list[Invoice] = []
     for chunk in _batched(ids, chunk_size):
         with transaction.atomic():
             issued = _issue_renewal_chunk(schedule, rates, chunk, issue_date=issue_date, by=by, notify=notify)
-        counts["issued"] += issued
-        counts["skipped"] += len(chunk) - issued
+        counts["issued"] += len(issued)
+        counts["skipped"] += len(chunk) - len(issued)
+        if keep:
+            kept += issued
+    if keep:
+        counts["invoices"] = kept
     return counts
 
 
@@ -247,41 +255,47 @@ def renewal_quote(schedule, rates: dict, organisation, association_memberships) 
     )
 
 
-def _issue_renewal_chunk(schedule, rates, ids, *, issue_date, by: "User | None", notify=True) -> int:
+def _issue_renewal_chunk(
+    schedule, rates, ids, *, issue_date, by: "User | None", notify=True
+) -> list[Invoice]:
     fy = schedule.fiscal_year
     prefix = invoice_prefix(fy)
     # Lock the year's counter first: every issuer of this year's invoices queues here, so the existence check
     # below cannot race with another run.
     counter = sequences.lock(prefix)
     done = set(
-        Invoice.objects.filter(membership_id__in=ids, fiscal_year=fy)
+        Invoice.objects.filter(membership_id__any=ids, fiscal_year=fy)
         .exclude(status=Invoice.Status.CREDITED)
         .values_list("membership_id", flat=True)
     )
     todo = [i for i in ids if i not in done]
     if not todo:
-        return 0
+        return []
     members = list(
-        Membership.objects.filter(pk__in=todo, status=Membership.Status.ACTIVE)
-        .select_related("establishment__organisation")
+        Membership.objects.filter(pk__any=todo, status=Membership.Status.ACTIVE)
+        .select_related("establishment__organisation__billing_preference")  # kept: the renewal job's mails
         .order_by("pk")
     )
     if not members:
-        return 0
+        return []
     est_ids = [m.establishment_id for m in members]
     org_ids = {m.establishment.organisation_id for m in members}
     assoc = defaultdict(list)
-    for am in AssociationMembership.objects.filter(organisation_id__in=org_ids).select_related("association"):
+    for am in AssociationMembership.objects.filter(organisation_id__any=org_ids).select_related(
+        "association"
+    ):
         assoc[am.organisation_id].append(am)
     contacts_est, contacts_org = {}, {}
-    for c in BillingContact.objects.filter(Q(establishment_id__in=est_ids) | Q(organisation_id__in=org_ids)):
+    for c in BillingContact.objects.filter(
+        Q(establishment_id__any=est_ids) | Q(organisation_id__any=org_ids)
+    ):
         if c.establishment_id:
             contacts_est[c.establishment_id] = c
         else:
             contacts_org[c.organisation_id] = c
     payers = {
         md.establishment_id: md.payer
-        for md in DebitMandate.objects.filter(establishment_id__in=est_ids, status="ACTIVE").select_related(
+        for md in DebitMandate.objects.filter(establishment_id__any=est_ids, status="ACTIVE").select_related(
             "payer"
         )
     }
@@ -310,21 +324,15 @@ def _issue_renewal_chunk(schedule, rates, ids, *, issue_date, by: "User | None",
             )
         )
         quotes.append(quote)
-    Invoice.objects.bulk_create(invoices)
-    if invoices[0].pk is None:  # databases that do not return ids from bulk inserts
-        by_number = dict(
-            Invoice.objects.filter(number__in=[i.number for i in invoices]).values_list("number", "pk")
-        )
-        for inv in invoices:
-            inv.pk = inv.id = by_number[inv.number]
-    InvoiceLine.objects.bulk_create(
-        [line for inv, q in zip(invoices, quotes, strict=True) for line in _lines(inv, q)]
+    bulk.insert(invoices)
+    bulk.insert(
+        [line for inv, q in zip(invoices, quotes, strict=True) for line in _lines(inv, q)], with_ids=False
     )
     from django.contrib.contenttypes.models import ContentType
 
     ct = ContentType.objects.get_for_model(Invoice)
     actor = by if getattr(by, "pk", None) else None
-    AuditEvent.objects.bulk_create(
+    bulk.insert(
         [
             AuditEvent(
                 content_type=ct,
@@ -335,11 +343,12 @@ def _issue_renewal_chunk(schedule, rates, ids, *, issue_date, by: "User | None",
                 note=yen(inv.total_yen),
             )
             for inv in invoices
-        ]
+        ],
+        with_ids=False,
     )
     if notify:
         _after_issue([inv.pk for inv in invoices])
-    return len(invoices)
+    return invoices
 
 
 @transaction.atomic

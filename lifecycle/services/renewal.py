@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from fees import services as fee_services
 from fees import tasks as fee_tasks
 from fees.models import Invoice
+from jaim import bulk
 from jaim.dates import fiscal_year_end, today
 from jaim.errors import DomainError
 from jaim.jobs import job_run
@@ -35,7 +36,7 @@ def run_renewal(*, on: dt.date | None = None, chunk_size: int = CHUNK_SIZE) -> d
     Selects "due and not yet done" (no RenewalNotice yet), one transaction per chunk: safe to run twice, catches
     up after missed runs, and a run killed half-way is completed by the next one without duplicates."""
     on = reference_day(on)
-    with job_run(RENEWAL_JOB, on) as counts:
+    with job_run(RENEWAL_JOB, on) as counts, bulk.serial_plans():
         counts.update(dict.fromkeys(["due", "invoices_issued", "renewed", "mails", "statements"], 0))
         statement_orgs: set[int] = set()
         seasons = list(selectors.due_seasons(on))
@@ -66,39 +67,46 @@ def renew_chunk(season: RenewalSeason, ids: list[int], *, on: dt.date) -> dict:
     to the sites' people) in one outbox insert, and the RenewalNotice rows that mark the chunk done. A constant
     number of statements whatever the chunk's size; the PDFs and the sending are queued once per chunk."""
     year = season.fiscal_year
-    issued = fee_services.issue_renewal_invoices(
-        year, memberships=ids, chunk_size=max(len(ids), 1), issue_date=on, notify=False
-    )["issued"]
+    result = fee_services.issue_renewal_invoices(
+        year, memberships=ids, chunk_size=max(len(ids), 1), issue_date=on, notify=False, keep=True
+    )
+    issued = result["issued"]
+    # Issued just now: with their memberships, establishments and organisations as read to issue them.
+    fresh = {inv.membership_id: inv for inv in result["invoices"]}
     with transaction.atomic():
-        members = list(
+        active = set(
             Membership.objects.select_for_update(of=("self",))
-            .filter(pk__in=ids, status=Membership.Status.ACTIVE)
-            .select_related("establishment__organisation__billing_preference")
-            .order_by("pk")
+            .filter(pk__any=ids, status=Membership.Status.ACTIVE)
+            .values_list("pk", flat=True)
         )
         done = set(
-            RenewalNotice.objects.filter(fiscal_year=year, membership_id__in=ids).values_list(
+            RenewalNotice.objects.filter(fiscal_year=year, membership_id__any=ids).values_list(
                 "membership_id", flat=True
             )
         )
-        invoices = {
-            inv.membership_id: inv
-            for inv in Invoice.objects.filter(membership_id__in=ids, fiscal_year=year).exclude(
-                status=Invoice.Status.CREDITED
-            )
-        }
-        # Without an invoice (e.g. WITHDRAW answered meanwhile) there is nothing to renew in this run.
-        members = [m for m in members if m.pk not in done and m.pk in invoices]
-        if not members:
+        live = dict(
+            Invoice.objects.filter(membership_id__any=ids, fiscal_year=year)
+            .exclude(status=Invoice.Status.CREDITED)
+            .values_list("membership_id", "pk")
+        )
+        # Without a live invoice (e.g. WITHDRAW answered meanwhile) there is nothing to renew in this run.
+        todo = sorted(i for i in active if i not in done and i in live)
+        if not todo:
             return {"issued": issued, "renewed": 0, "mails": 0, "statement_orgs": set()}
-        for m in members:
-            invoices[m.pk].membership = m  # the invoice mail's establishment and organisation, already loaded
+        invoices = {i: fresh[i] for i in todo if i in fresh and fresh[i].pk == live[i]}
+        earlier = [live[i] for i in todo if i not in invoices]  # issued by an earlier, interrupted run
+        if earlier:
+            for inv in Invoice.objects.filter(pk__any=earlier).select_related(
+                "membership__establishment__organisation__billing_preference"
+            ):
+                invoices[inv.membership_id] = inv
+        members = [invoices[i].membership for i in todo]
         MembershipTerm.objects.bulk_create(
             [MembershipTerm(membership=m, fiscal_year=season.previous_year) for m in members],
             ignore_conflicts=True,
         )
         # Head offices that chose one statement get it after the run instead of these per-site mails (their
-        # preference comes with the memberships' select_related: no query more per chunk).
+        # preference came with the organisations: no query more per chunk).
         statement_orgs = {
             m.establishment.organisation_id
             for m in members
@@ -117,11 +125,12 @@ def renew_chunk(season: RenewalSeason, ids: list[int], *, on: dt.date) -> dict:
                 m, contacts.get(m.establishment_id, ()), invoices[m.pk], season, year_end
             )
         written = queue_mails(mails)
-        RenewalNotice.objects.bulk_create(
+        bulk.insert(
             [
                 RenewalNotice(membership=m, fiscal_year=year, invoice=invoices[m.pk], sent_on=on)
                 for m in members
-            ]
+            ],
+            with_ids=False,
         )
         enqueue(fee_tasks.render_invoice_documents, [invoices[m.pk].pk for m in members])
     notices = sum(1 for row in written if row.kind == RENEWAL_MAIL)
