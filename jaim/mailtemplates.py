@@ -845,6 +845,7 @@ _REWRITES = (
     (re.compile(r"\{%\s*(load [^%]*|autoescape \w+|endautoescape)\s*%\}"), ""),
     (re.compile(r"\|date:\"Y年n月j日 H:i\""), "|datetime"),
     (re.compile(r"\|date:\"[^\"]*\""), "|date"),
+    (re.compile(r"\|jadate\b"), "|date"),
     (re.compile(r"\|intcomma"), "|comma"),
     (re.compile(r"\.get_(\w+)_display"), r".\1"),
 )
