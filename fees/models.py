@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jaim.states import choice_flags
-from jaim.validators import PREFECTURES, validate_phone, validate_postal_code
+from jaim.validators import PREFECTURE_NAMES, PREFECTURES, validate_phone, validate_postal_code
 from members.models import Establishment, Membership, Organisation
 
 MONTHS = [(m, f"{m}月") for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
@@ -158,7 +158,7 @@ class BillingContact(models.Model):
 
     @property
     def full_address(self) -> str:
-        return f"{self.get_prefecture_display()}{self.city}{self.address_line}"
+        return f"{PREFECTURE_NAMES.get(self.prefecture, self.prefecture)}{self.city}{self.address_line}"
 
 
 @choice_flags("status", "kind", "method")
