@@ -92,7 +92,7 @@ def _invoice_from_quote(
 def _lines(invoice, quote) -> list[InvoiceLine]:
     return [
         InvoiceLine(
-            invoice=invoice,
+            invoice_id=invoice.pk,  # saved already (a batch's lines are built after the invoices' COPY)
             position=i,
             kind=line.kind,
             description=line.description,

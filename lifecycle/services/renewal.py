@@ -102,7 +102,7 @@ def renew_chunk(season: RenewalSeason, ids: list[int], *, on: dt.date) -> dict:
                 invoices[inv.membership_id] = inv
         members = [invoices[i].membership for i in todo]
         MembershipTerm.objects.bulk_create(
-            [MembershipTerm(membership=m, fiscal_year=season.previous_year) for m in members],
+            [MembershipTerm(membership_id=m.pk, fiscal_year=season.previous_year) for m in members],
             ignore_conflicts=True,
         )
         # Head offices that chose one statement get it after the run instead of these per-site mails (their
@@ -127,7 +127,7 @@ def renew_chunk(season: RenewalSeason, ids: list[int], *, on: dt.date) -> dict:
         written = queue_mails(mails)
         bulk.insert(
             [
-                RenewalNotice(membership=m, fiscal_year=year, invoice=invoices[m.pk], sent_on=on)
+                RenewalNotice(membership_id=m.pk, fiscal_year=year, invoice_id=invoices[m.pk].pk, sent_on=on)
                 for m in members
             ],
             with_ids=False,
