@@ -257,7 +257,10 @@ def roster_load(args, base: str, work: Path, *, web_session: int | None = None) 
     from bench import env as benv
     from bench.report import ROSTER_TARGETS
 
-    expected = 400 * args.duration * args.rounds  # enough distinct queries for ~400 req/s without repeats
+    # Enough distinct queries for 1,500 req/s without repeats (a cold 法人番号 lookup ran at 1,060 req/s on this
+    # machine on 2026-12-04 and used up the 10,313 drawn for 400 req/s: a wrk thread that runs out stops, and its
+    # open connections held gunicorn's sync workers, so the other thread's p99 read 0.4–1.6 s).
+    expected = 1500 * args.duration * args.rounds
     variants = load.roster_variants(limit=int(max(2000, expected)))
     for key in COLD:
         if len(set(variants[key])) != len(variants[key]):
