@@ -6,9 +6,13 @@ per-value `get_db_prep_save` for plain columns, one timestamp for the batch's au
 `timezone.now()` per row. The instances get their primary keys, as after `bulk_create`. Other databases
 (SQLite for `make run`): `bulk_create` itself.
 
+`Table` and `write`: rows of plain values rather than instances (what nobody reads back: a batch's invoice lines,
+audit events, renewal notices; the benchmark's seeding), the other columns from the model's defaults.
+
 `any_of(ids)` is the parameter of a `__any` filter (`jaim.lookups.AnyOf`): `id = ANY('{1,2,…}')`, one
 parameter instead of one per id (Django resolves, quotes and splits each of an `__in` list's values)."""
 
+import json
 from collections.abc import Iterable
 from contextlib import contextmanager
 from typing import TypeVar
@@ -125,3 +129,110 @@ def serial_plans():
 def int_array(values) -> str:
     """A PostgreSQL array literal of integers ('{1,2,3}'), for `field = ANY(%s::bigint[])`."""
     return "{" + ",".join(str(int(v)) for v in values) + "}"
+
+
+_PER_ROW = object()
+
+
+class Table:
+    """The model fields a caller provides per row (by attname, in order); every other column gets the model field's
+    default — so a field another app adds later (with a default, or nullable) does not break the writer, and one
+    it cannot fill (NOT NULL, no default) fails loudly with its name. Callable defaults (uuid4, random tokens) are
+    evaluated per row; auto_now fields take the table's creation time. Auto primary keys not provided are left to
+    the database."""
+
+    def __init__(self, model, fields: list[str]):
+        self.model = model
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        unknown = [a for a in fields if a not in by_attname]
+        if unknown:
+            raise ValueError(f"{model._meta.label} has no field(s) {unknown}")
+        self.fields = [by_attname[a] for a in fields]
+        now = timezone.now()
+        self.extra: list[models.Field] = []
+        self.defaults: list = []
+        for f in model._meta.concrete_fields:
+            if f.attname in fields or (f.primary_key and isinstance(f, models.AutoField)):
+                continue
+            self.extra.append(f)
+            self.defaults.append(self._default(f, now))
+        self.per_row = [i for i, d in enumerate(self.defaults) if d is _PER_ROW]
+        self.columns = [f.column for f in self.fields + self.extra]
+        self.json_positions = [
+            i for i, f in enumerate(self.fields + self.extra) if isinstance(f, models.JSONField)
+        ]
+
+    @staticmethod
+    def _default(f: models.Field, now):
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            return now
+        if f.has_default():
+            return _PER_ROW if callable(f.default) else f.default
+        if f.null:
+            return None
+        if f.empty_strings_allowed:
+            return ""
+        raise ValueError(
+            f"cannot fill {f.model._meta.label}.{f.name} (NOT NULL, no default): give it per row"
+        )
+
+    def complete(self, row: tuple) -> tuple:
+        if not self.extra:
+            out = row
+        elif self.per_row:
+            defaults = list(self.defaults)
+            for i in self.per_row:
+                defaults[i] = self.extra[i].get_default()
+            out = row + tuple(defaults)
+        else:
+            out = row + tuple(self.defaults)
+        if self.json_positions:
+            values = list(out)
+            for i in self.json_positions:
+                values[i] = json.dumps(values[i], ensure_ascii=False)
+            out = tuple(values)
+        return out
+
+
+def write(table: Table, rows: Iterable[tuple]) -> int:
+    """Insert rows (tuples of the table's provided fields) in one COPY (one statement to the query counters);
+    elsewhere in batches of executemany. Returns the count."""
+    qn = connection.ops.quote_name
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = f"COPY {qn(table.model._meta.db_table)} ({', '.join(qn(c) for c in table.columns)}) FROM STDIN"
+
+            def copy_all(*_args):
+                nonlocal count
+                connection.validate_no_broken_transaction()
+                with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(table.complete(row))
+                        count += 1
+
+            _counted(cursor, sql, copy_all)
+            return count
+        fields = table.fields + table.extra
+        placeholders = ", ".join(["%s"] * len(fields))
+        sql = (
+            f"INSERT INTO {qn(table.model._meta.db_table)} ({', '.join(qn(c) for c in table.columns)}) "  # noqa: S608 - quoted model names
+            f"VALUES ({placeholders})"
+        )
+        batch = []
+        for row in rows:
+            values = table.complete(row)
+            batch.append(
+                [
+                    v if i in table.json_positions else f.get_db_prep_save(v, connection)
+                    for i, (f, v) in enumerate(zip(fields, values, strict=True))
+                ]
+            )
+            if len(batch) >= 2000:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
@@ -53,8 +54,12 @@ def _render(template: str, context: dict, version=None, *, site_url: str | None 
             log.exception(
                 "mail template %s version %s failed; sending the built-in text", template, version.pk
             )
+    compiled = get_template(f"mail/{template}.txt")
+    # A mail is plain text in Japanese: numbers are printed as they are (no locale formatting: 2027年度, and
+    # grouping only where the template asks, |intcomma), which also spares the locale lookups per number.
+    context_ = Context(ctx, autoescape=compiled.backend.engine.autoescape, use_l10n=False)  # type: ignore[attr-defined]
     with translation.override("ja"):
-        text = get_template(f"mail/{template}.txt").render(ctx).strip()
+        text = compiled.template.render(context_).strip()  # type: ignore[attr-defined]
     subject, _, body = text.partition("\n")
     return subject.strip()[:255], body.strip() + "\n"
 

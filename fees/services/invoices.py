@@ -14,7 +14,7 @@ from fees.models import BillingContact, CreditNote, DebitMandate, FeeSchedule, I
 from fees.selectors import billing_contact_for, outstanding_yen, paid_yen, renewal_candidates
 from fees.services.billing_statements import issue_statements, statement_organisations
 from fees.services.contacts import _mail_billing, _manager_emails, _recipient, billing_mails
-from fees.services.links import pdf_link_context
+from fees.services.links import batch_signer, pdf_link_context
 from fees.services.payments import _mark_paid
 from fees.services.quotes import Quote, compute_quote, get_schedule, group_discount_applies, is_sme, quote_fee
 from jaim import bulk, sequences
@@ -341,26 +341,22 @@ def _issue_renewal_chunk(
         )
         quotes.append(quote)
     bulk.insert(invoices)
-    bulk.insert(
-        [line for inv, q in zip(invoices, quotes, strict=True) for line in _lines(inv, q)], with_ids=False
+    # Lines and audit events are written as plain rows (nobody reads them back as instances here).
+    bulk.write(
+        bulk.Table(InvoiceLine, ["invoice_id", "position", "kind", "description", "amount_yen"]),
+        (
+            (inv.pk, i, line.kind, line.description, line.amount_yen)
+            for inv, q in zip(invoices, quotes, strict=True)
+            for i, line in enumerate(q.lines, start=1)
+        ),
     )
     from django.contrib.contenttypes.models import ContentType
 
     ct = ContentType.objects.get_for_model(Invoice)
-    actor = by if getattr(by, "pk", None) else None
-    bulk.insert(
-        [
-            AuditEvent(
-                content_type=ct,
-                object_id=str(inv.pk),
-                action="issued",
-                actor=actor,
-                to_status=inv.status,
-                note=yen(inv.total_yen),
-            )
-            for inv in invoices
-        ],
-        with_ids=False,
+    actor_id = getattr(by, "pk", None) or None
+    bulk.write(
+        bulk.Table(AuditEvent, ["content_type_id", "object_id", "action", "actor_id", "to_status", "note"]),
+        ((ct.pk, str(inv.pk), "issued", actor_id, inv.status, yen(inv.total_yen)) for inv in invoices),
     )
     if notify:
         _after_issue([inv.pk for inv in invoices])
@@ -435,10 +431,11 @@ def invoice_mails(invoices) -> list[Mail]:
         invoices, INVOICE_MAIL, kind=INVOICE_MAIL, dedupe=lambda inv: f"fees-invoice:{inv.number}"
     )
     links = {}
+    signer = batch_signer()
     for mail in mails:  # a link that opens this invoice's PDF without signing in
         inv = mail.context["invoice"]
         if inv.pk not in links:
-            links[inv.pk] = pdf_link_context(inv)
+            links[inv.pk] = pdf_link_context(inv, signer)
         mail.context.update(links[inv.pk])
     return mails
 

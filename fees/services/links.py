@@ -25,21 +25,27 @@ if TYPE_CHECKING:
 SALT = "fees.invoice-pdf-link"
 
 
+def batch_signer() -> signing.TimestampSigner:
+    """The signer of many links at once (a batch's invoice mails)."""
+    return _signer()
+
+
 def _signer() -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=SALT)
 
 
-def pdf_link_token(document: Invoice | Statement) -> str:
-    """The signed token of an invoice or a statement ("k": "s"; invoice tokens carry no kind, as before)."""
+def pdf_link_token(document: Invoice | Statement, signer: signing.TimestampSigner | None = None) -> str:
+    """The signed token of an invoice or a statement ("k": "s"; invoice tokens carry no kind, as before).
+    signer: one for a batch of links (made once)."""
     data = {"n": document.number, "v": document.pdf_link_version}
     if isinstance(document, Statement):
         data["k"] = "s"
-    return _signer().sign_object(data)
+    return (signer or _signer()).sign_object(data)
 
 
-def invoice_pdf_link(invoice: Invoice) -> str:
+def invoice_pdf_link(invoice: Invoice, signer: signing.TimestampSigner | None = None) -> str:
     """The absolute link to the invoice's PDF, for a mail."""
-    return absolute_url("fees:invoice_link", pdf_link_token(invoice))
+    return absolute_url("fees:invoice_link", pdf_link_token(invoice, signer))
 
 
 def link_days() -> int:
@@ -51,9 +57,14 @@ def statement_pdf_link(statement: Statement) -> str:
     return absolute_url("fees:statement_link", pdf_link_token(statement))
 
 
-def pdf_link_context(document: Invoice | Statement) -> dict:
-    """What the mail says about its link: the link and for how many days it works."""
-    link = statement_pdf_link(document) if isinstance(document, Statement) else invoice_pdf_link(document)
+def pdf_link_context(document: Invoice | Statement, signer: signing.TimestampSigner | None = None) -> dict:
+    """What the mail says about its link: the link and for how many days it works (signer: see
+    pdf_link_token)."""
+    link = (
+        statement_pdf_link(document)
+        if isinstance(document, Statement)
+        else invoice_pdf_link(document, signer)
+    )
     return {"pdf_link": link, "pdf_link_days": link_days()}
 
 

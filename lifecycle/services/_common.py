@@ -4,7 +4,7 @@ import datetime as dt
 import itertools
 
 from jaim.dates import today
-from jaim.links import absolute_url
+from jaim.links import absolute_url_of
 from jaim.mail import queue_mail
 
 
@@ -19,7 +19,7 @@ def batched(iterable, n: int):
 
 
 def establishment_url(establishment_id: int, anchor: str = "lifecycle") -> str:
-    return absolute_url("members:establishment_detail", establishment_id) + f"#{anchor}"
+    return absolute_url_of("members:establishment_detail", establishment_id) + f"#{anchor}"
 
 
 def mail_each(emails, *, template: str, context: dict, kind: str, dedupe: str | None) -> int:

@@ -125,12 +125,9 @@ def renew_chunk(season: RenewalSeason, ids: list[int], *, on: dt.date) -> dict:
                 m, contacts.get(m.establishment_id, ()), invoices[m.pk], season, year_end
             )
         written = queue_mails(mails)
-        bulk.insert(
-            [
-                RenewalNotice(membership_id=m.pk, fiscal_year=year, invoice_id=invoices[m.pk].pk, sent_on=on)
-                for m in members
-            ],
-            with_ids=False,
+        bulk.write(
+            bulk.Table(RenewalNotice, ["membership_id", "fiscal_year", "invoice_id", "sent_on"]),
+            ((m.pk, year, invoices[m.pk].pk, on) for m in members),
         )
         enqueue(fee_tasks.render_invoice_documents, [invoices[m.pk].pk for m in members])
     notices = sum(1 for row in written if row.kind == RENEWAL_MAIL)

@@ -112,3 +112,17 @@ def test_serial_plans_switches_parallel_plans_off_and_back():
 def test_int_array_is_a_postgresql_array_literal():
     assert bulk.int_array([3, 1, 20]) == "{3,1,20}"
     assert bulk.int_array([]) == "{}"
+
+
+def test_absolute_url_of_is_absolute_url_for_every_id(settings):
+    from jaim.links import absolute_url, absolute_url_of
+
+    for pk in (1, 42, 8765432109876542):
+        assert absolute_url_of("members:establishment_detail", pk) == absolute_url(
+            "members:establishment_detail", pk
+        )
+    settings.SITE_URL = "https://jaim.example.jp/"
+    assert absolute_url_of("members:establishment_detail", 7) == absolute_url(
+        "members:establishment_detail", 7
+    )
+    assert absolute_url_of("members:establishment_detail", 7).startswith("https://jaim.example.jp/")
