@@ -31,6 +31,7 @@ def _values(qs, skip=("id", "created_at")):
     return [{k: v for k, v in row.items() if k not in skip} for row in qs.order_by("dedupe_key").values()]
 
 
+@pytest.mark.postgres  # elsewhere insert is bulk_create itself
 def test_insert_writes_what_bulk_create_writes_and_sets_the_primary_keys():
     copied = bulk.insert(_mails("copy", 30))
     made = OutboxMessage.objects.bulk_create(_mails("orm", 30))
@@ -52,6 +53,7 @@ def test_insert_writes_what_bulk_create_writes_and_sets_the_primary_keys():
     assert copied[0]._state.adding is False
 
 
+@pytest.mark.postgres
 def test_insert_is_two_statements_with_ids_and_one_without_whatever_the_batch_size():
     ct = ContentType.objects.get_for_model(Membership)
     for n in (5, 500):
@@ -95,7 +97,7 @@ def test_any_finds_what_in_finds_for_ids_keys_and_an_empty_list():
         assert "= ANY(" in queries[0]["sql"] and " IN (" not in queries[0]["sql"]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+@pytest.mark.postgres  # a PostgreSQL setting
 def test_serial_plans_switches_parallel_plans_off_and_back():
     def setting():
         with connection.cursor() as cursor:

@@ -168,6 +168,7 @@ def _chunk_queries(ids) -> int:
     return len(queries)
 
 
+@pytest.mark.postgres  # the production database's statements (SQLite splits bulk inserts by its variable limit)
 def test_a_chunk_takes_the_same_number_of_queries_for_10_memberships_as_for_100(
     django_assert_max_num_queries,
 ):
@@ -186,7 +187,7 @@ def test_a_chunk_takes_the_same_number_of_queries_for_10_memberships_as_for_100(
     assert OutboxMessage.objects.filter(kind="lifecycle_renewal_notice").count() >= 111
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL plan")
+@pytest.mark.postgres  # a PostgreSQL plan
 def test_the_due_memberships_are_an_anti_join_not_a_subplan_per_membership():
     """NOT IN (subquery) cannot be planned as an anti-join; once a year's notices outgrow a hashed subplan it is
     rescanned for every membership (found at 65,000 notices: one query of the resumed run took minutes)."""
