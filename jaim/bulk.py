@@ -9,15 +9,16 @@ per-value `get_db_prep_save` for plain columns, one timestamp for the batch's au
 `Table` and `write`: rows of plain values rather than instances (what nobody reads back: a batch's invoice lines,
 audit events, renewal notices; the benchmark's seeding), the other columns from the model's defaults.
 
-`any_of(ids)` is the parameter of a `__any` filter (`jaim.lookups.AnyOf`): `id = ANY('{1,2,…}')`, one
-parameter instead of one per id (Django resolves, quotes and splits each of an `__in` list's values)."""
+`int_array(ids)` is the one parameter of a `field__any=ids` filter of integers (`jaim.lookups.AnyOf`:
+`id = ANY('{1,2,…}'::bigint[])`) instead of one per id (Django resolves, quotes and splits each of an `__in`
+list's values). `serial_plans()`: a job's session without parallel plans."""
 
 import json
 from collections.abc import Iterable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TypeVar
 
-from django.db import connection, models
+from django.db import DatabaseError, connection, models
 from django.utils import timezone
 
 # Columns whose Python values psycopg writes as they are (the model field's db-prep is the identity for them).
@@ -34,7 +35,7 @@ def _columns(model) -> list[models.Field]:
 
 
 def _converter(field: models.Field):
-    if field.get_internal_type() in _PLAIN and not getattr(field, "auto_now", False):
+    if field.get_internal_type() in _PLAIN:
         return None
     return lambda value: field.get_db_prep_save(value, connection)
 
@@ -77,7 +78,7 @@ def insert(objs: Iterable[M], *, with_ids: bool = True) -> list[M]:
     columns = ([model._meta.pk.column] if with_ids else []) + [f.column for f in fields]
     sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
 
-    def write(*_args):
+    def copy_all(*_args):
         connection.validate_no_broken_transaction()
         with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
             for n, obj in enumerate(objs):
@@ -88,7 +89,7 @@ def insert(objs: Iterable[M], *, with_ids: bool = True) -> list[M]:
                 copy.write_row([ids[n], *row] if ids else row)
 
     with connection.cursor() as cursor:
-        _counted(cursor, sql, write)
+        _counted(cursor, sql, copy_all)
     if ids is None:
         return objs
     for obj, pk_value in zip(objs, ids, strict=True):
@@ -121,8 +122,9 @@ def serial_plans():
     try:
         yield
     finally:
+        # A connection that broke meanwhile took the setting with it (and must not hide the job's own error).
         if connection.connection is not None and not connection.needs_rollback:
-            with connection.cursor() as cursor:
+            with suppress(DatabaseError), connection.cursor() as cursor:
                 cursor.execute("RESET max_parallel_workers_per_gather")
 
 

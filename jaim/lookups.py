@@ -14,6 +14,8 @@ class AnyOf(Lookup):
     prepare_rhs = False
 
     def get_prep_lookup(self):
+        if hasattr(self.rhs, "resolve_expression"):
+            raise TypeError("field__any takes a list of values; use __in for a subquery")
         values = list(self.rhs)
         if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             self.integers = True

@@ -180,13 +180,13 @@ def todo_for_user(user, on: dt.date) -> list[dict]:
     period = current_wage_period(on)
     if period is not None:
         if on <= period.closes_on:
-            reported = WageReport.objects.filter(period=period, status=WageReport.Status.SUBMITTED).values(
-                "membership_id"
+            reported = WageReport.objects.filter(
+                period=period, status=WageReport.Status.SUBMITTED, membership_id=OuterRef("pk")
             )
             for m in (
                 wage_report_owed(period)
                 .filter(establishment__in=ests)
-                .exclude(pk__in=reported)
+                .filter(~Exists(reported))
                 .select_related("establishment")
             ):
                 items.append(

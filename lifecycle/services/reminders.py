@@ -231,10 +231,10 @@ def _wage_unreported(anchor_field: str):
     def source(on: dt.date, size: int) -> Iterator[list[Due]]:
         """Members that owe this year's wage-increase report and have not filed it, while the window is open."""
         for period in _wage_periods(on):
-            filed = WageReport.objects.filter(period=period, status=WageReport.Status.SUBMITTED).values(
-                "membership_id"
+            filed = WageReport.objects.filter(
+                period=period, status=WageReport.Status.SUBMITTED, membership_id=OuterRef("pk")
             )
-            qs = selectors.wage_report_owed(period).exclude(pk__in=filed)
+            qs = selectors.wage_report_owed(period).filter(~Exists(filed))  # an anti-join, not NOT IN
             anchor = getattr(period, anchor_field)
             for ids in _chunks(qs, size):
                 yield [

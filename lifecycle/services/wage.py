@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -264,10 +265,12 @@ def flag_missing_wage_reports(*, on: dt.date | None = None, chunk_size: int = 50
             closes_on__lt=on, additional_due_on__gte=on - dt.timedelta(days=366)
         ):
             flagged_on = period.closes_on + dt.timedelta(days=1)
-            have = WageReport.objects.filter(period=period).values("membership_id")
+            have = WageReport.objects.filter(period=period, membership_id=OuterRef("pk"))
             ids = list(
                 selectors.wage_report_owed(period)
-                .exclude(pk__in=have)
+                .filter(
+                    ~Exists(have)
+                )  # an anti-join (NOT IN over a period's reports rescans them per member)
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
@@ -276,7 +279,7 @@ def flag_missing_wage_reports(*, on: dt.date | None = None, chunk_size: int = 50
                     members = list(
                         Membership.objects.select_for_update(of=("self",))
                         .filter(pk__in=chunk)
-                        .exclude(pk__in=WageReport.objects.filter(period=period).values("membership_id"))
+                        .filter(~Exists(have))
                         .select_related("establishment")
                         .order_by("pk")
                     )

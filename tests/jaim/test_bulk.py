@@ -128,3 +128,8 @@ def test_absolute_url_of_is_absolute_url_for_every_id(settings):
         "members:establishment_detail", 7
     )
     assert absolute_url_of("members:establishment_detail", 7).startswith("https://jaim.example.jp/")
+
+
+def test_any_refuses_a_subquery():
+    with pytest.raises(TypeError):
+        Membership.objects.filter(pk__any=Membership.objects.values("pk"))

@@ -228,3 +228,19 @@ def test_a_filed_report_never_becomes_missing_and_a_late_filing_is_an_audited_mo
     ]
     # A correction before the deadline is not a move: no status row for the report filed on time.
     assert not AuditEvent.objects.filter(object_id=str(filed.pk), action__startswith="status:").exists()
+
+
+def test_the_missing_report_job_finds_its_members_by_an_anti_join_not_by_not_in(period):
+    """NOT IN (the period's reports) is rescanned for every member once the reports outgrow a hashed subplan (as
+    the renewal's notices did at 65,000: minutes for one query); the job asks with NOT EXISTS."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    member()
+    with at(dt.date(2027, 3, 1)), CaptureQueriesContext(connection) as queries:
+        assert services.flag_missing_wage_reports()["flagged_missing"] == 1
+    selects = [
+        q["sql"] for q in queries if "lifecycle_wagereport" in q["sql"] and q["sql"].startswith("SELECT")
+    ]
+    assert selects and all("NOT EXISTS" in s or "IN (SELECT" not in s for s in selects), selects
+    assert any("NOT EXISTS" in s for s in selects)
