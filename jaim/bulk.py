@@ -54,11 +54,10 @@ def reserve_ids(model, count: int) -> list[int]:
 M = TypeVar("M", bound=models.Model)
 
 
-def insert(objs: Iterable[M], *, with_ids: bool = True) -> list[M]:
+def insert(objs: Iterable[M]) -> list[M]:
     """Insert new instances of one model (no primary key yet, no multi-table inheritance); returns them with
-    their primary keys set. auto_now and auto_now_add fields get one timestamp for the whole batch.
-    with_ids=False: rows nobody refers to afterwards (lines, audit events) take their ids from the column's
-    default in the COPY itself, one statement instead of two, and the instances stay without primary keys."""
+    their primary keys set. auto_now and auto_now_add fields get one timestamp for the whole batch. (Rows nobody
+    needs as instances afterwards: `Table` and `write`, one statement instead of two.)"""
     objs = list(objs)
     if not objs:
         return []
@@ -71,27 +70,19 @@ def insert(objs: Iterable[M], *, with_ids: bool = True) -> list[M]:
             setattr(obj, f.attname, now)
     if connection.vendor != "postgresql":
         return model._default_manager.bulk_create(objs)
-    ids = reserve_ids(model, len(objs)) if with_ids else None
+    ids = reserve_ids(model, len(objs))
     attnames = [f.attname for f in fields]
     converters = [(i, c) for i, c in enumerate(_converter(f) for f in fields) if c is not None]
-    qn = connection.ops.quote_name
-    columns = ([model._meta.pk.column] if with_ids else []) + [f.column for f in fields]
-    sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
 
-    def copy_all(*_args):
-        connection.validate_no_broken_transaction()
-        with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-            for n, obj in enumerate(objs):
-                values = obj.__dict__
-                row = [values[a] for a in attnames]
-                for i, convert in converters:
-                    row[i] = convert(row[i])
-                copy.write_row([ids[n], *row] if ids else row)
+    def rows():
+        for pk_value, obj in zip(ids, objs, strict=True):
+            values = obj.__dict__
+            row = [values[a] for a in attnames]
+            for i, convert in converters:
+                row[i] = convert(row[i])
+            yield [pk_value, *row]
 
-    with connection.cursor() as cursor:
-        _counted(cursor, sql, copy_all)
-    if ids is None:
-        return objs
+    _copy(model, [model._meta.pk.column] + [f.column for f in fields], rows())
     for obj, pk_value in zip(objs, ids, strict=True):
         obj.pk = pk_value
         obj._state.adding = False
@@ -99,14 +90,29 @@ def insert(objs: Iterable[M], *, with_ids: bool = True) -> list[M]:
     return objs
 
 
-def _counted(cursor, sql: str, action) -> None:
-    """Run `action` as one statement that query counters see: the connection's execute wrappers (the job's and the
-    benchmark's counts) and, under a debug cursor, `connection.queries` (CaptureQueriesContext in the tests)."""
-    if hasattr(cursor, "debug_sql"):  # CursorDebugWrapper
-        with cursor.debug_sql(sql):
-            cursor._execute_with_wrappers(sql, None, False, action)
-    else:
-        cursor._execute_with_wrappers(sql, None, False, action)
+def _copy(model, columns: list[str], rows: Iterable) -> int:
+    """One COPY of `rows` into the model's table (PostgreSQL), counted as one statement by the query counters: the
+    connection's execute wrappers (the job's and the benchmark's counts) and, under a debug cursor,
+    `connection.queries` (CaptureQueriesContext in the tests). Returns the number of rows."""
+    qn = connection.ops.quote_name
+    sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    count = 0
+
+    def copy_all(*_args):
+        nonlocal count
+        connection.validate_no_broken_transaction()
+        with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+
+    with connection.cursor() as cursor:
+        if hasattr(cursor, "debug_sql"):  # CursorDebugWrapper
+            with cursor.debug_sql(sql):
+                cursor._execute_with_wrappers(sql, None, False, copy_all)
+        else:
+            cursor._execute_with_wrappers(sql, None, False, copy_all)
+    return count
 
 
 @contextmanager
@@ -199,22 +205,11 @@ class Table:
 def write(table: Table, rows: Iterable[tuple]) -> int:
     """Insert rows (tuples of the table's provided fields) in one COPY (one statement to the query counters);
     elsewhere in batches of executemany. Returns the count."""
+    if connection.vendor == "postgresql":
+        return _copy(table.model, table.columns, (table.complete(row) for row in rows))
     qn = connection.ops.quote_name
     count = 0
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            sql = f"COPY {qn(table.model._meta.db_table)} ({', '.join(qn(c) for c in table.columns)}) FROM STDIN"
-
-            def copy_all(*_args):
-                nonlocal count
-                connection.validate_no_broken_transaction()
-                with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-                    for row in rows:
-                        copy.write_row(table.complete(row))
-                        count += 1
-
-            _counted(cursor, sql, copy_all)
-            return count
         fields = table.fields + table.extra
         placeholders = ", ".join(["%s"] * len(fields))
         sql = (

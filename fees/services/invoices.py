@@ -14,7 +14,7 @@ from fees.models import BillingContact, CreditNote, DebitMandate, FeeSchedule, I
 from fees.selectors import billing_contact_for, outstanding_yen, paid_yen, renewal_candidates
 from fees.services.billing_statements import issue_statements, statement_organisations
 from fees.services.contacts import _mail_billing, _manager_emails, _recipient, billing_mails
-from fees.services.links import batch_signer, pdf_link_context
+from fees.services.links import link_signer, pdf_link_context
 from fees.services.payments import _mark_paid
 from fees.services.quotes import Quote, compute_quote, get_schedule, group_discount_applies, is_sme, quote_fee
 from jaim import bulk, sequences
@@ -89,17 +89,16 @@ def _invoice_from_quote(
     )
 
 
-def _lines(invoice, quote) -> list[InvoiceLine]:
-    return [
-        InvoiceLine(
-            invoice_id=invoice.pk,  # saved already (a batch's lines are built after the invoices' COPY)
-            position=i,
-            kind=line.kind,
-            description=line.description,
-            amount_yen=line.amount_yen,
-        )
-        for i, line in enumerate(quote.lines, start=1)
-    ]
+def _write_lines(invoices, quotes) -> None:
+    """The quote's lines of each saved invoice, numbered from 1, as plain rows in one statement."""
+    bulk.write(
+        bulk.Table(InvoiceLine, ["invoice_id", "position", "kind", "description", "amount_yen"]),
+        (
+            (inv.pk, i, line.kind, line.description, line.amount_yen)
+            for inv, q in zip(invoices, quotes, strict=True)
+            for i, line in enumerate(q.lines, start=1)
+        ),
+    )
 
 
 @transaction.atomic
@@ -170,7 +169,7 @@ def issue_invoice(
             invoice.save(force_insert=True)
     except IntegrityError as exc:
         raise DomainError(_("この年度の請求書は既に発行されています。"), code="duplicate_invoice") from exc
-    InvoiceLine.objects.bulk_create(_lines(invoice, quote))
+    _write_lines([invoice], [quote])
     audit(invoice, "issued", actor=by, to_status=invoice.status, note=yen(invoice.total_yen))
     _after_issue([invoice.pk])
     return invoice
@@ -342,14 +341,7 @@ def _issue_renewal_chunk(
         quotes.append(quote)
     bulk.insert(invoices)
     # Lines and audit events are written as plain rows (nobody reads them back as instances here).
-    bulk.write(
-        bulk.Table(InvoiceLine, ["invoice_id", "position", "kind", "description", "amount_yen"]),
-        (
-            (inv.pk, i, line.kind, line.description, line.amount_yen)
-            for inv, q in zip(invoices, quotes, strict=True)
-            for i, line in enumerate(q.lines, start=1)
-        ),
-    )
+    _write_lines(invoices, quotes)
     from django.contrib.contenttypes.models import ContentType
 
     ct = ContentType.objects.get_for_model(Invoice)
@@ -431,7 +423,7 @@ def invoice_mails(invoices) -> list[Mail]:
         invoices, INVOICE_MAIL, kind=INVOICE_MAIL, dedupe=lambda inv: f"fees-invoice:{inv.number}"
     )
     links = {}
-    signer = batch_signer()
+    signer = link_signer()  # one for the batch's links
     for mail in mails:  # a link that opens this invoice's PDF without signing in
         inv = mail.context["invoice"]
         if inv.pk not in links:

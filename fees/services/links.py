@@ -25,12 +25,8 @@ if TYPE_CHECKING:
 SALT = "fees.invoice-pdf-link"
 
 
-def batch_signer() -> signing.TimestampSigner:
-    """The signer of many links at once (a batch's invoice mails)."""
-    return _signer()
-
-
-def _signer() -> signing.TimestampSigner:
+def link_signer() -> signing.TimestampSigner:
+    """The links' signer (made once for a batch's many links: see pdf_link_token)."""
     return signing.TimestampSigner(salt=SALT)
 
 
@@ -40,7 +36,7 @@ def pdf_link_token(document: Invoice | Statement, signer: signing.TimestampSigne
     data = {"n": document.number, "v": document.pdf_link_version}
     if isinstance(document, Statement):
         data["k"] = "s"
-    return (signer or _signer()).sign_object(data)
+    return (signer or link_signer()).sign_object(data)
 
 
 def invoice_pdf_link(invoice: Invoice, signer: signing.TimestampSigner | None = None) -> str:
@@ -84,7 +80,7 @@ def statement_for_link(token: str) -> Statement:
 
 def _document_for_link(token: str, model: type[Invoice] | type[Statement]) -> Invoice | Statement:
     try:
-        data = _signer().unsign_object(token, max_age=dt.timedelta(days=link_days()))
+        data = link_signer().unsign_object(token, max_age=dt.timedelta(days=link_days()))
     except signing.SignatureExpired as exc:
         raise DomainError(
             _("このリンクの有効期限（%(days)s日）が過ぎています。") % {"days": link_days()}, code="expired"
