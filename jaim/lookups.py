@@ -8,6 +8,8 @@ literal built in one join). The same rows; on other databases (SQLite for `make 
 from django.db.models import Field, ForeignObject, Lookup
 from django.db.models.lookups import In
 
+from jaim.bulk import int_array
+
 
 class AnyOf(Lookup):
     lookup_name = "any"
@@ -29,8 +31,6 @@ class AnyOf(Lookup):
             return In(self.lhs, self.rhs).as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         if self.integers:
-            from jaim.bulk import int_array
-
             return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, int_array(self.rhs)]
         return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
 
